@@ -1,0 +1,40 @@
+/**
+ * Errors with stable codes. The code travels as the error's `name` across the worker boundary (Comlink
+ * keeps `name` and `message`), so the UI can react to a code and show the message, which is written for
+ * the user: what went wrong and what to do.
+ */
+export type StudioErrorCode =
+  | 'model-json-invalid'
+  | 'model-not-layers'
+  | 'missing-shard'
+  | 'shard-size-mismatch'
+  | 'unsupported-layer'
+  | 'no-conv-layer'
+  | 'bad-input-rank'
+  | 'multiple-inputs'
+  | 'multiple-outputs'
+  | 'model-fetch-failed'
+  | 'model-build-failed'
+  | 'no-model'
+  | 'no-image'
+  | 'image-decode-failed'
+  | 'label-out-of-range'
+  | 'unknown-layer'
+  | 'method-unavailable'
+  | 'backend-unavailable'
+  | 'cancelled';
+
+export class StudioError extends Error {
+  readonly code: StudioErrorCode;
+
+  constructor(code: StudioErrorCode, message: string) {
+    super(message);
+    this.code = code;
+    // The name is what survives structured cloning: keep the code there.
+    this.name = code;
+  }
+}
+
+export function isStudioError(error: unknown, code?: StudioErrorCode): error is StudioError {
+  return error instanceof Error && (code === undefined ? error instanceof StudioError : error.name === code);
+}

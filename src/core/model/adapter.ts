@@ -1,0 +1,260 @@
+/**
+ * Model surgery for CAM methods: splits a classifier at a target layer into
+ * `features: x -> A` and `head: A -> S` (the pre-activation logits).
+ *
+ * - Target layer: by default the last layer with a 4-D output (`[B, h, w, K]`) that separates the input
+ *   from the output (every path from input to output passes through it), i.e. the last activation before
+ *   global pooling. Any other separating 4-D layer can be chosen.
+ * - Logits: when the last Dense layer fuses `softmax`/`sigmoid`, the logits are recomputed from its kernel
+ *   and bias with a linear activation (`S = h W + b`); a separate final `Activation` layer is peeled off the
+ *   same way. The head's activation is recorded, so probabilities use the right function.
+ * - Head kind: `gap-dense` when the head is exactly `GlobalAveragePooling2D -> (Dropout) -> Dense` (CAM and
+ *   MinMax-CAM need it; every gradient is analytic there: dS_c/dA_ij^k = W[k, c] / (h w)), otherwise
+ *   `generic` (gradient methods still work, through autodiff of the re-built head).
+ *
+ * Ownership: the adapter owns the LayersModel it is given; `dispose()` frees its weights. The sub-models
+ * share those weights.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { StudioError } from '../errors';
+import type { HeadActivation, HeadKind } from './metadata';
+
+type Layer = tf.layers.Layer;
+type SymbolicTensor = tf.SymbolicTensor;
+
+export interface TargetLayerChoice {
+  name: string;
+  /** Output shape without the batch axis: `[h, w, K]`. */
+  shape: number[];
+}
+
+export interface ForwardPass {
+  /** Target-layer activations `A`: `[B, h, w, K]`. */
+  activations: tf.Tensor4D;
+  /** Pre-activation logits `S`: `[B, L]`. */
+  logits: tf.Tensor2D;
+}
+
+/** How the logits are read off the model. */
+type LogitsSource =
+  | { kind: 'dense'; dense: Layer } // S = input(dense) @ kernel + bias (activation of the layer ignored)
+  | { kind: 'output'; layer: Layer }; // S = output of this layer
+
+const parentsOf = (layer: Layer): Layer[] => layer.inboundNodes[0]?.inboundLayers ?? [];
+const className = (layer: Layer): string => layer.getClassName();
+const activationOf = (layer: Layer): string | undefined => {
+  const activation = (layer.getConfig() as { activation?: unknown }).activation;
+  return typeof activation === 'string' ? activation : undefined;
+};
+const outputShapeOf = (layer: Layer): (number | null)[] | null => {
+  const shape = layer.outputShape;
+  if (!Array.isArray(shape) || shape.length === 0) return null;
+  if (Array.isArray(shape[0])) return null; // several outputs
+  return shape as (number | null)[];
+};
+
+function findLogitsSource(model: tf.LayersModel): { source: LogitsSource; activation: HeadActivation } {
+  const output = model.outputLayers[0] as Layer;
+  const outputActivation = activationOf(output);
+  if (className(output) === 'Activation' && (outputActivation === 'softmax' || outputActivation === 'sigmoid')) {
+    const parent = parentsOf(output)[0];
+    if (parent === undefined) throw new StudioError('model-build-failed', 'The final Activation layer has no input.');
+    const source: LogitsSource = className(parent) === 'Dense' && activationOf(parent) === 'linear'
+      ? { kind: 'dense', dense: parent }
+      : { kind: 'output', layer: parent };
+    return { source, activation: outputActivation };
+  }
+  if (className(output) === 'Dense') {
+    const activation: HeadActivation =
+      outputActivation === 'softmax' || outputActivation === 'sigmoid' ? outputActivation : 'linear';
+    return { source: { kind: 'dense', dense: output }, activation };
+  }
+  return { source: { kind: 'output', layer: output }, activation: 'linear' };
+}
+
+/** The layer whose output is the head's input to the logits (the Dense's input, or the logits layer). */
+function headEndLayer(source: LogitsSource): Layer {
+  if (source.kind === 'output') return source.layer;
+  const parent = parentsOf(source.dense)[0];
+  if (parent === undefined) throw new StudioError('model-build-failed', 'The logits Dense layer has no input.');
+  return parent;
+}
+
+/**
+ * The layers strictly between `target` and `end` (inclusive of `end` unless it is the target), or null when
+ * some path from `end` back to the input avoids `target` (then `target` does not separate the graph).
+ */
+function layersBetween(target: Layer, end: Layer): Set<Layer> | null {
+  const between = new Set<Layer>();
+  const stack: Layer[] = [end];
+  while (stack.length > 0) {
+    const layer = stack.pop() as Layer;
+    if (layer === target || between.has(layer)) continue;
+    const parents = parentsOf(layer);
+    if (parents.length === 0) return null; // reached an input without passing the target
+    between.add(layer);
+    stack.push(...parents);
+  }
+  return between;
+}
+
+export interface ClassifierAdapterOptions {
+  /** A target layer name; the default is the last separating 4-D layer. */
+  targetLayer?: string;
+}
+
+export class ClassifierAdapter {
+  readonly model: tf.LayersModel;
+  /** `[H, W, C]` of the model input (224 where the model leaves a spatial size open). */
+  readonly inputShape: [number, number, number];
+  readonly numClasses: number;
+  readonly targetLayer: string;
+  /** `[h, w, K]` */
+  readonly targetShape: [number, number, number];
+  readonly candidates: TargetLayerChoice[];
+  readonly headKind: HeadKind;
+  readonly headActivation: HeadActivation;
+
+  private readonly featureModel: tf.LayersModel;
+  private readonly headModel: tf.LayersModel | null;
+  private readonly logitsSource: LogitsSource;
+  /** Dense kernel `W`: `[K', L]` and bias `[L]`, when the logits come from a Dense layer. */
+  private readonly denseKernel: tf.Tensor2D | null;
+  private readonly denseBias: tf.Tensor1D | null;
+
+  constructor(model: tf.LayersModel, options: ClassifierAdapterOptions = {}) {
+    if (model.inputs.length !== 1) {
+      throw new StudioError('multiple-inputs', `The model has ${model.inputs.length} inputs; the studio explains single-image classifiers (one input).`);
+    }
+    if (model.outputs.length !== 1) {
+      throw new StudioError('multiple-outputs', `The model has ${model.outputs.length} outputs; the studio needs a single class-score output.`);
+    }
+    const inputShape = (model.inputs[0] as SymbolicTensor).shape;
+    const channels = inputShape[3];
+    if (inputShape.length !== 4 || (channels !== 1 && channels !== 3)) {
+      throw new StudioError(
+        'bad-input-rank',
+        `The model's input has shape [${inputShape.map((d) => d ?? 'null').join(', ')}]; the studio needs an image input [batch, height, width, 1 or 3].`,
+      );
+    }
+    this.model = model;
+    this.inputShape = [inputShape[1] ?? 224, inputShape[2] ?? 224, channels];
+    const outputShape = (model.outputs[0] as SymbolicTensor).shape;
+    if (outputShape.length !== 2 || outputShape[1] === null) {
+      throw new StudioError('bad-input-rank', `The model's output has shape [${outputShape.map((d) => d ?? 'null').join(', ')}]; the studio needs class scores [batch, classes].`);
+    }
+    this.numClasses = outputShape[1] as number;
+
+    const { source, activation } = findLogitsSource(model);
+    this.logitsSource = source;
+    this.headActivation = activation;
+    const end = headEndLayer(source);
+
+    this.candidates = [];
+    for (const layer of model.layers) {
+      const shape = outputShapeOf(layer);
+      if (className(layer) === 'InputLayer' || shape === null || shape.length !== 4) continue;
+      if (layersBetween(layer, end) === null) continue;
+      this.candidates.push({ name: layer.name, shape: shape.slice(1).map((d) => d ?? -1) });
+    }
+    if (this.candidates.length === 0) {
+      throw new StudioError(
+        'no-conv-layer',
+        'The model has no 4-D (convolutional) layer that feeds its output: class activation maps need spatial feature maps.',
+      );
+    }
+    const requested = options.targetLayer;
+    const choice = requested === undefined
+      ? this.candidates[this.candidates.length - 1]
+      : this.candidates.find((candidate) => candidate.name === requested);
+    if (choice === undefined) {
+      throw new StudioError(
+        'unknown-layer',
+        `"${requested}" is not a usable target layer. Choose a layer with a 4-D output that every path to the output passes through (e.g. ${this.candidates[this.candidates.length - 1]?.name}).`,
+      );
+    }
+    this.targetLayer = choice.name;
+    const target = model.getLayer(choice.name);
+    const [h, w, k] = choice.shape;
+    this.targetShape = [h ?? -1, w ?? -1, k ?? -1];
+
+    const between = layersBetween(target, end) as Set<Layer>;
+    const betweenKinds = model.layers.filter((layer) => between.has(layer)).map(className);
+    const isGapDense = source.kind === 'dense' &&
+      betweenKinds.length >= 1 && betweenKinds[0] === 'GlobalAveragePooling2D' &&
+      betweenKinds.slice(1).every((kind) => kind === 'Dropout');
+    this.headKind = isGapDense ? 'gap-dense' : 'generic';
+
+    if (source.kind === 'dense') {
+      const [kernel, bias] = source.dense.getWeights() as [tf.Tensor2D, tf.Tensor1D | undefined];
+      this.denseKernel = kernel;
+      this.denseBias = bias ?? null;
+    } else {
+      this.denseKernel = null;
+      this.denseBias = null;
+    }
+    this.featureModel = tf.model({ inputs: model.inputs, outputs: target.output as SymbolicTensor });
+    this.headModel = isGapDense ? null : this.buildHeadModel(target, end, between);
+  }
+
+  /** Re-applies the layers between the target and the head end to a fresh input of the target's shape. */
+  private buildHeadModel(target: Layer, end: Layer, between: Set<Layer>): tf.LayersModel {
+    const headInput = tf.input({ shape: this.targetShape, name: `${target.name}_head_input` });
+    const outputs = new Map<Layer, SymbolicTensor>([[target, headInput]]);
+    for (const layer of this.model.layers) {
+      if (!between.has(layer)) continue;
+      const inputs = parentsOf(layer).map((parent) => outputs.get(parent) as SymbolicTensor);
+      const applied = layer.apply(inputs.length === 1 ? (inputs[0] as SymbolicTensor) : inputs) as SymbolicTensor;
+      outputs.set(layer, applied);
+    }
+    return tf.model({ inputs: headInput, outputs: outputs.get(end) as SymbolicTensor });
+  }
+
+  /** The Dense kernel `W`: `[K, L]` of a `gap-dense` head (CAM weights), else null. Owned by the model. */
+  get classWeights(): tf.Tensor2D | null {
+    return this.headKind === 'gap-dense' ? this.denseKernel : null;
+  }
+
+  /**
+   * Logits from target activations.
+   * @param activations `[B, h, w, K]`
+   * @returns `[B, L]`
+   */
+  headLogits(activations: tf.Tensor4D): tf.Tensor2D {
+    return tf.tidy(() => {
+      let features: tf.Tensor;
+      if (this.headModel === null) {
+        features = tf.mean(activations, [1, 2]); // GAP: [B, K]
+      } else {
+        features = this.headModel.apply(activations, { training: false }) as tf.Tensor;
+      }
+      if (this.logitsSource.kind === 'output') return features as tf.Tensor2D;
+      const flat = features.rank === 2 ? (features as tf.Tensor2D) : tf.reshape(features, [features.shape[0] ?? -1, -1]) as tf.Tensor2D;
+      const logits = tf.matMul(flat, this.denseKernel as tf.Tensor2D); // [B, L]
+      return (this.denseBias === null ? logits : tf.add(logits, this.denseBias)) as tf.Tensor2D;
+    });
+  }
+
+  /**
+   * One forward pass: activations at the target layer and logits.
+   * @param input `[B, H, W, C]`, preprocessed
+   * The caller owns (and disposes) both tensors.
+   */
+  forward(input: tf.Tensor4D): ForwardPass {
+    return tf.tidy(() => {
+      const activations = this.featureModel.predict(input) as tf.Tensor4D;
+      const logits = this.headLogits(activations);
+      return { activations, logits };
+    });
+  }
+
+  /** Probabilities from logits under the head's activation (softmax for a linear head). `[B, L]` */
+  probabilities(logits: tf.Tensor2D): tf.Tensor2D {
+    return this.headActivation === 'sigmoid' ? tf.sigmoid(logits) : tf.softmax(logits);
+  }
+
+  /** Frees the model's weights (and so the sub-models'). */
+  dispose(): void {
+    this.model.dispose();
+  }
+}

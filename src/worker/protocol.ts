@@ -1,0 +1,158 @@
+/**
+ * The typed contract between the UI thread and the engine worker (exposed with Comlink).
+ *
+ * Everything here is plain structured-clone data: the UI never sees a tensor, and never reads tensor data
+ * synchronously. Errors thrown by the worker arrive as `Error`s whose `name` is a stable
+ * {@link StudioErrorCode} (see src/core/errors.ts) and whose `message` is written for the user.
+ */
+import type { MethodId } from '../core/methods/method-ids';
+import type { HeadActivation, HeadKind, PreprocessingId, ResizePolicy } from '../core/model/metadata';
+
+export type { MethodId, HeadActivation, HeadKind, PreprocessingId, ResizePolicy };
+
+export type BackendName = 'webgpu' | 'wasm' | 'webgl' | 'cpu';
+export type BackendChoice = BackendName | 'auto';
+
+/** What the engine runs on, and why it chose it. */
+export interface BackendReport {
+  /** The backend that actually runs (`tf.getBackend()` after initialisation), never an assumption. */
+  backend: BackendName;
+  requested: BackendChoice;
+  /** The WebGPU adapter, when one was found (even if it was not chosen). */
+  adapter: GpuAdapterSummary | null;
+  /** A sentence for the user: why this backend. */
+  reason: string;
+}
+
+export interface GpuAdapterSummary {
+  vendor: string;
+  architecture: string;
+  description: string;
+  isFallbackAdapter: boolean;
+}
+
+/** Where a model comes from. Files: model.json, its .bin shards, and optionally metadata.json / a labels file. */
+export type ModelSource =
+  | { kind: 'url'; url: string }
+  | { kind: 'files'; files: File[] };
+
+export interface LayerChoice {
+  name: string;
+  /** Output shape without the batch axis, e.g. [7, 7, 2048]. */
+  shape: number[];
+}
+
+export interface MethodAvailability {
+  id: MethodId;
+  title: string;
+  available: boolean;
+  /** Why a method is absent for this model (e.g. "needs a GAP -> Dense head after the target layer"). */
+  reason?: string;
+}
+
+export interface ModelSummary {
+  /** Changes on every successful load; results carry it so stale results can be recognised. */
+  loadId: number;
+  name: string;
+  source: string;
+  /** Input shape without batch: [height, width, channels]. */
+  inputShape: [number, number, number];
+  numClasses: number;
+  numParameters: number;
+  targetLayer: string;
+  targetLayerCandidates: LayerChoice[];
+  headKind: HeadKind;
+  headActivation: HeadActivation;
+  preprocessing: PreprocessingId;
+  preprocessingSource: 'metadata' | 'default' | 'user';
+  resizePolicy: ResizePolicy;
+  labelsSource: string;
+  methods: MethodAvailability[];
+  /** Notes for the user collected while loading (e.g. "no labels file: classes are named 'class N'"). */
+  notes: string[];
+}
+
+export interface LoadProgress {
+  /** Bytes received so far and in all (total 0 when unknown). */
+  loadedBytes: number;
+  totalBytes: number;
+  stage: 'fetching' | 'building' | 'warming-up';
+}
+
+export interface ImageSummary {
+  /** The image as decoded, EXIF orientation applied. */
+  originalWidth: number;
+  originalHeight: number;
+  /** The part of the image the model sees, in original pixels. */
+  crop: { x: number; y: number; width: number; height: number };
+  resizePolicy: ResizePolicy;
+  /** A sentence for the user, e.g. "Resized (squashed) from 451x300 to 224x224". */
+  policyDescription: string;
+  /** The cropped region at display resolution (longest side <= 512 px), for drawing under heatmaps. */
+  display: ImageBitmap;
+}
+
+export interface Prediction {
+  label: number;
+  name: string;
+  /** Probability under the head's activation (softmax or sigmoid). */
+  prob: number;
+  /** The pre-activation logit S_c. */
+  logit: number;
+}
+
+export interface AnalyzeRequest {
+  /** Labels to explain; 'auto' = the default set (top-k of a softmax head, p > 0.5 of a sigmoid head). */
+  labels: number[] | 'auto';
+  methods: MethodId[];
+  /** How many predictions to return. */
+  topK: number;
+  /** Heatmaps are also returned upsampled (bilinear) to this size [height, width] for display. */
+  displaySize: [number, number];
+}
+
+export interface HeatmapResult {
+  method: MethodId;
+  label: number;
+  /** Feature-resolution shape [h, w] of `normalized`. */
+  shape: [number, number];
+  /** ReLU then min-max normalised to [0, 1], row-major, at feature resolution. */
+  normalized: Float32Array;
+  /** Range of the ReLU-ed map before normalisation. */
+  rawMin: number;
+  rawMax: number;
+  /** `normalized` upsampled bilinearly to `displaySize`, row-major. */
+  display: Float32Array;
+  displayShape: [number, number];
+}
+
+export interface AnalyzeResult {
+  jobId: number;
+  loadId: number;
+  backend: BackendName;
+  predictions: Prediction[];
+  /** The labels actually explained, in order. */
+  labels: number[];
+  maps: HeatmapResult[];
+  timingsMs: { forward: number; total: number; methods: Partial<Record<MethodId, number>> };
+  /** True when the forward pass was reused from the previous request on the same image. */
+  forwardReused: boolean;
+}
+
+export interface EngineMemory {
+  numTensors: number;
+  numBytes: number;
+}
+
+/** The engine API exposed by src/worker/engine.worker.ts. Every call may reject with a StudioError. */
+export interface EngineApi {
+  init(choice: BackendChoice): Promise<BackendReport>;
+  setBackend(choice: BackendChoice): Promise<BackendReport>;
+  /** Loads a model; on failure the previous model stays loaded and usable. */
+  loadModel(source: ModelSource, onProgress?: (progress: LoadProgress) => void): Promise<ModelSummary>;
+  configureModel(options: { targetLayer?: string; preprocessing?: PreprocessingId; resizePolicy?: ResizePolicy }): Promise<ModelSummary>;
+  /** Decodes an image (any browser-decodable format, first frame of a GIF, EXIF orientation honoured). */
+  setImage(image: Blob): Promise<ImageSummary>;
+  analyze(request: AnalyzeRequest): Promise<AnalyzeResult>;
+  memory(): Promise<EngineMemory>;
+}
