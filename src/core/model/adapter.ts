@@ -253,8 +253,12 @@ export class ClassifierAdapter {
     return this.headActivation === 'sigmoid' ? tf.sigmoid(logits) : tf.softmax(logits);
   }
 
-  /** Frees the model's weights (and so the sub-models'). */
+  /**
+   * Frees the model's weights. The re-built head holds references to the head's layers (TF.js counts
+   * them), so it is released first; the model then frees every weight.
+   */
   dispose(): void {
+    this.headModel?.dispose();
     this.model.dispose();
   }
 }

@@ -1,0 +1,48 @@
+/**
+ * Architecture rules that the compiler alone does not enforce:
+ * - the UI thread (src/ui, src/state, src/charts, src/main.tsx) never imports TF.js, so it can never
+ *   read tensor data synchronously; type-only imports of core/worker modules are fine;
+ * - nothing outside tests calls dataSync/arraySync (the engine awaits data());
+ * - src/core uses no DOM, worker or Node globals (also checked by tsconfig.core.json's ES-only lib).
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const src = join(import.meta.dirname);
+function files(directory: string): string[] {
+  return readdirSync(directory).flatMap((name) => {
+    const path = join(directory, name);
+    if (statSync(path).isDirectory()) return files(path);
+    return /\.tsx?$/.test(name) && !/\.test\.tsx?$/.test(name) ? [path] : [];
+  });
+}
+const uiFiles = files(src).filter((path) => /^(ui|state|charts)\/|^main\.tsx$/.test(relative(src, path)));
+
+describe('architecture', () => {
+  it('has UI files to check', () => {
+    expect(uiFiles.length).toBeGreaterThan(0);
+  });
+
+  it('the UI thread never imports TF.js (so never reads tensors synchronously)', () => {
+    for (const path of uiFiles) {
+      const text = readFileSync(path, 'utf8');
+      expect(text, relative(src, path)).not.toMatch(/from ['"]@tensorflow\//);
+      expect(text, relative(src, path)).not.toMatch(/^import (?!type)[^;]*from ['"]\.\.\/(core|worker)\/(?!protocol)/m);
+    }
+  });
+
+  it('no production code calls dataSync or arraySync', () => {
+    for (const path of files(src)) {
+      expect(readFileSync(path, 'utf8'), relative(src, path)).not.toMatch(/\.(dataSync|arraySync)\(/);
+    }
+  });
+
+  it('src/core touches no DOM, worker or Node globals', () => {
+    for (const path of files(join(src, 'core'))) {
+      const text = readFileSync(path, 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
+      expect(text, relative(src, path)).not.toMatch(/\b(document|window|self|navigator|postMessage|OffscreenCanvas|process)\b\s*[.(]/);
+      expect(text, relative(src, path)).not.toMatch(/from ['"](node:|fs|path|react)/);
+    }
+  });
+});

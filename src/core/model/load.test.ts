@@ -1,0 +1,120 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initNodeBackend } from '../../node/backend';
+import { tinyClassifier, toModelFiles } from '../../testing/tiny-models';
+import { isStudioError, type StudioErrorCode } from '../errors';
+import { parseLabels } from './labels';
+import { loadClassifier, type SiblingReader } from './load';
+import { parseModelMetadata } from './metadata';
+
+const encoder = new TextEncoder();
+const jsonBytes = (value: unknown): ArrayBuffer => encoder.encode(JSON.stringify(value)).buffer as ArrayBuffer;
+
+function readerOf(files: Record<string, ArrayBuffer>): SiblingReader {
+  return async (fileName) => files[fileName] ?? null;
+}
+
+async function expectCode(promise: Promise<unknown>, code: StudioErrorCode, message: RegExp): Promise<void> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(isStudioError(error, code), `${(error as Error).name}: ${(error as Error).message}`).toBe(true);
+    expect((error as Error).message).toMatch(message);
+    return;
+  }
+  expect.unreachable(`expected a ${code} error`);
+}
+
+let files: { modelJson: string; weights: ArrayBuffer };
+beforeAll(async () => {
+  await initNodeBackend('wasm');
+  const model = tinyClassifier('gap-dense-sigmoid');
+  files = await toModelFiles(model);
+  model.dispose();
+});
+
+describe('loadClassifier', () => {
+  it('loads model.json + shard with metadata and labels, and frees everything on dispose', async () => {
+    const before = tf.memory().numTensors;
+    const loaded = await loadClassifier(files.modelJson, readerOf({
+      'weights.bin': files.weights,
+      'metadata.json': jsonBytes({ name: 'Tiny', preprocessing: 'tf', resize: 'center-crop', labels: 'names.json' }),
+      'names.json': jsonBytes({ 0: ['n0', 'zero'], 1: ['n1', 'one'], 2: ['n2', 'two'], 3: ['n3', 'three'], 4: ['n4', 'four'] }),
+    }));
+    expect(loaded.metadata.name).toBe('Tiny');
+    expect(loaded.preprocessing).toBe('tf');
+    expect(loaded.preprocessingSource).toBe('metadata');
+    expect(loaded.resizePolicy).toBe('center-crop');
+    expect(loaded.labelNames).toEqual(['zero', 'one', 'two', 'three', 'four']);
+    expect(loaded.labelsSource).toBe('names.json');
+    expect(loaded.adapter.headActivation).toBe('sigmoid');
+    loaded.adapter.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('falls back to "class N" names and the unit preprocessing, saying so', async () => {
+    const loaded = await loadClassifier(files.modelJson, readerOf({ 'weights.bin': files.weights }));
+    expect(loaded.labelNames[3]).toBe('class 3');
+    expect(loaded.preprocessing).toBe('unit');
+    expect(loaded.notes.join('\n')).toMatch(/no labels file/);
+    expect(loaded.notes.join('\n')).toMatch(/no preprocessing/);
+    loaded.adapter.dispose();
+  });
+
+  it('names a missing shard', async () => {
+    await expectCode(loadClassifier(files.modelJson, readerOf({})), 'missing-shard', /weights\.bin/);
+  });
+
+  it('rejects a truncated shard', async () => {
+    const before = tf.memory().numTensors;
+    await expectCode(loadClassifier(files.modelJson, readerOf({ 'weights.bin': files.weights.slice(0, 100) })), 'shard-size-mismatch', /truncated/);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('rejects model.json that is not JSON, not a LayersModel, or a graph model', async () => {
+    await expectCode(loadClassifier('<html>oops', readerOf({})), 'model-json-invalid', /not valid JSON/);
+    await expectCode(loadClassifier('{"hello": 1}', readerOf({})), 'model-json-invalid', /modelTopology/);
+    await expectCode(loadClassifier('{"format": "graph-model", "modelTopology": {}}', readerOf({})), 'model-not-layers', /graph model/);
+  });
+
+  it('names an unsupported layer class', async () => {
+    const json = files.modelJson.replace('"class_name":"GlobalAveragePooling2D"', '"class_name":"FancyPooling"');
+    expect(json).not.toBe(files.modelJson);
+    await expectCode(loadClassifier(json, readerOf({ 'weights.bin': files.weights })), 'unsupported-layer', /FancyPooling/);
+  });
+
+  it('rejects a model without a convolutional layer, freeing its weights', async () => {
+    const input = tf.input({ shape: [8] });
+    const dense = tf.model({ inputs: input, outputs: tf.layers.dense({ units: 2 }).apply(input) as tf.SymbolicTensor });
+    const denseFiles = await toModelFiles(dense);
+    dense.dispose();
+    const before = tf.memory().numTensors;
+    await expectCode(loadClassifier(denseFiles.modelJson, readerOf({ 'weights.bin': denseFiles.weights })), 'bad-input-rank', /image input/);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('ignores a target layer in metadata that does not exist, with a note', async () => {
+    const loaded = await loadClassifier(files.modelJson, readerOf({ 'weights.bin': files.weights, 'metadata.json': jsonBytes({ targetLayer: 'gone' }) }));
+    expect(loaded.adapter.targetLayer).toBe('target');
+    expect(loaded.notes.join('\n')).toMatch(/"gone"/);
+    loaded.adapter.dispose();
+  });
+});
+
+describe('parseLabels', () => {
+  it('reads the Keras class index, a list, and an index -> name object', () => {
+    expect(parseLabels({ 0: ['n01440764', 'tench'], 1: ['n01443537', 'goldfish'] }, 2).names).toEqual(['tench', 'goldfish']);
+    expect(parseLabels(['a', 'b', 'c'], 3).names).toEqual(['a', 'b', 'c']);
+    expect(parseLabels({ 1: 'one' }, 3).names).toEqual(['class 0', 'one', 'class 2']);
+    expect(parseLabels('nope', 2).names).toEqual(['class 0', 'class 1']);
+    expect(parseLabels(['a'], 2).notes[0]).toMatch(/1 entries for 2 classes/);
+  });
+});
+
+describe('parseModelMetadata', () => {
+  it('keeps known fields and notes unknown presets', () => {
+    const { metadata, notes } = parseModelMetadata({ preprocessing: 'bgr', resize: 'squash', labels: ['x'] });
+    expect(metadata).toEqual({ resize: 'squash', labels: ['x'] });
+    expect(notes[0]).toMatch(/unknown preprocessing/);
+  });
+});

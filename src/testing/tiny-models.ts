@@ -1,0 +1,68 @@
+/** Small synthetic models for unit tests (deterministic weights). */
+import * as tf from '@tensorflow/tfjs';
+
+const seeded = (seed: number) => tf.initializers.glorotUniform({ seed });
+
+export type TinyHead = 'gap-dense-softmax' | 'gap-dense-sigmoid' | 'gap-dense-linear-then-softmax' | 'gap-dense-dense' | 'flatten-dense';
+
+/**
+ * input [16, 16, 3] -> conv(4) -> conv(6) -> 'target' relu ([8, 8, 6] after a stride-2 conv) -> head -> 5 classes.
+ */
+export function tinyClassifier(head: TinyHead = 'gap-dense-softmax', seed = 1): tf.LayersModel {
+  const input = tf.input({ shape: [16, 16, 3], name: 'image' });
+  let x = tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: seeded(seed), name: 'conv_a' }).apply(input) as tf.SymbolicTensor;
+  x = tf.layers.conv2d({ filters: 6, kernelSize: 3, strides: 2, padding: 'same', kernelInitializer: seeded(seed + 1), biasInitializer: 'ones', name: 'conv_b' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.activation({ activation: 'relu', name: 'target' }).apply(x) as tf.SymbolicTensor;
+  let output: tf.SymbolicTensor;
+  const dense = (units: number, activation: 'softmax' | 'sigmoid' | 'linear' | 'relu', name: string, s: number) =>
+    tf.layers.dense({ units, activation, kernelInitializer: seeded(s), biasInitializer: tf.initializers.constant({ value: 0.1 }), name });
+  switch (head) {
+    case 'gap-dense-softmax':
+    case 'gap-dense-sigmoid': {
+      const pooled = tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(x) as tf.SymbolicTensor;
+      output = dense(5, head === 'gap-dense-softmax' ? 'softmax' : 'sigmoid', 'predictions', seed + 2).apply(pooled) as tf.SymbolicTensor;
+      break;
+    }
+    case 'gap-dense-linear-then-softmax': {
+      const pooled = tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(x) as tf.SymbolicTensor;
+      const dropped = tf.layers.dropout({ rate: 0.5, name: 'drop' }).apply(pooled) as tf.SymbolicTensor;
+      const logits = dense(5, 'linear', 'logits', seed + 2).apply(dropped) as tf.SymbolicTensor;
+      output = tf.layers.activation({ activation: 'softmax', name: 'probs' }).apply(logits) as tf.SymbolicTensor;
+      break;
+    }
+    case 'gap-dense-dense': {
+      const pooled = tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(x) as tf.SymbolicTensor;
+      const hidden = dense(7, 'relu', 'hidden', seed + 3).apply(pooled) as tf.SymbolicTensor;
+      output = dense(5, 'softmax', 'predictions', seed + 2).apply(hidden) as tf.SymbolicTensor;
+      break;
+    }
+    case 'flatten-dense': {
+      const flat = tf.layers.flatten({ name: 'flat' }).apply(x) as tf.SymbolicTensor;
+      output = dense(5, 'sigmoid', 'predictions', seed + 2).apply(flat) as tf.SymbolicTensor;
+      break;
+    }
+  }
+  return tf.model({ inputs: input, outputs: output, name: `tiny_${head}` });
+}
+
+/** A deterministic pseudo-random image batch `[1, 16, 16, 3]` in [0, 1). */
+export function tinyInput(seed = 7): tf.Tensor4D {
+  return tf.randomUniform([1, 16, 16, 3], 0, 1, 'float32', seed) as tf.Tensor4D;
+}
+
+/** Saves a model to in-memory TF.js files: model.json text and one weights.bin. */
+export async function toModelFiles(model: tf.LayersModel): Promise<{ modelJson: string; weights: ArrayBuffer }> {
+  let captured: tf.io.ModelArtifacts | null = null;
+  await model.save(tf.io.withSaveHandler(async (artifacts) => {
+    captured = artifacts;
+    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+  }));
+  const artifacts = captured as unknown as tf.io.ModelArtifacts;
+  const modelJson = JSON.stringify({
+    format: 'layers-model',
+    generatedBy: 'cam-studio tests',
+    modelTopology: artifacts.modelTopology,
+    weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
+  });
+  return { modelJson, weights: artifacts.weightData as ArrayBuffer };
+}

@@ -1,0 +1,326 @@
+/**
+ * The engine: the only place that keeps models and tensors alive and awaits tensor data. It implements
+ * the EngineApi contract (protocol.ts) on top of src/core.
+ *
+ * Caching: the preprocessed input and the forward pass of the current (model, target layer, image,
+ * policy, preprocessing) are kept, so re-explaining other labels or methods costs no new forward pass.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { StudioError } from '../core/errors';
+import { upsampleMaps } from '../core/maps/filters';
+import { disposeMethodMaps, explainMethods, validateLabels } from '../core/methods/explain';
+import { METHOD_IDS, type MethodId } from '../core/methods/method-ids';
+import { getMethod } from '../core/methods/registry';
+import { methodAvailability } from '../core/methods/types';
+import type { ForwardPass } from '../core/model/adapter';
+import { ClassifierAdapter } from '../core/model/adapter';
+import { loadClassifier, type LoadedClassifier } from '../core/model/load';
+import type { PreprocessingId, ResizePolicy } from '../core/model/metadata';
+import { defaultLabels, topK } from '../core/predictions';
+import { preprocess } from '../core/preprocess';
+import { selectBackend } from './backend';
+import { cropFor, decodeImage, describePolicy, displayBitmap, pixelsForModel, type Crop } from './image';
+import { openModelSource } from './model-source';
+import type {
+  AnalyzeRequest, AnalyzeResult, BackendChoice, BackendReport, EngineApi, EngineMemory, HeatmapResult,
+  ImageSummary, LoadProgress, ModelSource, ModelSummary,
+} from './protocol';
+
+interface CurrentModel {
+  loaded: LoadedClassifier;
+  source: ModelSource;
+  sourceDescription: string;
+  name: string;
+  loadId: number;
+  preprocessing: PreprocessingId;
+  preprocessingSource: ModelSummary['preprocessingSource'];
+  resizePolicy: ResizePolicy;
+}
+
+interface CurrentImage {
+  bitmap: ImageBitmap;
+  imageId: number;
+}
+
+interface ForwardCache {
+  key: string;
+  forward: ForwardPass;
+  probs: Float32Array;
+  logits: Float32Array;
+}
+
+export class Engine implements EngineApi {
+  private backendReport: BackendReport | null = null;
+  private model: CurrentModel | null = null;
+  private image: CurrentImage | null = null;
+  private forwardCache: ForwardCache | null = null;
+  private loadCounter = 0;
+  private imageCounter = 0;
+  private jobCounter = 0;
+
+  async init(choice: BackendChoice): Promise<BackendReport> {
+    this.backendReport = await selectBackend(choice);
+    return this.backendReport;
+  }
+
+  async setBackend(choice: BackendChoice): Promise<BackendReport> {
+    const previous = this.model;
+    this.clearForward();
+    if (previous !== null) {
+      previous.loaded.adapter.dispose();
+      this.model = null;
+    }
+    this.backendReport = await selectBackend(choice);
+    if (previous !== null) {
+      // Weights live on the backend that loaded them: load the same model again on the new one.
+      await this.loadModel(previous.source, undefined, {
+        targetLayer: previous.loaded.adapter.targetLayer,
+        preprocessing: previous.preprocessingSource === 'user' ? previous.preprocessing : undefined,
+        resizePolicy: previous.resizePolicy,
+      });
+    }
+    return this.backendReport;
+  }
+
+  async loadModel(
+    source: ModelSource,
+    onProgress?: (progress: LoadProgress) => void,
+    keep: { targetLayer?: string; preprocessing?: PreprocessingId | undefined; resizePolicy?: ResizePolicy } = {},
+  ): Promise<ModelSummary> {
+    if (this.backendReport === null) await this.init('auto');
+    const opened = await openModelSource(source, onProgress);
+    onProgress?.({ loadedBytes: 0, totalBytes: 0, stage: 'building' });
+    const loaded = await loadClassifier(opened.modelJsonText, opened.read, keep.targetLayer === undefined ? {} : { targetLayer: keep.targetLayer });
+    try {
+      onProgress?.({ loadedBytes: 0, totalBytes: 0, stage: 'warming-up' });
+      await this.warmUp(loaded.adapter);
+    } catch (error) {
+      loaded.adapter.dispose();
+      throw new StudioError('model-build-failed', `The model loaded but could not run on ${tf.getBackend()}: ${(error as Error).message}`);
+    }
+    // Only now does the new model replace the current one: a failed load above leaves it untouched.
+    this.clearForward();
+    this.model?.loaded.adapter.dispose();
+    this.loadCounter += 1;
+    this.model = {
+      loaded,
+      source,
+      sourceDescription: opened.description,
+      name: loaded.metadata.name ?? opened.fallbackName,
+      loadId: this.loadCounter,
+      preprocessing: keep.preprocessing ?? loaded.preprocessing,
+      preprocessingSource: keep.preprocessing === undefined ? loaded.preprocessingSource : 'user',
+      resizePolicy: keep.resizePolicy ?? loaded.resizePolicy,
+    };
+    return this.summary();
+  }
+
+  /** Runs the model once on zeros (compiles WebGPU/WebGL programs; checks the model runs at all). */
+  private async warmUp(adapter: ClassifierAdapter): Promise<void> {
+    const [height, width, channels] = adapter.inputShape;
+    const input = tf.zeros([1, height, width, channels]) as tf.Tensor4D;
+    const forward = adapter.forward(input);
+    try {
+      await forward.logits.data();
+    } finally {
+      input.dispose();
+      forward.activations.dispose();
+      forward.logits.dispose();
+    }
+  }
+
+  async configureModel(options: { targetLayer?: string; preprocessing?: PreprocessingId; resizePolicy?: ResizePolicy }): Promise<ModelSummary> {
+    const model = this.requireModel();
+    if (options.targetLayer !== undefined && options.targetLayer !== model.loaded.adapter.targetLayer) {
+      // A new split of the same LayersModel: the old adapter's sub-models own no weights, so it is dropped, not disposed.
+      const adapter = new ClassifierAdapter(model.loaded.adapter.model, { targetLayer: options.targetLayer });
+      model.loaded = { ...model.loaded, adapter };
+    }
+    if (options.preprocessing !== undefined) {
+      model.preprocessing = options.preprocessing;
+      model.preprocessingSource = 'user';
+    }
+    if (options.resizePolicy !== undefined) model.resizePolicy = options.resizePolicy;
+    this.clearForward();
+    return this.summary();
+  }
+
+  async setImage(blob: Blob): Promise<ImageSummary> {
+    const { bitmap } = await decodeImage(blob);
+    this.image?.bitmap.close();
+    this.imageCounter += 1;
+    this.image = { bitmap, imageId: this.imageCounter };
+    this.clearForward();
+    return this.imageSummary();
+  }
+
+  /** Describes the current image under the current model's policy (re-call after a policy change). */
+  private async imageSummary(): Promise<ImageSummary> {
+    const image = this.requireImage();
+    const policy = this.model?.resizePolicy ?? 'squash';
+    const crop = cropFor(image.bitmap.width, image.bitmap.height, policy);
+    const input = this.model?.loaded.adapter.inputShape ?? [224, 224, 3];
+    const display = await displayBitmap(image.bitmap, crop);
+    return {
+      originalWidth: image.bitmap.width,
+      originalHeight: image.bitmap.height,
+      crop,
+      resizePolicy: policy,
+      policyDescription: describePolicy(policy, crop, [image.bitmap.width, image.bitmap.height], [input[0], input[1]]),
+      display,
+    };
+  }
+
+  async analyze(request: AnalyzeRequest): Promise<AnalyzeResult> {
+    const jobId = (this.jobCounter += 1);
+    const started = performance.now();
+    const model = this.requireModel();
+    const image = this.requireImage();
+    const adapter = model.loaded.adapter;
+
+    const { cache, reused, forwardMs } = await this.forwardFor(model, image);
+    const labels = request.labels === 'auto' ? defaultLabels(cache.probs, adapter.headActivation) : [...request.labels];
+    validateLabels(adapter, labels);
+    for (const method of request.methods) {
+      const availability = methodAvailability(getMethod(method), adapter.headKind);
+      if (!availability.available) throw new StudioError('method-unavailable', availability.reason ?? `${method} is not available.`);
+    }
+
+    const predictions = topK(cache.probs, cache.logits, request.topK).map((ranked) => ({
+      ...ranked,
+      name: model.loaded.labelNames[ranked.label] ?? `class ${ranked.label}`,
+    }));
+    const results = labels.length === 0 ? [] : explainMethods(adapter, cache.forward, labels, request.methods);
+    const maps: HeatmapResult[] = [];
+    const methodMs: Partial<Record<MethodId, number>> = {};
+    try {
+      for (const result of results) {
+        const methodStarted = performance.now();
+        const [count, h, w] = result.normalized.shape;
+        const display = upsampleMaps(result.normalized, request.displaySize);
+        const rawMax = tf.max(result.raw, [1, 2]);
+        const rawMin = tf.min(result.raw, [1, 2]);
+        try {
+          const [normalizedData, displayData, maxData, minData] = await Promise.all([
+            result.normalized.data() as Promise<Float32Array>,
+            display.data() as Promise<Float32Array>,
+            rawMax.data(),
+            rawMin.data(),
+          ]);
+          const [displayHeight, displayWidth] = request.displaySize;
+          for (let index = 0; index < count; index += 1) {
+            maps.push({
+              method: result.method,
+              label: labels[index] as number,
+              shape: [h, w],
+              normalized: normalizedData.slice(index * h * w, (index + 1) * h * w),
+              rawMin: minData[index] as number,
+              rawMax: maxData[index] as number,
+              display: displayData.slice(index * displayHeight * displayWidth, (index + 1) * displayHeight * displayWidth),
+              displayShape: [displayHeight, displayWidth],
+            });
+          }
+        } finally {
+          display.dispose();
+          rawMax.dispose();
+          rawMin.dispose();
+        }
+        methodMs[result.method] = result.ms + (performance.now() - methodStarted);
+      }
+    } finally {
+      results.forEach(disposeMethodMaps);
+    }
+    return {
+      jobId,
+      loadId: model.loadId,
+      backend: tf.getBackend() as AnalyzeResult['backend'],
+      predictions,
+      labels,
+      maps,
+      timingsMs: { forward: forwardMs, total: performance.now() - started, methods: methodMs },
+      forwardReused: reused,
+    };
+  }
+
+  /** The cached forward pass for the current model and image, computed when missing. */
+  private async forwardFor(model: CurrentModel, image: CurrentImage): Promise<{ cache: ForwardCache; reused: boolean; forwardMs: number }> {
+    const adapter = model.loaded.adapter;
+    const key = [model.loadId, adapter.targetLayer, image.imageId, model.resizePolicy, model.preprocessing].join('|');
+    if (this.forwardCache?.key === key) return { cache: this.forwardCache, reused: true, forwardMs: 0 };
+    this.clearForward();
+    const started = performance.now();
+    const [height, width, channels] = adapter.inputShape;
+    const crop: Crop = cropFor(image.bitmap.width, image.bitmap.height, model.resizePolicy);
+    const pixels = pixelsForModel(image.bitmap, crop, [height, width]);
+    const input = preprocess(pixels, model.preprocessing, channels);
+    pixels.dispose();
+    let forward: ForwardPass;
+    try {
+      forward = adapter.forward(input);
+    } finally {
+      input.dispose();
+    }
+    const probsTensor = adapter.probabilities(forward.logits);
+    try {
+      const [logits, probs] = await Promise.all([forward.logits.data() as Promise<Float32Array>, probsTensor.data() as Promise<Float32Array>]);
+      this.forwardCache = { key, forward, probs, logits };
+    } catch (error) {
+      forward.activations.dispose();
+      forward.logits.dispose();
+      throw error;
+    } finally {
+      probsTensor.dispose();
+    }
+    return { cache: this.forwardCache, reused: false, forwardMs: performance.now() - started };
+  }
+
+  private clearForward(): void {
+    if (this.forwardCache !== null) {
+      this.forwardCache.forward.activations.dispose();
+      this.forwardCache.forward.logits.dispose();
+      this.forwardCache = null;
+    }
+  }
+
+  async memory(): Promise<EngineMemory> {
+    const memory = tf.memory();
+    return { numTensors: memory.numTensors, numBytes: memory.numBytes };
+  }
+
+  private requireModel(): CurrentModel {
+    if (this.model === null) throw new StudioError('no-model', 'No model is loaded yet: pick one, or drop a TF.js model folder.');
+    return this.model;
+  }
+
+  private requireImage(): CurrentImage {
+    if (this.image === null) throw new StudioError('no-image', 'No image yet: drop a photo, pick a file, paste one or click a sample.');
+    return this.image;
+  }
+
+  private summary(): ModelSummary {
+    const model = this.requireModel();
+    const adapter = model.loaded.adapter;
+    return {
+      loadId: model.loadId,
+      name: model.name,
+      source: model.sourceDescription,
+      inputShape: adapter.inputShape,
+      numClasses: adapter.numClasses,
+      numParameters: adapter.model.countParams(),
+      targetLayer: adapter.targetLayer,
+      targetLayerCandidates: adapter.candidates,
+      headKind: adapter.headKind,
+      headActivation: adapter.headActivation,
+      preprocessing: model.preprocessing,
+      preprocessingSource: model.preprocessingSource,
+      resizePolicy: model.resizePolicy,
+      labelsSource: model.loaded.labelsSource,
+      methods: METHOD_IDS.map((id) => {
+        const method = getMethod(id);
+        const availability = methodAvailability(method, adapter.headKind);
+        return { id, title: method.title, available: availability.available, ...(availability.reason === undefined ? {} : { reason: availability.reason }) };
+      }),
+      notes: model.loaded.notes,
+    };
+  }
+}

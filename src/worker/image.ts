@@ -1,0 +1,76 @@
+/**
+ * Image decoding in the worker: any format the browser decodes (PNG, JPEG, WebP, GIF's first frame,
+ * BMP), EXIF orientation honoured, then the model's crop/resize policy.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { StudioError } from '../core/errors';
+import { RESIZE_POLICY_DESCRIPTIONS, type ResizePolicy } from '../core/model/metadata';
+
+export interface DecodedImage {
+  bitmap: ImageBitmap;
+  type: string;
+}
+
+export const DISPLAY_MAX_SIDE = 512;
+
+export async function decodeImage(blob: Blob): Promise<DecodedImage> {
+  if (blob.size === 0) throw new StudioError('image-decode-failed', 'The file is empty (0 bytes): nothing to decode.');
+  try {
+    const bitmap = await createImageBitmap(blob, { imageOrientation: 'from-image' });
+    if (bitmap.width === 0 || bitmap.height === 0) throw new Error('empty image');
+    return { bitmap, type: blob.type };
+  } catch {
+    const kind = blob.type === '' ? 'This file' : `This ${blob.type} file`;
+    throw new StudioError(
+      'image-decode-failed',
+      `${kind} could not be decoded as an image: it is not an image, it is damaged, or its format is not one the browser reads (PNG, JPEG, WebP, GIF, BMP).`,
+    );
+  }
+}
+
+export interface Crop {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** The region of the image the model sees. */
+export function cropFor(width: number, height: number, policy: ResizePolicy): Crop {
+  if (policy === 'squash') return { x: 0, y: 0, width, height };
+  const side = Math.min(width, height);
+  return { x: Math.floor((width - side) / 2), y: Math.floor((height - side) / 2), width: side, height: side };
+}
+
+export function describePolicy(policy: ResizePolicy, crop: Crop, original: [number, number], input: [number, number]): string {
+  const [width, height] = original;
+  const cropped = policy === 'center-crop' && (crop.width !== width || crop.height !== height)
+    ? `, centre ${crop.width}x${crop.height} kept` : '';
+  return `${width}x${height} -> ${input[1]}x${input[0]}${cropped}: ${RESIZE_POLICY_DESCRIPTIONS[policy]}.`;
+}
+
+/** The crop at display resolution (longest side <= DISPLAY_MAX_SIDE), for drawing under the heatmaps. */
+export async function displayBitmap(bitmap: ImageBitmap, crop: Crop): Promise<ImageBitmap> {
+  const scale = Math.min(1, DISPLAY_MAX_SIDE / Math.max(crop.width, crop.height));
+  return createImageBitmap(bitmap, crop.x, crop.y, crop.width, crop.height, {
+    resizeWidth: Math.max(1, Math.round(crop.width * scale)),
+    resizeHeight: Math.max(1, Math.round(crop.height * scale)),
+    resizeQuality: 'high',
+  });
+}
+
+/**
+ * The crop resized to the model's input size, as RGB pixels in [0, 255].
+ * @returns `[1, H, W, 3]` int32
+ */
+export function pixelsForModel(bitmap: ImageBitmap, crop: Crop, size: [number, number]): tf.Tensor4D {
+  const [height, width] = size;
+  const canvas = new OffscreenCanvas(width, height);
+  const context = canvas.getContext('2d', { willReadFrequently: true });
+  if (context === null) throw new StudioError('image-decode-failed', 'This browser cannot draw images in a worker (no OffscreenCanvas 2D).');
+  context.imageSmoothingEnabled = true;
+  context.imageSmoothingQuality = 'high';
+  context.drawImage(bitmap, crop.x, crop.y, crop.width, crop.height, 0, 0, width, height);
+  const pixels = context.getImageData(0, 0, width, height);
+  return tf.tidy(() => tf.expandDims(tf.browser.fromPixels(pixels, 3), 0) as tf.Tensor4D);
+}
