@@ -17,6 +17,8 @@ function files(directory: string): string[] {
     return /\.tsx?$/.test(name) && !/\.test\.tsx?$/.test(name) ? [path] : [];
   });
 }
+/** Modules with no TF.js in their import graph: plain data and types the UI shares with the engine. */
+const TF_FREE_MODULES = ['core/model/metadata', 'core/methods/method-ids', 'core/errors', 'worker/protocol'];
 const uiFiles = files(src).filter((path) => /^(ui|state|charts)\/|^main\.tsx$/.test(relative(src, path)));
 
 describe('architecture', () => {
@@ -28,7 +30,15 @@ describe('architecture', () => {
     for (const path of uiFiles) {
       const text = readFileSync(path, 'utf8');
       expect(text, relative(src, path)).not.toMatch(/from ['"]@tensorflow\//);
-      expect(text, relative(src, path)).not.toMatch(/^import (?!type)[^;]*from ['"]\.\.\/(core|worker)\/(?!protocol)/m);
+      for (const match of text.matchAll(/^import (?!type)[^;]*from ['"](?:\.\.\/)+((?:core|worker)\/[^'"]+)['"]/gm)) {
+        expect(TF_FREE_MODULES, `${relative(src, path)} imports ${match[1]}`).toContain(match[1]);
+      }
+    }
+  });
+
+  it('the core modules the UI may import at run time are free of TF.js', () => {
+    for (const module of TF_FREE_MODULES) {
+      expect(readFileSync(join(src, `${module}.ts`), 'utf8'), module).not.toMatch(/^import (?!type).*from ['"](@tensorflow|\.)/m);
     }
   });
 
