@@ -1,5 +1,4 @@
-/** Predictions and the default set of labels to explain, from downloaded probabilities (no tensors). */
-import type { HeadActivation } from './model/metadata';
+/** Ranked predictions from downloaded probabilities (no tensors). */
 
 export interface RankedClass {
   label: number;
@@ -16,19 +15,4 @@ export function topK(probs: ArrayLike<number>, logits: ArrayLike<number>, k: num
     prob: probs[label] as number,
     logit: logits[label] as number,
   }));
-}
-
-/**
- * The default labels to explain (spec: detected set): for a sigmoid head every class with `p > threshold`
- * (the most probable one if none passes); for a softmax (or linear) head the top-k (default 3).
- */
-export function defaultLabels(probs: ArrayLike<number>, headActivation: HeadActivation, options: { topK?: number; threshold?: number } = {}): number[] {
-  if (headActivation === 'sigmoid') {
-    const threshold = options.threshold ?? 0.5;
-    const passing: number[] = [];
-    for (let index = 0; index < probs.length; index += 1) if ((probs[index] as number) > threshold) passing.push(index);
-    if (passing.length > 0) return passing;
-    return topK(probs, probs, 1).map((ranked) => ranked.label);
-  }
-  return topK(probs, probs, options.topK ?? 3).map((ranked) => ranked.label);
 }

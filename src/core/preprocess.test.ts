@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initNodeBackend } from '../node/backend';
 import { preprocess } from './preprocess';
-import { defaultLabels, topK } from './predictions';
+import { detectedSet, parseDetectionRule } from './detection';
+import { topK } from './predictions';
 
 beforeAll(async () => {
   await initNodeBackend('wasm');
@@ -39,9 +40,15 @@ describe('predictions', () => {
   it('topK orders by probability and keeps the logits', () => {
     expect(topK([0.1, 0.5, 0.4], [1, 3, 2], 2)).toEqual([{ label: 1, prob: 0.5, logit: 3 }, { label: 2, prob: 0.4, logit: 2 }]);
   });
-  it('default labels: top-3 for softmax, p > 0.5 for sigmoid (top-1 when none passes)', () => {
-    expect(defaultLabels([0.1, 0.2, 0.3, 0.4], 'softmax')).toEqual([3, 2, 1]);
-    expect(defaultLabels([0.9, 0.2, 0.7, 0.4], 'sigmoid')).toEqual([0, 2]);
-    expect(defaultLabels([0.1, 0.2, 0.3], 'sigmoid')).toEqual([2]);
+  it('detected set: sigmoid threshold, probability threshold, top-k, ground truth', () => {
+    const probs = [0.1, 0.2, 0.3, 0.4];
+    const logits = [2, -1, 0.5, -3];
+    expect(detectedSet(parseDetectionRule('topk:3'), probs, logits)).toEqual([3, 2, 1]);
+    expect(detectedSet(parseDetectionRule('prob:0.25'), probs, logits)).toEqual([3, 2]);
+    expect(detectedSet(parseDetectionRule('sigmoid:0.5'), probs, logits)).toEqual([2, 0]); // sigmoid(2), sigmoid(0.5) > 0.5
+    expect(detectedSet(parseDetectionRule('prob:0.9'), probs, logits)).toEqual([]);
+    expect(detectedSet(parseDetectionRule('gt:1,1,3'), probs, logits)).toEqual([1, 3]);
+    expect(() => parseDetectionRule('topk:0')).toThrowError(/topk:K/);
+    expect(() => parseDetectionRule('magic')).toThrowError(/Cannot read/);
   });
 });

@@ -1,6 +1,10 @@
 /** Node-side TF.js: the wasm backend (tfjs-node does not install here; wasm runs the real ResNet50 ~0.4 s). */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { registerConv2DBackpropFilter } from '../core/kernels/conv2d-backprop-filter';
+
+// wasm lacks the filter gradient TF.js computes through every convolution: input gradients need it.
+registerConv2DBackpropFilter('wasm');
 
 export async function initNodeBackend(name: 'wasm' | 'cpu' = 'wasm'): Promise<string> {
   if (tf.getBackend() !== name) {

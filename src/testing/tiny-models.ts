@@ -8,9 +8,9 @@ export type TinyHead = 'gap-dense-softmax' | 'gap-dense-sigmoid' | 'gap-dense-li
 /**
  * input [16, 16, 3] -> conv(4) -> conv(6) -> 'target' relu ([8, 8, 6] after a stride-2 conv) -> head -> 5 classes.
  */
-export function tinyClassifier(head: TinyHead = 'gap-dense-softmax', seed = 1): tf.LayersModel {
+export function tinyClassifier(head: TinyHead = 'gap-dense-softmax', seed = 1, firstActivation: 'relu' | 'tanh' = 'relu'): tf.LayersModel {
   const input = tf.input({ shape: [16, 16, 3], name: 'image' });
-  let x = tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: seeded(seed), name: 'conv_a' }).apply(input) as tf.SymbolicTensor;
+  let x = tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: firstActivation, kernelInitializer: seeded(seed), biasInitializer: tf.initializers.constant({ value: 0.2 }), name: 'conv_a' }).apply(input) as tf.SymbolicTensor;
   x = tf.layers.conv2d({ filters: 6, kernelSize: 3, strides: 2, padding: 'same', kernelInitializer: seeded(seed + 1), biasInitializer: 'ones', name: 'conv_b' }).apply(x) as tf.SymbolicTensor;
   x = tf.layers.activation({ activation: 'relu', name: 'target' }).apply(x) as tf.SymbolicTensor;
   let output: tf.SymbolicTensor;
@@ -65,4 +65,29 @@ export async function toModelFiles(model: tf.LayersModel): Promise<{ modelJson: 
     weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
   });
   return { modelJson, weights: artifacts.weightData as ArrayBuffer };
+}
+
+/**
+ * A model whose weights are chosen by hand, for maps computed by hand: input `[2, 2, 3]` -> 1x1 conv 'target'
+ * keeping the first two channels (so A = x[..., :2]) -> GAP -> Dense(3, sigmoid) with kernel `W = [[2, 1, 0], [-2, 1, 3]]` and bias
+ * `[1, 0, -5]`. With the input `A^0 = [[1, 0], [0, 0]]`, `A^1 = [[0, 0], [0, 1]]`: mean A = [0.25, 0.25],
+ * logits = [1, 0.5, -4.25], so labels 0 and 1 are detected (p > 0.5) and 2 is not.
+ */
+export function handWeightedModel(): tf.LayersModel {
+  const input = tf.input({ shape: [2, 2, 3], name: 'image' });
+  const target = tf.layers.conv2d({
+    filters: 2, kernelSize: 1, useBias: false, name: 'target',
+    weights: [tf.tensor4d([1, 0, 0, 1, 0, 0], [1, 1, 3, 2])],
+  }).apply(input) as tf.SymbolicTensor;
+  const pooled = tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(target) as tf.SymbolicTensor;
+  const output = tf.layers.dense({
+    units: 3, activation: 'sigmoid', name: 'predictions',
+    weights: [tf.tensor2d([[2, 1, 0], [-2, 1, 3]]), tf.tensor1d([1, 0, -5])],
+  }).apply(pooled) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: output });
+}
+
+/** The input of {@link handWeightedModel}: channel 0 lights the top-left, channel 1 the bottom-right. */
+export function handWeightedInput(): tf.Tensor4D {
+  return tf.tensor4d([1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0], [1, 2, 2, 3]);
 }

@@ -8,7 +8,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { StudioError } from '../core/errors';
 import { upsampleMaps } from '../core/maps/filters';
-import { disposeMethodMaps, explainMethods, validateLabels } from '../core/methods/explain';
+import { defaultDetectionRule, describeDetectionRule, detectedSet } from '../core/detection';
+import { disposeMethodMaps, explain, validateLabels } from '../core/methods/explain';
 import { METHOD_IDS, type MethodId } from '../core/methods/method-ids';
 import { getMethod } from '../core/methods/registry';
 import { methodAvailability } from '../core/methods/types';
@@ -16,13 +17,13 @@ import type { ForwardPass } from '../core/model/adapter';
 import { ClassifierAdapter } from '../core/model/adapter';
 import { loadClassifier, type LoadedClassifier } from '../core/model/load';
 import type { PreprocessingId, ResizePolicy } from '../core/model/metadata';
-import { defaultLabels, topK } from '../core/predictions';
+import { topK } from '../core/predictions';
 import { preprocess } from '../core/preprocess';
 import { selectBackend } from './backend';
 import { cropFor, decodeImage, describePolicy, displayBitmap, pixelsForModel, type Crop } from './image';
 import { openModelSource } from './model-source';
 import type {
-  AnalyzeRequest, AnalyzeResult, BackendChoice, BackendReport, EngineApi, EngineMemory, HeatmapResult,
+  AnalyzeProgress, AnalyzeRequest, AnalyzeResult, BackendChoice, BackendReport, EngineApi, EngineMemory, HeatmapResult,
   ImageSummary, LoadProgress, ModelSource, ModelSummary,
 } from './protocol';
 
@@ -44,6 +45,8 @@ interface CurrentImage {
 
 interface ForwardCache {
   key: string;
+  /** The preprocessed input `[1, H, W, C]` (perturbation and saliency methods need it). */
+  input: tf.Tensor4D;
   forward: ForwardPass;
   probs: Float32Array;
   logits: Float32Array;
@@ -57,6 +60,8 @@ export class Engine implements EngineApi {
   private loadCounter = 0;
   private imageCounter = 0;
   private jobCounter = 0;
+  /** The running analysis; cancel() or a newer analyze() marks it cancelled, and it stops at its next checkpoint. */
+  private activeJob: { id: number; cancelled: boolean } | null = null;
 
   async init(choice: BackendChoice): Promise<BackendReport> {
     this.backendReport = await selectBackend(choice);
@@ -171,26 +176,57 @@ export class Engine implements EngineApi {
     };
   }
 
-  async analyze(request: AnalyzeRequest): Promise<AnalyzeResult> {
+  async cancel(): Promise<void> {
+    if (this.activeJob !== null) this.activeJob.cancelled = true;
+  }
+
+  async analyze(request: AnalyzeRequest, onProgress?: (progress: AnalyzeProgress) => void): Promise<AnalyzeResult> {
     const jobId = (this.jobCounter += 1);
+    if (this.activeJob !== null) this.activeJob.cancelled = true; // a newer request supersedes the running one
+    const job = { id: jobId, cancelled: false };
+    this.activeJob = job;
+    const checkpoint = (): void => {
+      if (job.cancelled) throw new StudioError('cancelled', 'The analysis was cancelled; the model is still loaded.');
+    };
+    try {
+      return await this.runAnalysis(jobId, request, checkpoint, onProgress);
+    } finally {
+      if (this.activeJob === job) this.activeJob = null;
+    }
+  }
+
+  private async runAnalysis(
+    jobId: number,
+    request: AnalyzeRequest,
+    checkpoint: () => void,
+    onProgress?: (progress: AnalyzeProgress) => void,
+  ): Promise<AnalyzeResult> {
     const started = performance.now();
     const model = this.requireModel();
     const image = this.requireImage();
     const adapter = model.loaded.adapter;
 
     const { cache, reused, forwardMs } = await this.forwardFor(model, image);
-    const labels = request.labels === 'auto' ? defaultLabels(cache.probs, adapter.headActivation) : [...request.labels];
-    validateLabels(adapter, labels);
-    for (const method of request.methods) {
-      const availability = methodAvailability(getMethod(method), adapter.headKind);
-      if (!availability.available) throw new StudioError('method-unavailable', availability.reason ?? `${method} is not available.`);
-    }
+    checkpoint();
+    const rule = request.detection ?? defaultDetectionRule(adapter.headActivation);
+    validateLabels(adapter, rule.kind === 'ground-truth' ? rule.labels : []);
+    const detected = detectedSet(rule, cache.probs, cache.logits);
+    const labels = request.labels === 'auto'
+      ? (detected.length > 0 ? detected : topK(cache.probs, cache.logits, 1).map((ranked) => ranked.label))
+      : [...request.labels];
 
     const predictions = topK(cache.probs, cache.logits, request.topK).map((ranked) => ({
       ...ranked,
       name: model.loaded.labelNames[ranked.label] ?? `class ${ranked.label}`,
     }));
-    const results = labels.length === 0 ? [] : explainMethods(adapter, cache.forward, labels, request.methods);
+    const results = labels.length === 0 || request.methods.length === 0 ? [] : await explain(adapter, cache.input, cache.forward, {
+      labels,
+      methods: request.methods,
+      detected,
+      ...(request.options === undefined ? {} : { options: request.options }),
+      checkpoint,
+      onProgress: (method, done, total) => onProgress?.({ jobId, method, done, total }),
+    });
     const maps: HeatmapResult[] = [];
     const methodMs: Partial<Record<MethodId, number>> = {};
     try {
@@ -209,15 +245,22 @@ export class Engine implements EngineApi {
           ]);
           const [displayHeight, displayWidth] = request.displaySize;
           for (let index = 0; index < count; index += 1) {
+            const extras: Record<string, number> = {};
+            for (const [key, values] of Object.entries(result.extras)) {
+              const value = values.length === count ? values[index] : values[0];
+              if (value !== undefined) extras[key] = value;
+            }
             maps.push({
               method: result.method,
               label: labels[index] as number,
+              resolution: result.resolution,
               shape: [h, w],
               normalized: normalizedData.slice(index * h * w, (index + 1) * h * w),
               rawMin: minData[index] as number,
               rawMax: maxData[index] as number,
               display: displayData.slice(index * displayHeight * displayWidth, (index + 1) * displayHeight * displayWidth),
               displayShape: [displayHeight, displayWidth],
+              extras,
             });
           }
         } finally {
@@ -236,6 +279,8 @@ export class Engine implements EngineApi {
       backend: tf.getBackend() as AnalyzeResult['backend'],
       predictions,
       labels,
+      detected,
+      detectionRule: describeDetectionRule(rule),
       maps,
       timingsMs: { forward: forwardMs, total: performance.now() - started, methods: methodMs },
       forwardReused: reused,
@@ -257,16 +302,16 @@ export class Engine implements EngineApi {
     let forward: ForwardPass;
     try {
       forward = adapter.forward(input);
-    } finally {
+    } catch (error) {
       input.dispose();
+      throw error;
     }
     const probsTensor = adapter.probabilities(forward.logits);
     try {
       const [logits, probs] = await Promise.all([forward.logits.data() as Promise<Float32Array>, probsTensor.data() as Promise<Float32Array>]);
-      this.forwardCache = { key, forward, probs, logits };
+      this.forwardCache = { key, input, forward, probs, logits };
     } catch (error) {
-      forward.activations.dispose();
-      forward.logits.dispose();
+      tf.dispose([input, forward.activations, forward.logits]);
       throw error;
     } finally {
       probsTensor.dispose();
@@ -276,6 +321,7 @@ export class Engine implements EngineApi {
 
   private clearForward(): void {
     if (this.forwardCache !== null) {
+      this.forwardCache.input.dispose();
       this.forwardCache.forward.activations.dispose();
       this.forwardCache.forward.logits.dispose();
       this.forwardCache = null;

@@ -7,8 +7,10 @@
  */
 import type { MethodId } from '../core/methods/method-ids';
 import type { HeadActivation, HeadKind, PreprocessingId, ResizePolicy } from '../core/model/metadata';
+import type { DetectionRule } from '../core/detection';
+import type { MethodOptions } from '../core/methods/context';
 
-export type { MethodId, HeadActivation, HeadKind, PreprocessingId, ResizePolicy };
+export type { MethodId, HeadActivation, HeadKind, PreprocessingId, ResizePolicy, DetectionRule, MethodOptions };
 
 export type BackendName = 'webgpu' | 'wasm' | 'webgl' | 'cpu';
 export type BackendChoice = BackendName | 'auto';
@@ -109,12 +111,26 @@ export interface AnalyzeRequest {
   topK: number;
   /** Heatmaps are also returned upsampled (bilinear) to this size [height, width] for display. */
   displaySize: [number, number];
+  /** The rule for the detected set C_x (default labels and MinMax's contrast); default by head activation. */
+  detection?: DetectionRule;
+  /** Per-method parameters (Score-CAM variant/batch/channel cap, SmoothGrad, IG). */
+  options?: Partial<MethodOptions>;
+}
+
+/** Progress of a long analysis: which method, and its batches done of total. */
+export interface AnalyzeProgress {
+  jobId: number;
+  method: MethodId;
+  done: number;
+  total: number;
 }
 
 export interface HeatmapResult {
   method: MethodId;
   label: number;
-  /** Feature-resolution shape [h, w] of `normalized`. */
+  /** 'feature': at the target layer's resolution; 'input': at the model input's (saliency methods). */
+  resolution: 'feature' | 'input';
+  /** Shape [h, w] of `normalized`. */
   shape: [number, number];
   /** ReLU then min-max normalised to [0, 1], row-major, at feature resolution. */
   normalized: Float32Array;
@@ -124,6 +140,8 @@ export interface HeatmapResult {
   /** `normalized` upsampled bilinearly to `displaySize`, row-major. */
   display: Float32Array;
   displayShape: [number, number];
+  /** Extra numbers of the method for this label (e.g. Integrated Gradients' completenessGap). */
+  extras: Record<string, number>;
 }
 
 export interface AnalyzeResult {
@@ -133,6 +151,9 @@ export interface AnalyzeResult {
   predictions: Prediction[];
   /** The labels actually explained, in order. */
   labels: number[];
+  /** The detected set C_x and the rule that made it. */
+  detected: number[];
+  detectionRule: string;
   maps: HeatmapResult[];
   timingsMs: { forward: number; total: number; methods: Partial<Record<MethodId, number>> };
   /** True when the forward pass was reused from the previous request on the same image. */
@@ -153,6 +174,9 @@ export interface EngineApi {
   configureModel(options: { targetLayer?: string; preprocessing?: PreprocessingId; resizePolicy?: ResizePolicy }): Promise<ModelSummary>;
   /** Decodes an image (any browser-decodable format, first frame of a GIF, EXIF orientation honoured). */
   setImage(image: Blob): Promise<ImageSummary>;
-  analyze(request: AnalyzeRequest): Promise<AnalyzeResult>;
+  /** Explains the current image. Long methods report progress; a newer analyze or cancel() stops it between batches. */
+  analyze(request: AnalyzeRequest, onProgress?: (progress: AnalyzeProgress) => void): Promise<AnalyzeResult>;
+  /** Cancels the running analysis (it rejects with a `cancelled` error); the model stays loaded. */
+  cancel(): Promise<void>;
   memory(): Promise<EngineMemory>;
 }

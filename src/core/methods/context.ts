@@ -1,78 +1,195 @@
 /**
  * The shared state of one explanation: one forward pass serves every label and every method.
- * Gradients `g = dS_c/dA` are computed at most once per context, for all labels together, either
- * analytically (`gap-dense` head: `g_ij^k = W[k, c] / (h w)`) or by autodiff of the head only
- * (the backbone is never re-run).
+ *
+ * Gradients of the logits w.r.t. the target activations, `g_l = dS_l/dA`, are computed at most once per
+ * context for the union of the explained labels and the detected set (MinMax needs the latter), either
+ * analytically (`gap-dense` head: `g_ij^k = W[k, l] / (h w)`) or by one autodiff pass of the head only
+ * (the backbone is never re-run). Methods take linear combinations of those rows (e.g. MinMax's
+ * `S_u - mean_{n in C_x \ {u}} S_n`), so nothing is differentiated twice. Input gradients `dS_l/dx`
+ * (saliency methods) are likewise computed once, for all labels in one batched backward pass.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ClassifierAdapter, ForwardPass } from '../model/adapter';
 
 export type GradientPath = 'auto' | 'analytic' | 'autodiff';
 
+export type ScoreCamVariant = 'probability' | 'softmax-logits' | 'increase-of-confidence';
+
+export interface MethodOptions {
+  scorecam: {
+    /** `probability`: s_k = p_c(x * H^k) (the seed's benchmarks); `softmax-logits`: pytorch-grad-cam's
+     * softmax over channels of S_c(x * H^k); `increase-of-confidence`: the paper's p_c(x * H^k) - p_c(baseline). */
+    variant: ScoreCamVariant;
+    /** Masked inputs per forward pass. */
+    batchSize: number;
+    /** Keep only the N channels of largest spatial variance (Faster-Score-CAM); null = all. */
+    maxChannels: number | null;
+  };
+  ablation: { batchSize: number };
+  smoothgrad: { samples: number; noiseLevel: number; seed: number };
+  integratedGradients: { steps: number; batchSize: number };
+}
+
+export const DEFAULT_METHOD_OPTIONS: MethodOptions = {
+  scorecam: { variant: 'probability', batchSize: 16, maxChannels: null },
+  ablation: { batchSize: 64 },
+  smoothgrad: { samples: 20, noiseLevel: 0.15, seed: 0 },
+  integratedGradients: { steps: 32, batchSize: 8 },
+};
+
+export interface ContextInit {
+  adapter: ClassifierAdapter;
+  /** Preprocessed input `[1, H, W, C]` (caller-owned). Needed by perturbation and input-gradient methods. */
+  input: tf.Tensor4D;
+  /** The forward pass of `input` (caller-owned). */
+  forward: ForwardPass;
+  /** Labels to explain: map n of every method is for labels[n]. */
+  labels: readonly number[];
+  /** The detected set C_x (MinMax contrasts a label with the other detected ones). Default: `labels`. */
+  detected?: readonly number[];
+  gradientPath?: GradientPath;
+  options?: Partial<MethodOptions>;
+}
+
 export class ExplainContext {
   readonly adapter: ClassifierAdapter;
-  /** `[1, h, w, K]` (owned by the caller of the constructor) */
+  readonly input: tf.Tensor4D;
+  /** `[1, h, w, K]` */
   readonly activations: tf.Tensor4D;
-  /** `[1, L]` (owned by the caller of the constructor) */
+  /** `[1, L]` */
   readonly logits: tf.Tensor2D;
-  /** The labels explained, in order: map `n` of every method is for `labels[n]`. */
   readonly labels: readonly number[];
+  readonly detected: readonly number[];
   readonly gradientPath: Exclude<GradientPath, 'auto'>;
-  private cachedGradients: tf.Tensor4D | null = null;
+  readonly options: MethodOptions;
 
-  constructor(adapter: ClassifierAdapter, forward: ForwardPass, labels: readonly number[], gradientPath: GradientPath = 'auto') {
-    this.adapter = adapter;
-    this.activations = forward.activations;
-    this.logits = forward.logits;
-    this.labels = labels;
-    this.gradientPath = gradientPath === 'auto'
-      ? (adapter.headKind === 'gap-dense' ? 'analytic' : 'autodiff')
-      : gradientPath;
-    if (this.gradientPath === 'analytic' && adapter.headKind !== 'gap-dense') {
+  /** Labels whose gradients are computed: explained labels first, then the other detected ones. */
+  private readonly gradientLabels: number[];
+  private cachedGradientRows: tf.Tensor4D | null = null;
+  private cachedGradients: tf.Tensor4D | null = null;
+  private cachedInputGradients: tf.Tensor4D | null = null;
+
+  constructor(init: ContextInit) {
+    this.adapter = init.adapter;
+    this.input = init.input;
+    this.activations = init.forward.activations;
+    this.logits = init.forward.logits;
+    this.labels = init.labels;
+    this.detected = init.detected ?? init.labels;
+    this.options = { ...DEFAULT_METHOD_OPTIONS, ...init.options };
+    const path = init.gradientPath ?? 'auto';
+    this.gradientPath = path === 'auto' ? (init.adapter.headKind === 'gap-dense' ? 'analytic' : 'autodiff') : path;
+    if (this.gradientPath === 'analytic' && init.adapter.headKind !== 'gap-dense') {
       throw new Error('analytic gradients need a GAP -> Dense head');
     }
+    this.gradientLabels = [...new Set([...this.labels, ...this.detected])];
   }
 
-  /** One-hot rows of the explained labels: `[N, L]`. Caller disposes (or call inside tidy). */
-  labelSelector(): tf.Tensor2D {
-    return tf.oneHot(tf.tensor1d(this.labels as number[], 'int32'), this.adapter.numClasses).toFloat() as tf.Tensor2D;
+  /** `C_x \ {u}`: the other detected labels. */
+  othersOf(label: number): number[] {
+    return this.detected.filter((other) => other !== label);
+  }
+
+  /** One-hot rows `[N, L]` of the given labels (default: the explained ones). Call inside tidy. */
+  labelSelector(labels: readonly number[] = this.labels): tf.Tensor2D {
+    return tf.oneHot(tf.tensor1d(labels as number[], 'int32'), this.adapter.numClasses).toFloat() as tf.Tensor2D;
   }
 
   /**
-   * `g[n] = dS_{labels[n]} / dA`: `[N, h, w, K]`, owned by the context (freed by `dispose`).
+   * Coefficient rows over labels, as a `[N, L]` matrix: row n is `sum_l coefficients[n][l] e_l`.
+   * Used to form objectives such as `S_u - mean_{others} S_n` linearly. Call inside tidy.
    */
+  labelCombination(rows: ReadonlyArray<ReadonlyMap<number, number>>): tf.Tensor2D {
+    const matrix = new Float32Array(rows.length * this.adapter.numClasses);
+    rows.forEach((row, n) => row.forEach((weight, label) => {
+      matrix[n * this.adapter.numClasses + label] = (matrix[n * this.adapter.numClasses + label] ?? 0) + weight;
+    }));
+    return tf.tensor2d(matrix, [rows.length, this.adapter.numClasses]);
+  }
+
+  /** `g[n] = dS_{labels[n]}/dA`: `[N, h, w, K]`, owned by the context. */
   gradients(): tf.Tensor4D {
     if (this.cachedGradients === null) {
-      this.cachedGradients = tf.tidy(() => this.gradientPath === 'analytic' ? this.analyticGradients() : this.autodiffGradients());
-      tf.keep(this.cachedGradients);
+      this.cachedGradients = tf.keep(this.combineGradients(this.labels.map((label) => new Map([[label, 1]]))));
     }
     return this.cachedGradients;
   }
 
-  /** GAP -> Dense: `dS_c/dA_ij^k = W[k, c] / (h w)` at every position. */
+  /**
+   * Gradients of linear combinations of logits: row n is `d(sum_l rows[n][l] S_l)/dA`, `[N, h, w, K]`.
+   * Labels must be explained or detected ones. The caller owns the result (or calls inside tidy).
+   */
+  combineGradients(rows: ReadonlyArray<ReadonlyMap<number, number>>): tf.Tensor4D {
+    const gradientRows = this.gradientRows(); // [U, h, w, K]
+    return tf.tidy(() => {
+      const coefficients = new Float32Array(rows.length * this.gradientLabels.length);
+      rows.forEach((row, n) => row.forEach((weight, label) => {
+        const u = this.gradientLabels.indexOf(label);
+        if (u < 0) throw new Error(`label ${label} is neither explained nor detected`);
+        coefficients[n * this.gradientLabels.length + u] = (coefficients[n * this.gradientLabels.length + u] ?? 0) + weight;
+      }));
+      const [, h, w, k] = gradientRows.shape;
+      const flat = tf.reshape(gradientRows, [this.gradientLabels.length, h * w * k]);
+      const combined = tf.matMul(tf.tensor2d(coefficients, [rows.length, this.gradientLabels.length]), flat);
+      return tf.reshape(combined, [rows.length, h, w, k]) as tf.Tensor4D;
+    });
+  }
+
+  private gradientRows(): tf.Tensor4D {
+    if (this.cachedGradientRows === null) {
+      this.cachedGradientRows = tf.keep(tf.tidy(() => this.gradientPath === 'analytic' ? this.analyticGradients() : this.autodiffGradients()));
+    }
+    return this.cachedGradientRows;
+  }
+
+  /** GAP -> Dense: `dS_l/dA_ij^k = W[k, l] / (h w)` at every position. `[U, h, w, K]` */
   private analyticGradients(): tf.Tensor4D {
     const [, h, w, k] = this.activations.shape;
     const kernel = this.adapter.classWeights as tf.Tensor2D; // [K, L]
-    const perLabel = tf.matMul(this.labelSelector(), kernel, false, true); // [N, K]
+    const perLabel = tf.matMul(this.labelSelector(this.gradientLabels), kernel, false, true); // [U, K]
     const scaled = tf.div(perLabel, h * w);
-    return tf.tile(tf.reshape(scaled, [this.labels.length, 1, 1, k]), [1, h, w, 1]) as tf.Tensor4D;
+    return tf.tile(tf.reshape(scaled, [this.gradientLabels.length, 1, 1, k]), [1, h, w, 1]) as tf.Tensor4D;
   }
 
   /**
-   * Autodiff of the head for all labels in one backward pass: the activations are tiled N times along
-   * the batch axis and row n selects label n with a one-hot product (no `gather`, whose gradient the wasm
-   * backend lacks), so `d(sum_n S_{labels[n]}(A_n))/dA_n = dS_{labels[n]}/dA`.
+   * Autodiff of the head for all labels in one backward pass: the activations are tiled U times along
+   * the batch axis and row u selects label u with a one-hot product (no `gather`, whose gradient the wasm
+   * backend lacks), so `d(sum_u S_{l_u}(A_u))/dA_u = dS_{l_u}/dA`. `[U, h, w, K]`
    */
   private autodiffGradients(): tf.Tensor4D {
-    const count = this.labels.length;
-    const tiled = tf.tile(this.activations, [count, 1, 1, 1]) as tf.Tensor4D; // [N, h, w, K]
-    const selector = this.labelSelector(); // [N, L]
+    const count = this.gradientLabels.length;
+    const tiled = tf.tile(this.activations, [count, 1, 1, 1]) as tf.Tensor4D;
+    const selector = this.labelSelector(this.gradientLabels);
     const objective = (a: tf.Tensor): tf.Scalar => tf.sum(tf.mul(this.adapter.headLogits(a as tf.Tensor4D), selector));
     return tf.grad(objective)(tiled) as tf.Tensor4D;
   }
 
+  /**
+   * Input gradients `dS_{labels[n]}/dx` at `x` (default: the context's input), all labels in one batched
+   * backward pass through the whole model. `[N, H, W, C]`; the caller owns it (or calls inside tidy).
+   */
+  inputGradientsAt(x: tf.Tensor4D, labels: readonly number[] = this.labels): tf.Tensor4D {
+    return tf.tidy(() => {
+      const count = labels.length;
+      const [batch, height, width, channels] = x.shape;
+      // Each of the `batch` inputs is repeated for every label: row b * N + n selects label n.
+      const tiled = tf.reshape(tf.tile(tf.expandDims(x, 1), [1, count, 1, 1, 1]), [batch * count, height, width, channels]) as tf.Tensor4D;
+      const selector = tf.tile(this.labelSelector(labels), [batch, 1]);
+      const objective = (input: tf.Tensor): tf.Scalar => tf.sum(tf.mul(this.adapter.logitsOf(input as tf.Tensor4D), selector));
+      return tf.grad(objective)(tiled) as tf.Tensor4D; // [batch * N, H, W, C]
+    });
+  }
+
+  /** `dS_{labels[n]}/dx` at the input, `[N, H, W, C]`, cached and owned by the context. */
+  inputGradients(): tf.Tensor4D {
+    if (this.cachedInputGradients === null) this.cachedInputGradients = tf.keep(this.inputGradientsAt(this.input));
+    return this.cachedInputGradients;
+  }
+
   dispose(): void {
-    this.cachedGradients?.dispose();
+    tf.dispose([this.cachedGradientRows, this.cachedGradients, this.cachedInputGradients].filter((t): t is tf.Tensor4D => t !== null));
+    this.cachedGradientRows = null;
     this.cachedGradients = null;
+    this.cachedInputGradients = null;
   }
 }

@@ -1,30 +1,38 @@
 /**
- * The shared pipeline: activations -> per-label raw maps (the method's own step) -> ReLU -> normalise.
- * One forward pass and at most one gradient computation serve every label and every method.
+ * The shared pipeline: activations -> per-label raw maps (each method's own step) -> ReLU -> normalise,
+ * raw maps kept. One forward pass and one gradient computation serve every label and every method.
  */
 import * as tf from '@tensorflow/tfjs';
 import { StudioError } from '../errors';
 import { normalizeMaps } from '../maps/filters';
 import type { ClassifierAdapter, ForwardPass } from '../model/adapter';
-import { ExplainContext, type GradientPath } from './context';
+import { ExplainContext, type GradientPath, type MethodOptions } from './context';
 import type { MethodId } from './method-ids';
 import { getMethod } from './registry';
-import { methodAvailability } from './types';
+import { methodAvailability, type MapResolution, type MethodExtras } from './types';
 
 export interface MethodMaps {
   method: MethodId;
-  /** ReLU-ed maps before normalisation: `[N, h, w]` (N = labels). */
+  resolution: MapResolution;
+  /** ReLU-ed maps before normalisation: `[N, h, w]` (N = labels; `[N, H, W]` for input-resolution methods). */
   raw: tf.Tensor3D;
-  /** ReLU-ed then min-max normalised maps: `[N, h, w]`. */
+  /** ReLU-ed then min-max normalised maps, same shape. */
   normalized: tf.Tensor3D;
-  /** Wall time of this method (excluding the shared forward pass), ms. */
+  extras: MethodExtras;
+  /** Wall time of this method (the shared forward pass excluded), ms. */
   ms: number;
 }
 
-export interface ExplainOptions {
+export interface ExplainRequest {
+  labels: readonly number[];
+  methods: readonly MethodId[];
+  /** The detected set C_x; default: the explained labels. */
+  detected?: readonly number[];
   gradientPath?: GradientPath;
-  /** Called between methods; throwing (e.g. a `cancelled` StudioError) stops the run, with nothing leaked. */
+  options?: Partial<MethodOptions>;
+  /** Called between methods and between a long method's batches; throw (a `cancelled` StudioError) to stop. */
   checkpoint?: () => void;
+  onProgress?: (method: MethodId, done: number, total: number) => void;
 }
 
 export function validateLabels(adapter: ClassifierAdapter, labels: readonly number[]): void {
@@ -36,37 +44,46 @@ export function validateLabels(adapter: ClassifierAdapter, labels: readonly numb
 }
 
 /**
- * Runs the chosen methods for the chosen labels on one forward pass.
- * @param forward the forward pass of a single image (`activations [1, h, w, K]`, `logits [1, L]`); the
- *   caller keeps ownership.
- * @returns one entry per method; the caller owns (and disposes) their tensors.
+ * Runs the chosen methods for the chosen labels.
+ * @param input the preprocessed image `[1, H, W, C]`; @param forward its forward pass. The caller keeps
+ *   ownership of both.
+ * @returns one entry per method, in order; the caller owns (and disposes) their tensors. On an error or a
+ *   cancellation nothing is leaked.
  */
-export function explainMethods(
-  adapter: ClassifierAdapter,
-  forward: ForwardPass,
-  labels: readonly number[],
-  methods: readonly MethodId[],
-  options: ExplainOptions = {},
-): MethodMaps[] {
-  validateLabels(adapter, labels);
-  const context = new ExplainContext(adapter, forward, labels, options.gradientPath);
+export async function explain(adapter: ClassifierAdapter, input: tf.Tensor4D, forward: ForwardPass, request: ExplainRequest): Promise<MethodMaps[]> {
+  validateLabels(adapter, request.labels);
+  validateLabels(adapter, request.detected ?? []);
+  for (const id of request.methods) {
+    const availability = methodAvailability(getMethod(id), adapter.headKind);
+    if (!availability.available) throw new StudioError('method-unavailable', availability.reason ?? `${id} is not available for this model.`);
+  }
+  const context = new ExplainContext({
+    adapter, input, forward, labels: request.labels,
+    ...(request.detected === undefined ? {} : { detected: request.detected }),
+    ...(request.gradientPath === undefined ? {} : { gradientPath: request.gradientPath }),
+    ...(request.options === undefined ? {} : { options: request.options }),
+  });
+  const checkpoint = request.checkpoint ?? (() => undefined);
   const results: MethodMaps[] = [];
   try {
-    for (const id of methods) {
-      options.checkpoint?.();
+    for (const id of request.methods) {
+      checkpoint();
       const method = getMethod(id);
-      const availability = methodAvailability(method, adapter.headKind);
-      if (!availability.available) throw new StudioError('method-unavailable', availability.reason ?? `${method.title} is not available for this model.`);
       const started = performance.now();
+      const output = await method.compute(context, {
+        checkpoint,
+        progress: (done, total) => request.onProgress?.(id, done, total),
+      });
       const [raw, normalized] = tf.tidy(() => {
-        const rectified = tf.relu(method.rawMaps(context)) as tf.Tensor3D;
+        const rectified = tf.relu(output.maps) as tf.Tensor3D;
         return [rectified, normalizeMaps(rectified)] as const;
       });
-      results.push({ method: id, raw, normalized, ms: performance.now() - started });
+      output.maps.dispose();
+      results.push({ method: id, resolution: method.resolution, raw, normalized, extras: output.extras ?? {}, ms: performance.now() - started });
     }
     return results;
   } catch (error) {
-    for (const result of results) disposeMethodMaps(result);
+    results.forEach(disposeMethodMaps);
     throw error;
   } finally {
     context.dispose();

@@ -1,8 +1,13 @@
 /**
  * Method identifiers: part of the public interface (URLs, saved figures, the command line).
- * Issue 2 implements `cam` and `gradcam`; the rest of the library registers here as it lands.
  */
-export const METHOD_IDS = ['cam', 'gradcam'] as const;
+export const METHOD_IDS = [
+  'cam', 'minmax-cam', 'd-minmax-cam',
+  'gradcam', 'gradcampp', 'xgradcam', 'hirescam', 'gradcam-elementwise', 'layercam',
+  'eigencam', 'eigengradcam', 'minmax-gradcam', 'd-minmax-gradcam',
+  'scorecam', 'ablationcam',
+  'saliency', 'gradxinput', 'smoothgrad', 'integrated-gradients',
+] as const;
 
 export type MethodId = (typeof METHOD_IDS)[number];
 

@@ -1,12 +1,34 @@
-/** Every method, by id. Adding a method: one file with a CamMethod, one line here. */
-import { cam } from './cam';
-import { gradcam } from './gradcam';
+/** Every method, by id. Adding a method: one CamMethod in its family's file, one line here. */
+import { eigencam, eigengradcam } from './eigen';
+import {
+  dMinmaxGradcam, gradcam, gradcamElementwise, gradcampp, hirescam, layercam, minmaxGradcam, xgradcam,
+} from './gradient';
 import type { MethodId } from './method-ids';
+import { ablationcam, scorecam } from './perturbation';
+import { gradxinput, integratedGradients, saliency, smoothgrad } from './saliency';
 import type { CamMethod } from './types';
+import { cam, dMinmaxCam, minmaxCam } from './weights';
 
 export const METHODS = {
-  cam,
-  gradcam,
+  'cam': cam,
+  'minmax-cam': minmaxCam,
+  'd-minmax-cam': dMinmaxCam,
+  'gradcam': gradcam,
+  'gradcampp': gradcampp,
+  'xgradcam': xgradcam,
+  'hirescam': hirescam,
+  'gradcam-elementwise': gradcamElementwise,
+  'layercam': layercam,
+  'eigencam': eigencam,
+  'eigengradcam': eigengradcam,
+  'minmax-gradcam': minmaxGradcam,
+  'd-minmax-gradcam': dMinmaxGradcam,
+  'scorecam': scorecam,
+  'ablationcam': ablationcam,
+  'saliency': saliency,
+  'gradxinput': gradxinput,
+  'smoothgrad': smoothgrad,
+  'integrated-gradients': integratedGradients,
 } as const satisfies Record<MethodId, CamMethod>;
 
 export function getMethod(id: MethodId): CamMethod {

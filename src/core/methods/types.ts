@@ -6,18 +6,46 @@ import type { MethodId } from './method-ids';
 /** What a method needs from the model. */
 export type MethodRequirement = 'gap-dense-head' | 'differentiable-head';
 
+/** `feature`: maps at the target layer's `[h, w]`; `input`: at the model input's `[H, W]`. */
+export type MapResolution = 'feature' | 'input';
+
+export type MethodFamily = 'weights' | 'gradient' | 'perturbation' | 'input-saliency';
+
+/** Cooperative cancellation and progress for long methods (between batches). */
+export interface MethodControl {
+  /** Throws a `cancelled` StudioError when the job was cancelled. */
+  checkpoint(): void;
+  /** `done` of `total` steps of this method. */
+  progress(done: number, total: number): void;
+}
+
+export const NO_CONTROL: MethodControl = { checkpoint: () => undefined, progress: () => undefined };
+
+/** Extra numbers a method reports beside its maps (e.g. Integrated Gradients' completeness gap per label). */
+export type MethodExtras = Record<string, number[]>;
+
+export interface MethodOutput {
+  /** Raw maps `[N, h, w]` (or `[N, H, W]`) for the context's N labels, before the pipeline's ReLU. */
+  maps: tf.Tensor3D;
+  extras?: MethodExtras;
+}
+
 /**
- * A CAM method adds only what is its own: the raw maps, one per explained label, before the shared
- * ReLU -> normalise steps of the pipeline.
+ * A method adds only what is its own: the raw maps of every explained label, before the shared
+ * ReLU -> normalise steps of the pipeline. Synchronous methods return a tensor made inside tf.tidy;
+ * long methods are async, report progress and call `control.checkpoint()` between batches.
  */
 export interface CamMethod {
   id: MethodId;
   title: string;
+  family: MethodFamily;
   /** Paper and equation. */
   reference: string;
   requires: MethodRequirement;
-  /** Raw maps `[N, h, w]` for the context's N labels (synchronous tensor code: runs inside tf.tidy). */
-  rawMaps(context: ExplainContext): tf.Tensor3D;
+  resolution: MapResolution;
+  /** True for methods that run many forward passes (progress and cancel matter). */
+  long: boolean;
+  compute(context: ExplainContext, control: MethodControl): MethodOutput | Promise<MethodOutput>;
 }
 
 export function methodAvailability(method: CamMethod, headKind: HeadKind): { available: boolean; reason?: string } {

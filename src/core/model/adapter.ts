@@ -236,6 +236,14 @@ export class ClassifierAdapter {
   }
 
   /**
+   * Logits straight from preprocessed inputs, differentiable w.r.t. the input (input-gradient methods,
+   * masked forward passes). `[B, H, W, C]` -> `[B, L]`.
+   */
+  logitsOf(input: tf.Tensor4D): tf.Tensor2D {
+    return tf.tidy(() => this.headLogits(this.featureModel.apply(input, { training: false }) as tf.Tensor4D));
+  }
+
+  /**
    * One forward pass: activations at the target layer and logits.
    * @param input `[B, H, W, C]`, preprocessed
    * The caller owns (and disposes) both tensors.
