@@ -53,6 +53,30 @@ const outputShapeOf = (layer: Layer): (number | null)[] | null => {
   return shape as (number | null)[];
 };
 
+/** The parts of a tfjs-layers Conv2D the eager executor reads (protected in the typings). */
+interface Conv2DInternals {
+  kernel: { read(): tf.Tensor4D };
+  bias: { read(): tf.Tensor1D } | null;
+  useBias: boolean;
+  strides: number[];
+  padding: 'valid' | 'same' | 'causal';
+  dilationRate: number[];
+  dataFormat: string;
+  activation: { apply(x: tf.Tensor): tf.Tensor };
+}
+
+/**
+ * A Conv2D layer applied with the plain (unfused) conv2d op. Under a gradient tape TF.js's fused conv2d
+ * computes the filter gradient eagerly even when only the input gradient is wanted (the wasm backend spends
+ * most of a backward pass there); the plain op's gradients are lazy, so only dL/dx is computed.
+ */
+function applyConv2dUnfused(layer: Layer, input: tf.Tensor4D): tf.Tensor4D {
+  const conv = layer as unknown as Conv2DInternals;
+  let output = tf.conv2d(input, conv.kernel.read(), conv.strides as [number, number], conv.padding === 'same' ? 'same' : 'valid', 'NHWC', conv.dilationRate as [number, number]);
+  if (conv.useBias && conv.bias !== null) output = tf.add(output, conv.bias.read());
+  return conv.activation.apply(output) as tf.Tensor4D;
+}
+
 function findLogitsSource(model: tf.LayersModel): { source: LogitsSource; activation: HeadActivation } {
   const output = model.outputLayers[0] as Layer;
   const outputActivation = activationOf(output);
@@ -236,11 +260,32 @@ export class ClassifierAdapter {
   }
 
   /**
-   * Logits straight from preprocessed inputs, differentiable w.r.t. the input (input-gradient methods,
-   * masked forward passes). `[B, H, W, C]` -> `[B, L]`.
+   * Logits straight from preprocessed inputs (masked forward passes, input gradients). `[B, H, W, C]` ->
+   * `[B, L]`. Differentiable w.r.t. the input: the backbone runs layer by layer with unfused convolutions,
+   * so a backward pass computes no weight gradients (see applyConv2dUnfused).
    */
   logitsOf(input: tf.Tensor4D): tf.Tensor2D {
-    return tf.tidy(() => this.headLogits(this.featureModel.apply(input, { training: false }) as tf.Tensor4D));
+    return tf.tidy(() => this.headLogits(this.featuresEager(input)));
+  }
+
+  /** Target activations computed layer by layer (same values as the feature model). `[B, h, w, K]` */
+  private featuresEager(input: tf.Tensor4D): tf.Tensor4D {
+    const outputs = new Map<Layer, tf.Tensor>();
+    const target = this.model.getLayer(this.targetLayer);
+    for (const layer of this.model.layers) {
+      if (className(layer) === 'InputLayer') {
+        outputs.set(layer, input);
+        continue;
+      }
+      const inputs = parentsOf(layer).map((parent) => outputs.get(parent));
+      if (inputs.some((tensor) => tensor === undefined)) continue; // not upstream of the target
+      const output = className(layer) === 'Conv2D' && inputs.length === 1
+        ? applyConv2dUnfused(layer, inputs[0] as tf.Tensor4D)
+        : layer.apply(inputs.length === 1 ? (inputs[0] as tf.Tensor) : (inputs as tf.Tensor[]), { training: false }) as tf.Tensor;
+      outputs.set(layer, output);
+      if (layer === target) return output as tf.Tensor4D;
+    }
+    throw new Error(`target layer ${this.targetLayer} was not reached`);
   }
 
   /**

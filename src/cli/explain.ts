@@ -1,0 +1,170 @@
+/**
+ * `npm run explain -- --model DIR --image FILE [--input-tensor FILE.f32] --methods ID,ID|all
+ *   --labels N,N|detected [--detect sigmoid:0.5|prob:0.2|topk:3|gt:N,N] [--out FILE.json]`
+ *
+ * Runs the same src/core pipeline as the studio, in Node on the wasm backend, and writes JSON:
+ * `{ backend, model, inputShape, predictions, detected, maps: { METHOD: { LABEL: { shape, data, rawMin,
+ * rawMax } } }, timingsMs: { METHOD: ms, forward: ms } }`. Maps are normalised, after ReLU, row-major, at
+ * the method's own resolution (feature resolution for CAM methods; input resolution for saliency), never
+ * upsampled.
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import { defaultDetectionRule, describeDetectionRule, detectedSet, parseDetectionRule } from '../core/detection';
+import { disposeMethodMaps, explain } from '../core/methods/explain';
+import { isMethodId, METHOD_IDS, type MethodId } from '../core/methods/method-ids';
+import { getMethod } from '../core/methods/registry';
+import { methodAvailability } from '../core/methods/types';
+import type { ScoreCamVariant } from '../core/methods/context';
+import { topK } from '../core/predictions';
+import { preprocess } from '../core/preprocess';
+import { initNodeBackend } from '../node/backend';
+import { loadClassifierFromDirectory, readFloat32 } from '../node/files';
+import { readImagePixels } from '../node/image';
+import { parseNumberList, requireString, runMain, UsageError } from './args';
+
+const USAGE = `usage: npm run explain -- --model DIR (--image FILE | --input-tensor FILE.f32) [options]
+
+  --model DIR             TF.js LayersModel folder (model.json, shards, optional metadata.json/labels.json)
+  --image FILE            image to explain (PNG, JPEG, WebP, GIF, TIFF; EXIF orientation applied)
+  --input-tensor FILE     raw little-endian float32 NHWC input, already preprocessed (e.g. golden *.x.f32)
+  --methods LIST|all      method ids, comma-separated (default: cam,gradcam); all = every method the model supports
+  --labels LIST|detected  class indices to explain, or the detected set (default: detected)
+  --detect RULE           detected set: sigmoid:T | prob:T | topk:K | gt:N,N (default: sigmoid:0.5 for sigmoid heads, topk:3 otherwise)
+  --top N                 predictions to list (default 5)
+  --target-layer NAME     target layer (default: metadata, else the last 4-D layer before pooling)
+  --preprocessing ID      caffe | tf | torch | unit (default: metadata.json, else unit)
+  --resize POLICY         squash | center-crop (default: metadata.json, else squash)
+  --scorecam-variant V    probability | softmax-logits | increase-of-confidence (default probability)
+  --scorecam-max-channels N   keep the N channels of largest variance (default: all)
+  --smoothgrad-samples N  (default 20)   --ig-steps N (default 32)
+  --out FILE.json         write the JSON there (default: standard output)
+
+methods: ${METHOD_IDS.join(', ')}`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      'model': { type: 'string' },
+      'image': { type: 'string' },
+      'input-tensor': { type: 'string' },
+      'methods': { type: 'string', default: 'cam,gradcam' },
+      'labels': { type: 'string', default: 'detected' },
+      'detect': { type: 'string' },
+      'top': { type: 'string', default: '5' },
+      'target-layer': { type: 'string' },
+      'preprocessing': { type: 'string' },
+      'resize': { type: 'string' },
+      'scorecam-variant': { type: 'string', default: 'probability' },
+      'scorecam-max-channels': { type: 'string' },
+      'smoothgrad-samples': { type: 'string', default: '20' },
+      'ig-steps': { type: 'string', default: '32' },
+      'out': { type: 'string' },
+      'help': { type: 'boolean', short: 'h' },
+    },
+    allowPositionals: false,
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const modelDir = requireString(values.model, 'model');
+  if (!existsSync(`${modelDir}/model.json`)) throw new UsageError(`no model.json in ${modelDir}`);
+  if ((values.image === undefined) === (values['input-tensor'] === undefined)) throw new UsageError('give exactly one of --image and --input-tensor');
+
+  const backend = await initNodeBackend('wasm');
+  const loaded = await loadClassifierFromDirectory(modelDir, values['target-layer'] === undefined ? {} : { targetLayer: values['target-layer'] });
+  const adapter = loaded.adapter;
+  const [height, width, channels] = adapter.inputShape;
+
+  const requested = values.methods === 'all'
+    ? METHOD_IDS.filter((id) => methodAvailability(getMethod(id), adapter.headKind).available)
+    : values.methods.split(',').map((id) => id.trim());
+  const unknown = requested.filter((id) => !isMethodId(id));
+  if (unknown.length > 0) throw new UsageError(`unknown method(s): ${unknown.join(', ')}; known: ${METHOD_IDS.join(', ')}`);
+  const methods = requested as MethodId[];
+
+  let input: tf.Tensor4D;
+  if (values['input-tensor'] !== undefined) {
+    const data = readFloat32(values['input-tensor']);
+    if (data.length !== height * width * channels) throw new UsageError(`--input-tensor holds ${data.length} floats; the model needs 1x${height}x${width}x${channels} = ${height * width * channels}`);
+    input = tf.tensor4d(data, [1, height, width, channels]);
+  } else {
+    const preprocessing = (values.preprocessing ?? loaded.preprocessing) as typeof loaded.preprocessing;
+    const policy = (values.resize ?? loaded.resizePolicy) as typeof loaded.resizePolicy;
+    const pixels = await readImagePixels(values.image as string, [height, width], policy);
+    input = preprocess(pixels, preprocessing, channels);
+    pixels.dispose();
+  }
+
+  const forwardStarted = performance.now();
+  const forward = adapter.forward(input);
+  const probsTensor = adapter.probabilities(forward.logits);
+  const [logits, probs] = [await forward.logits.data(), await probsTensor.data()];
+  const forwardMs = performance.now() - forwardStarted;
+  probsTensor.dispose();
+
+  const rule = values.detect === undefined ? defaultDetectionRule(adapter.headActivation) : parseDetectionRule(values.detect);
+  const detected = detectedSet(rule, probs, logits);
+  const labels = values.labels === 'detected' ? detected : parseNumberList(values.labels, 'labels');
+  const maxChannels = values['scorecam-max-channels'] === undefined ? null : Number(values['scorecam-max-channels']);
+
+  const timingsMs: Record<string, number> = { forward: forwardMs };
+  const maps: Record<string, Record<string, { shape: number[]; data: number[]; rawMin: number; rawMax: number; extras?: Record<string, number> }>> = {};
+  let lastProgress = '';
+  const results = labels.length === 0 ? [] : await explain(adapter, input, forward, {
+    labels, methods, detected,
+    options: {
+      scorecam: { variant: values['scorecam-variant'] as ScoreCamVariant, batchSize: 16, maxChannels },
+      smoothgrad: { samples: Number(values['smoothgrad-samples']), noiseLevel: 0.15, seed: 0 },
+      integratedGradients: { steps: Number(values['ig-steps']), batchSize: 8 },
+    },
+    onProgress: (method, done, total) => {
+      const line = `${method}: ${done}/${total}`;
+      if (process.stderr.isTTY && line !== lastProgress) process.stderr.write(`\r${line}   `);
+      lastProgress = line;
+    },
+  });
+  if (process.stderr.isTTY && lastProgress !== '') process.stderr.write('\n');
+  try {
+    for (const result of results) {
+      timingsMs[result.method] = result.ms;
+      const [count, h, w] = result.normalized.shape;
+      const normalized = await result.normalized.data();
+      const raw = await result.raw.data();
+      const perLabel: (typeof maps)[string] = {};
+      for (let n = 0; n < count; n += 1) {
+        const rawSlice = raw.subarray(n * h * w, (n + 1) * h * w);
+        const extras = Object.fromEntries(Object.entries(result.extras).map(([key, list]) => [key, list.length === count ? list[n] as number : list[0] as number]));
+        perLabel[String(labels[n])] = {
+          shape: [h, w],
+          data: Array.from(normalized.subarray(n * h * w, (n + 1) * h * w)),
+          rawMin: Math.min(...rawSlice),
+          rawMax: Math.max(...rawSlice),
+          ...(Object.keys(extras).length > 0 ? { extras } : {}),
+        };
+      }
+      maps[result.method] = perLabel;
+    }
+  } finally {
+    results.forEach(disposeMethodMaps);
+    tf.dispose([input, forward.activations, forward.logits]);
+  }
+  const output = {
+    backend,
+    model: { name: loaded.metadata.name ?? modelDir, dir: modelDir, targetLayer: adapter.targetLayer, headKind: adapter.headKind, headActivation: adapter.headActivation },
+    inputShape: [1, height, width, channels],
+    predictions: topK(probs, logits, Number(values.top)).map((ranked) => ({ label: ranked.label, name: loaded.labelNames[ranked.label], prob: ranked.prob })),
+    detected,
+    detectionRule: describeDetectionRule(rule),
+    maps,
+    timingsMs,
+  };
+  adapter.dispose();
+  const text = `${JSON.stringify(output)}\n`;
+  if (values.out === undefined) process.stdout.write(text);
+  else writeFileSync(values.out, text);
+}
+
+runMain(USAGE, main);
