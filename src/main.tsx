@@ -1,0 +1,40 @@
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { snapshotState, type StudioSnapshot } from './state/snapshot';
+import { StudioProvider } from './state/react';
+import { createStudioStore, type StudioStore } from './state/store';
+import { App } from './ui/App';
+import { createEngineClient } from './ui/engine-client';
+import { ErrorBoundary } from './ui/ErrorBoundary';
+import './ui/styles.css';
+
+declare global {
+  interface Window {
+    /** For the e2e tests and the console: a plain snapshot of the studio's state. */
+    __camStudio?: { getState: () => StudioSnapshot; store: StudioStore };
+  }
+}
+
+const store = createStudioStore({
+  engine: createEngineClient(),
+  fetch: (url) => fetch(url),
+  baseUrl: document.baseURI,
+  search: window.location.search,
+});
+
+window.__camStudio = { getState: () => snapshotState(store.getState()), store };
+
+const root = document.getElementById('root');
+if (!root) throw new Error('index.html has no #root element');
+
+createRoot(root).render(
+  <StrictMode>
+    <ErrorBoundary>
+      <StudioProvider store={store}>
+        <App />
+      </StudioProvider>
+    </ErrorBoundary>
+  </StrictMode>,
+);
+
+void store.getState().start();

@@ -1,0 +1,562 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import type {
+  AnalyzeRequest,
+  AnalyzeResult,
+  BackendChoice,
+  BackendReport,
+  EngineApi,
+  ImageSummary,
+  LoadProgress,
+  ModelSource,
+  ModelSummary,
+} from '../worker/protocol';
+import { snapshotState } from './snapshot';
+import { createStudioStore, explainedLabels, type FetchResponseLike, type StudioStore } from './store';
+
+// ---- a fake engine whose calls can be held and released in any order ----
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+const flush = async (): Promise<void> => {
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+  await new Promise((r) => setTimeout(r, 0));
+};
+function studioError(code: string, message: string): Error {
+  return Object.assign(new Error(message), { name: code });
+}
+
+function bitmap(width: number, height: number): ImageBitmap & { closed: boolean } {
+  const b = { width, height, closed: false, close() { b.closed = true; } };
+  return b as unknown as ImageBitmap & { closed: boolean };
+}
+
+let nextLoadId = 1;
+function summary(name: string, overrides: Partial<ModelSummary> = {}): ModelSummary {
+  return {
+    loadId: nextLoadId++,
+    name,
+    source: `http://h/models/${name}/model.json`,
+    inputShape: [224, 224, 3],
+    numClasses: 1000,
+    numParameters: 25_636_712,
+    targetLayer: 'activation_48',
+    targetLayerCandidates: [{ name: 'activation_48', shape: [7, 7, 2048] }],
+    headKind: 'gap-dense',
+    headActivation: 'softmax',
+    preprocessing: 'caffe',
+    preprocessingSource: 'metadata',
+    resizePolicy: 'squash',
+    labelsSource: 'labels.json',
+    methods: [
+      { id: 'cam', title: 'CAM', available: true },
+      { id: 'gradcam', title: 'Grad-CAM', available: true },
+    ],
+    notes: [],
+    ...overrides,
+  };
+}
+function imageSummary(w = 300, h = 200): ImageSummary {
+  return {
+    originalWidth: w,
+    originalHeight: h,
+    crop: { x: 0, y: 0, width: w, height: h },
+    resizePolicy: 'squash',
+    policyDescription: `Resized (squashed) from ${w}x${h} to 224x224`,
+    display: bitmap(w, h),
+  };
+}
+function analyzeResult(req: AnalyzeRequest, loadId: number, jobId: number): AnalyzeResult {
+  const labels = req.labels === 'auto' ? [281, 285] : req.labels;
+  return {
+    jobId,
+    loadId,
+    backend: 'wasm',
+    predictions: [
+      { label: 281, name: 'tabby', prob: 0.6, logit: 9 },
+      { label: 285, name: 'Egyptian_cat', prob: 0.3, logit: 8 },
+      { label: 282, name: 'tiger_cat', prob: 0.05, logit: 6 },
+    ].slice(0, req.topK),
+    labels,
+    detected: [281, 285],
+    detectionRule: 'top-3',
+    maps: labels.flatMap((label) =>
+      req.methods.map((method) => ({
+        method,
+        label,
+        resolution: 'feature' as const,
+        extras: {},
+        shape: [2, 2] as [number, number],
+        normalized: new Float32Array([0, 0.25, 0.5, 1]),
+        rawMin: 0,
+        rawMax: 3.5,
+        display: new Float32Array(req.displaySize[0] * req.displaySize[1]),
+        displayShape: req.displaySize,
+      })),
+    ),
+    timingsMs: { forward: 10, total: 20, methods: { cam: 1, gradcam: 5 } },
+    forwardReused: false,
+  };
+}
+
+class FakeEngine implements EngineApi {
+  calls: string[] = [];
+  held: { loadModel: Deferred<ModelSummary>[]; setImage: Deferred<ImageSummary>[]; analyze: Deferred<AnalyzeResult>[] } = { loadModel: [], setImage: [], analyze: [] };
+  /** When true, calls wait in `held` until a test releases them; otherwise they answer at once. */
+  hold = { loadModel: false, setImage: false, analyze: false };
+  backend: BackendReport = { backend: 'wasm', requested: 'auto', adapter: null, reason: 'no WebGPU adapter: wasm' };
+  current: ModelSummary | null = null;
+  requests: AnalyzeRequest[] = [];
+  failNextLoad: Error | null = null;
+  failNextImage: Error | null = null;
+  failInit: BackendChoice | null = null;
+  job = 0;
+
+  async init(choice: BackendChoice): Promise<BackendReport> {
+    this.calls.push(`init:${choice}`);
+    if (this.failInit === choice) throw studioError('backend-unavailable', `${choice} is not available here`);
+    this.backend = { ...this.backend, requested: choice, backend: choice === 'auto' ? 'wasm' : choice };
+    return this.backend;
+  }
+  async setBackend(choice: BackendChoice): Promise<BackendReport> {
+    this.calls.push(`setBackend:${choice}`);
+    this.backend = { ...this.backend, requested: choice, backend: choice === 'auto' ? 'wasm' : choice };
+    return this.backend;
+  }
+  async loadModel(source: ModelSource, onProgress?: (p: LoadProgress) => void): Promise<ModelSummary> {
+    this.calls.push(`loadModel:${source.kind === 'url' ? source.url : source.files.length}`);
+    onProgress?.({ loadedBytes: 50, totalBytes: 100, stage: 'fetching' });
+    if (this.failNextLoad) {
+      const e = this.failNextLoad;
+      this.failNextLoad = null;
+      throw e;
+    }
+    const name = source.kind === 'url' ? (source.url.split('/').slice(-2)[0] ?? 'm') : 'files';
+    const made = summary(name);
+    if (this.hold.loadModel) {
+      const d = deferred<ModelSummary>();
+      this.held.loadModel.push(d);
+      const s = await d.promise;
+      this.current = s;
+      return s;
+    }
+    this.current = made;
+    return made;
+  }
+  async configureModel(options: Parameters<EngineApi['configureModel']>[0]): Promise<ModelSummary> {
+    this.calls.push(`configure:${JSON.stringify(options)}`);
+    if (!this.current) throw studioError('no-model', 'Load a model first.');
+    this.current = { ...this.current, ...(options.targetLayer ? { targetLayer: options.targetLayer } : {}), ...(options.resizePolicy ? { resizePolicy: options.resizePolicy } : {}) };
+    return this.current;
+  }
+  async setImage(image: Blob): Promise<ImageSummary> {
+    this.calls.push(`setImage:${image.size}`);
+    if (this.failNextImage) {
+      const e = this.failNextImage;
+      this.failNextImage = null;
+      throw e;
+    }
+    if (this.hold.setImage) {
+      const d = deferred<ImageSummary>();
+      this.held.setImage.push(d);
+      return d.promise;
+    }
+    return imageSummary();
+  }
+  async analyze(request: AnalyzeRequest): Promise<AnalyzeResult> {
+    this.calls.push('analyze');
+    this.requests.push(request);
+    const loadId = this.current?.loadId ?? -1;
+    const result = analyzeResult(request, loadId, ++this.job);
+    if (this.hold.analyze) {
+      const d = deferred<AnalyzeResult>();
+      this.held.analyze.push(d);
+      await d.promise.catch(() => undefined);
+      return d.promise;
+    }
+    return result;
+  }
+  cancelled = 0;
+  async cancel(): Promise<void> {
+    this.calls.push('cancel');
+    this.cancelled++;
+    for (const d of this.held.analyze) d.reject(studioError('cancelled', 'Cancelled.'));
+  }
+  async memory() {
+    return { numTensors: 0, numBytes: 0 };
+  }
+}
+
+function response(body: unknown, ok = true): FetchResponseLike {
+  return {
+    ok,
+    status: ok ? 200 : 404,
+    statusText: ok ? 'OK' : 'Not Found',
+    json: async () => body,
+    blob: async () => new Blob([JSON.stringify(body)]),
+  };
+}
+
+const CATALOG = { models: [{ id: 'resnet50-imagenet', name: 'ResNet50 (ImageNet, Keras)', url: 'models/resnet50-imagenet/model.json' }] };
+
+function makeStore(engine: FakeEngine, options: { search?: string; catalog?: unknown; catalogOk?: boolean } = {}): StudioStore {
+  return createStudioStore({
+    engine,
+    baseUrl: 'http://127.0.0.1:5173/',
+    search: options.search ?? '',
+    fetch: async (url) => {
+      if (url.endsWith('models/catalog.json')) {
+        if (options.catalogOk === false) throw new TypeError('Failed to fetch');
+        return response(options.catalog ?? CATALOG);
+      }
+      if (url.includes('/samples/')) return url.includes('missing') ? response(null, false) : response({ sample: url });
+      return response(null, false);
+    },
+  });
+}
+
+const blob = (n: number): Blob => new Blob([new Uint8Array(n)], { type: 'image/png' });
+
+let engine: FakeEngine;
+beforeEach(() => {
+  engine = new FakeEngine();
+  nextLoadId = 1;
+});
+
+describe('startup', () => {
+  it('inits the URL backend, then loads the first catalog model by absolute URL', async () => {
+    const store = makeStore(engine, { search: '?backend=webgl' });
+    await store.getState().start();
+    const s = store.getState();
+    expect(engine.calls.slice(0, 2)).toEqual(['init:webgl', 'loadModel:http://127.0.0.1:5173/models/resnet50-imagenet/model.json']);
+    expect(s.backend?.backend).toBe('webgl');
+    expect(s.requestedBackend).toBe('webgl');
+    expect(s.backendStatus).toBe('ready');
+    expect(s.modelStatus).toBe('ready');
+    expect(s.model?.name).toBe('resnet50-imagenet');
+    expect(s.modelSourceName).toBe('ResNet50 (ImageNet, Keras)');
+    expect(s.catalog).toHaveLength(1);
+    expect(s.lastError).toBeNull();
+  });
+
+  it('uses ?model= over the catalog', async () => {
+    const store = makeStore(engine, { search: '?model=https://x.org/nets/tiny/model.json' });
+    await store.getState().start();
+    expect(engine.calls).toContain('loadModel:https://x.org/nets/tiny/model.json');
+    expect(store.getState().model?.name).toBe('tiny');
+  });
+
+  it('tells the user to run npm run setup when the catalog is missing', async () => {
+    const store = makeStore(engine, { catalogOk: false });
+    await store.getState().start();
+    const s = store.getState();
+    expect(s.modelStatus).toBe('error');
+    expect(s.catalogStatus).toBe('error');
+    expect(s.lastError?.message).toMatch(/npm run setup/);
+    expect(engine.calls.some((c) => c.startsWith('loadModel'))).toBe(false);
+  });
+
+  it('falls back to auto when the requested backend fails, keeping the error visible', async () => {
+    engine.failInit = 'webgpu';
+    const store = makeStore(engine, { search: '?backend=webgpu' });
+    await store.getState().start();
+    const s = store.getState();
+    expect(engine.calls.slice(0, 2)).toEqual(['init:webgpu', 'init:auto']);
+    expect(s.backend?.backend).toBe('wasm');
+    expect(s.requestedBackend).toBe('auto');
+    expect(s.lastError?.code).toBe('backend-unavailable');
+    expect(s.modelStatus).toBe('ready');
+  });
+});
+
+describe('model loading', () => {
+  it('keeps the current model when a new load fails, and shows the error', async () => {
+    const store = makeStore(engine);
+    await store.getState().start();
+    const before = store.getState().model;
+    engine.failNextLoad = studioError('missing-shard', 'group1-shard2of2.bin is missing: add it beside model.json.');
+    const pending = store.getState().loadModelFromUrl('broken/model.json');
+    expect(store.getState().modelStatus).toBe('loading');
+    await pending;
+    const s = store.getState();
+    expect(s.model).toBe(before);
+    expect(s.modelStatus).toBe('ready');
+    expect(s.modelLoadFailed).toBe(true);
+    expect(s.lastError).toEqual({ code: 'missing-shard', message: 'group1-shard2of2.bin is missing: add it beside model.json.', context: 'Loading the model broken' });
+    expect(snapshotState(s).lastError).toMatch(/missing/);
+  });
+
+  it('reports progress while loading and clears it after', async () => {
+    engine.hold.loadModel = true;
+    const store = makeStore(engine);
+    const p = store.getState().loadModelFromUrl('models/a/model.json');
+    await flush();
+    expect(store.getState().loadProgress).toEqual({ loadedBytes: 50, totalBytes: 100, stage: 'fetching' });
+    expect(store.getState().pendingModelName).toBe('a');
+    engine.held.loadModel[0]?.resolve(summary('a'));
+    await p;
+    expect(store.getState().loadProgress).toBeNull();
+    expect(store.getState().modelStatus).toBe('ready');
+  });
+
+  it('a newer load supersedes an older one that finishes later', async () => {
+    engine.hold.loadModel = true;
+    const store = makeStore(engine);
+    const first = store.getState().loadModelFromUrl('models/a/model.json');
+    const second = store.getState().loadModelFromUrl('models/b/model.json');
+    await flush();
+    const a = summary('a');
+    const b = summary('b');
+    engine.held.loadModel[1]?.resolve(b);
+    await second;
+    engine.held.loadModel[0]?.resolve(a);
+    await first;
+    expect(store.getState().model?.name).toBe('b');
+  });
+
+  it('with no model at all, a failed load shows the error state', async () => {
+    engine.failNextLoad = studioError('model-json-invalid', 'model.json is not valid JSON.');
+    const store = makeStore(engine);
+    await store.getState().loadModelFromUrl('x/model.json');
+    expect(store.getState().modelStatus).toBe('error');
+    expect(store.getState().lastError?.code).toBe('model-json-invalid');
+  });
+
+  it('an image chosen before the model is ready is analysed once it is', async () => {
+    engine.hold.loadModel = true;
+    const store = makeStore(engine);
+    const load = store.getState().loadModelFromUrl('models/a/model.json');
+    await store.getState().setImage(blob(10), 'cat.png');
+    expect(store.getState().imageStatus).toBe('waiting-for-model');
+    expect(engine.calls.some((c) => c.startsWith('setImage'))).toBe(false);
+    engine.held.loadModel[0]?.resolve(summary('a'));
+    await load;
+    const s = store.getState();
+    expect(s.imageStatus).toBe('ready');
+    expect(s.imageName).toBe('cat.png');
+    expect(s.analysisStatus).toBe('done');
+    expect(s.result?.maps).toHaveLength(4);
+  });
+});
+
+describe('image and analysis', () => {
+  async function ready(): Promise<StudioStore> {
+    const store = makeStore(engine);
+    await store.getState().start();
+    return store;
+  }
+
+  it('analyses with auto labels, default methods, top 5 and the display size', async () => {
+    const store = await ready();
+    await store.getState().setImage(blob(100), 'cat.png');
+    const s = store.getState();
+    expect(engine.requests.at(-1)).toEqual({ labels: 'auto', methods: ['cam', 'gradcam'], topK: 5, displaySize: [200, 300] });
+    expect(s.analysisStatus).toBe('done');
+    expect(s.result?.labels).toEqual([281, 285]);
+    expect(explainedLabels(s)).toEqual([281, 285]);
+    const snap = snapshotState(s);
+    expect(snap.maps[0]).toMatchObject({ method: 'cam', label: 281, shape: [2, 2], rawMin: 0, rawMax: 3.5 });
+    expect(Array.isArray(snap.maps[0]?.normalized)).toBe(true);
+    expect(snap.maps[0]?.normalized).toEqual([0, 0.25, 0.5, 1]);
+    expect(snap.backend?.backend).toBe('wasm');
+    expect(snap.status.analysis).toBe('done');
+    expect(JSON.parse(JSON.stringify(snap))).toEqual(snap);
+  });
+
+  it('a bad image shows an error and keeps the previous image and results', async () => {
+    const store = await ready();
+    await store.getState().setImage(blob(100), 'cat.png');
+    const { image, result } = store.getState();
+    engine.failNextImage = studioError('image-decode-failed', 'This file could not be decoded as an image.');
+    await store.getState().setImage(blob(5), 'broken.png');
+    const s = store.getState();
+    expect(s.image).toBe(image);
+    expect(s.result).toBe(result);
+    expect(s.imageName).toBe('cat.png');
+    expect(s.analysisStatus).toBe('done');
+    expect(s.lastError?.code).toBe('image-decode-failed');
+  });
+
+  it('a new image replaces the old one and closes its bitmap', async () => {
+    const store = await ready();
+    await store.getState().setImage(blob(100), 'a.png');
+    const first = store.getState().image?.display as unknown as { closed: boolean };
+    await store.getState().setImage(blob(200), 'b.png');
+    expect(first.closed).toBe(true);
+    expect(store.getState().imageName).toBe('b.png');
+  });
+
+  it('toggling a label re-analyses with explicit labels in prediction order', async () => {
+    const store = await ready();
+    await store.getState().setImage(blob(100), 'cat.png');
+    await store.getState().toggleLabel(282);
+    expect(engine.requests.at(-1)?.labels).toEqual([281, 285, 282]);
+    await store.getState().toggleLabel(281);
+    expect(engine.requests.at(-1)?.labels).toEqual([285, 282]);
+    expect(store.getState().result?.labels).toEqual([285, 282]);
+  });
+
+  it('unticking every label or method drops the maps without a round trip', async () => {
+    const store = await ready();
+    await store.getState().setImage(blob(100), 'cat.png');
+    const n = engine.requests.length;
+    await store.getState().setMethods([]);
+    expect(engine.requests.length).toBe(n);
+    expect(store.getState().result?.maps).toEqual([]);
+    expect(store.getState().result?.predictions).toHaveLength(3);
+    await store.getState().toggleMethod('gradcam');
+    expect(engine.requests.at(-1)?.methods).toEqual(['gradcam']);
+  });
+
+  it('ignores stale analysis results: the newest request wins', async () => {
+    const store = await ready();
+    await store.getState().setImage(blob(100), 'cat.png');
+    engine.hold.analyze = true;
+    const older = store.getState().setTopK(3);
+    const newer = store.getState().setTopK(1);
+    await flush();
+    expect(store.getState().analysisStatus).toBe('busy');
+    const [d1, d2] = engine.held.analyze;
+    const r2 = analyzeResult(engine.requests.at(-1) as AnalyzeRequest, store.getState().model?.loadId ?? 0, 99);
+    d2?.resolve(r2);
+    await newer;
+    const r1 = analyzeResult(engine.requests.at(-2) as AnalyzeRequest, store.getState().model?.loadId ?? 0, 98);
+    d1?.resolve(r1);
+    await older;
+    expect(store.getState().result?.jobId).toBe(99);
+    expect(store.getState().result?.predictions).toHaveLength(1);
+    expect(store.getState().analysisStatus).toBe('done');
+  });
+
+  it('cancel stops a running analysis and keeps the previous results', async () => {
+    const store = await ready();
+    await store.getState().setImage(blob(100), 'cat.png');
+    const before = store.getState().result;
+    engine.hold.analyze = true;
+    const p = store.getState().setTopK(3);
+    await flush();
+    expect(store.getState().analysisStatus).toBe('busy');
+    await store.getState().cancelAnalysis();
+    await p;
+    expect(engine.cancelled).toBe(1);
+    expect(store.getState().analysisStatus).toBe('done');
+    expect(store.getState().result).toBe(before);
+    expect(store.getState().lastError).toBeNull();
+  });
+
+  it('drops results computed for a model that is no longer current', async () => {
+    const store = await ready();
+    await store.getState().setImage(blob(100), 'cat.png');
+    const before = store.getState().result;
+    engine.hold.analyze = true;
+    const p = store.getState().setTopK(3);
+    await flush();
+    engine.held.analyze[0]?.resolve(analyzeResult(engine.requests.at(-1) as AnalyzeRequest, 12345, 7));
+    await p;
+    expect(store.getState().result).toBe(before);
+  });
+
+  it('an analysis error sets the error state and message', async () => {
+    const store = await ready();
+    await store.getState().setImage(blob(100), 'cat.png');
+    engine.analyze = async () => {
+      throw studioError('method-unavailable', 'CAM needs a GAP -> Dense head.');
+    };
+    await store.getState().setTopK(3);
+    expect(store.getState().analysisStatus).toBe('error');
+    expect(store.getState().lastError?.message).toMatch(/GAP/);
+    store.getState().dismissError();
+    expect(store.getState().lastError).toBeNull();
+  });
+
+  it('only requests methods the model supports', async () => {
+    engine.loadModel = async () => {
+      engine.current = summary('generic', { headKind: 'generic', methods: [{ id: 'cam', title: 'CAM', available: false, reason: 'no GAP head' }, { id: 'gradcam', title: 'Grad-CAM', available: true }] });
+      return engine.current;
+    };
+    const store = await ready();
+    await store.getState().setImage(blob(100), 'x.png');
+    expect(engine.requests.at(-1)?.methods).toEqual(['gradcam']);
+  });
+
+  it('changing the resize policy reconfigures, then decodes the image again keeping the labels', async () => {
+    const store = await ready();
+    await store.getState().setImage(blob(100), 'cat.png');
+    await store.getState().toggleLabel(282);
+    engine.calls = [];
+    await store.getState().configureModel({ resizePolicy: 'center-crop' });
+    expect(engine.calls).toEqual(['configure:{"resizePolicy":"center-crop"}', 'setImage:100', 'analyze']);
+    expect(store.getState().model?.resizePolicy).toBe('center-crop');
+    expect(engine.requests.at(-1)?.labels).toEqual([281, 285, 282]);
+  });
+
+  it('changing the target layer re-analyses', async () => {
+    const store = await ready();
+    await store.getState().setImage(blob(100), 'cat.png');
+    engine.calls = [];
+    await store.getState().configureModel({ targetLayer: 'conv5_block3_out' });
+    expect(engine.calls).toEqual(['configure:{"targetLayer":"conv5_block3_out"}', 'analyze']);
+    expect(store.getState().model?.targetLayer).toBe('conv5_block3_out');
+  });
+
+  it('switching backend refreshes the model summary and the results', async () => {
+    const store = await ready();
+    await store.getState().setImage(blob(100), 'cat.png');
+    engine.calls = [];
+    await store.getState().setBackend('cpu');
+    expect(engine.calls).toEqual(['setBackend:cpu', 'configure:{}', 'setImage:100', 'analyze']);
+    expect(store.getState().backend?.backend).toBe('cpu');
+    expect(store.getState().requestedBackend).toBe('cpu');
+    expect(store.getState().analysisStatus).toBe('done');
+  });
+
+  it('loads samples by fetching samples/<file>', async () => {
+    const store = await ready();
+    await store.getState().loadSample('chelsea.png', 'Cat (Chelsea)');
+    expect(store.getState().imageName).toBe('Cat (Chelsea)');
+    expect(store.getState().analysisStatus).toBe('done');
+    await store.getState().loadSample('missing.png');
+    expect(store.getState().lastError?.code).toBe('sample-fetch-failed');
+    expect(store.getState().imageName).toBe('Cat (Chelsea)');
+  });
+
+  it('a new model resets the label choice and re-analyses the image', async () => {
+    const store = await ready();
+    await store.getState().setImage(blob(100), 'cat.png');
+    await store.getState().toggleLabel(282);
+    await store.getState().loadModelFromUrl('models/other/model.json');
+    const s = store.getState();
+    expect(s.model?.name).toBe('other');
+    expect(s.selectedLabels).toBe('auto');
+    expect(engine.requests.at(-1)?.labels).toBe('auto');
+    expect(s.result?.loadId).toBe(s.model?.loadId);
+  });
+});
+
+describe('view settings', () => {
+  it('has the documented defaults and clamps opacity and top-k', async () => {
+    const store = makeStore(engine);
+    const s = store.getState();
+    expect(s.colormap).toBe('turbo');
+    expect(s.opacity).toBe(0.5);
+    expect(s.methods).toEqual(['cam', 'gradcam']);
+    expect(s.topK).toBe(5);
+    s.setOpacity(3);
+    expect(store.getState().opacity).toBe(1);
+    await store.getState().setTopK(0);
+    expect(store.getState().topK).toBe(1);
+    store.getState().setColormap('viridis');
+    expect(store.getState().colormap).toBe('viridis');
+  });
+});

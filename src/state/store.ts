@@ -1,0 +1,608 @@
+/**
+ * The studio's one store, composed of typed slices (engine/backend, model, image, analysis, view, errors),
+ * actions beside their state. A vanilla zustand store (`createStudioStore`) so it runs in Node tests with a
+ * fake engine; React reads it through `useStudio` (src/state/react.ts).
+ *
+ * Rules the actions keep:
+ * - every async action shows a busy state while it runs;
+ * - a newer request supersedes an older one: each kind of request has a sequence number, and a result
+ *   whose number is no longer the latest is dropped (analysis results also carry the model's loadId);
+ * - a model load that fails keeps the current model; a bad image keeps the previous image and results;
+ * - errors go to `lastError` (shown in a banner), never thrown out of an action.
+ */
+import { createStore, type StateCreator, type StoreApi } from 'zustand/vanilla';
+import { DEFAULT_COLORMAP, type ColormapId } from '../charts/colormap';
+import { METHOD_IDS } from '../core/methods/method-ids';
+import type {
+  AnalyzeProgress,
+  AnalyzeRequest,
+  AnalyzeResult,
+  BackendChoice,
+  BackendReport,
+  EngineApi,
+  ImageSummary,
+  LoadProgress,
+  MethodId,
+  ModelSource,
+  ModelSummary,
+  PreprocessingId,
+  ResizePolicy,
+} from '../worker/protocol';
+import { isCancelled, toUiError, type UiError } from './errors';
+import { nameFromUrl, parseCatalog, parseStartupParams, resolveUrl, type CatalogEntry } from './startup';
+
+/** The part of `fetch`'s response the store reads (so tests can fake it). */
+export interface FetchResponseLike {
+  ok: boolean;
+  status: number;
+  statusText: string;
+  json(): Promise<unknown>;
+  blob(): Promise<Blob>;
+}
+
+export interface StudioDeps {
+  engine: EngineApi;
+  fetch: (url: string) => Promise<FetchResponseLike>;
+  /** The page's base URL: relative model and sample URLs resolve against it. */
+  baseUrl: string;
+  /** `location.search` at startup. */
+  search: string;
+}
+
+export const DEFAULT_METHODS: readonly MethodId[] = ['cam', 'gradcam'];
+export const DEFAULT_TOP_K = 5;
+export const DEFAULT_OPACITY = 0.5;
+export const CATALOG_PATH = 'models/catalog.json';
+
+export type BackendStatus = 'idle' | 'starting' | 'ready' | 'switching' | 'error';
+export type ModelStatus = 'idle' | 'loading' | 'ready' | 'error';
+export type ImageStatus = 'idle' | 'waiting-for-model' | 'loading' | 'ready' | 'error';
+export type AnalysisStatus = 'idle' | 'busy' | 'done' | 'error';
+export type CatalogStatus = 'idle' | 'loading' | 'ready' | 'error';
+
+export interface EngineSlice {
+  backend: BackendReport | null;
+  backendStatus: BackendStatus;
+  /** The choice shown in the backend select. */
+  requestedBackend: BackendChoice;
+  /** Startup: URL params, catalog, init(backend), then the first model. */
+  start(): Promise<void>;
+  /** Switches the backend; the worker reloads the model, the store refreshes the summary and the results. */
+  setBackend(choice: BackendChoice): Promise<void>;
+}
+
+export interface ModelSlice {
+  catalog: CatalogEntry[];
+  catalogStatus: CatalogStatus;
+  model: ModelSummary | null;
+  /** 'ready' while a model is loaded and usable (even after a later load failed: see modelLoadFailed). */
+  modelStatus: ModelStatus;
+  /** The name of the model being loaded, while a load runs. */
+  pendingModelName: string | null;
+  /** The display name of the last requested model source (catalog name, URL folder, or dropped folder). */
+  modelSourceName: string | null;
+  /** True when the last load attempt failed (the previous model, if any, is still loaded). */
+  modelLoadFailed: boolean;
+  loadProgress: LoadProgress | null;
+  configuring: boolean;
+  loadModel(source: ModelSource, name?: string): Promise<void>;
+  loadModelFromUrl(url: string, name?: string): Promise<void>;
+  configureModel(options: { targetLayer?: string; preprocessing?: PreprocessingId; resizePolicy?: ResizePolicy }): Promise<void>;
+}
+
+export interface ImageSlice {
+  image: ImageSummary | null;
+  imageName: string | null;
+  imageStatus: ImageStatus;
+  /** The image as given, kept to decode again when the model, backend or resize policy changes. */
+  imageBlob: Blob | null;
+  /** An image chosen before any model was ready: sent once one is. */
+  pendingImage: { blob: Blob; name: string } | null;
+  setImage(blob: Blob, name: string): Promise<void>;
+  /** Fetches `samples/<file>` and sets it as the image. */
+  loadSample(file: string, title?: string): Promise<void>;
+}
+
+export interface AnalysisSlice {
+  result: AnalyzeResult | null;
+  /** The request that produced `result`. */
+  resultRequest: AnalyzeRequest | null;
+  analysisStatus: AnalysisStatus;
+  /** Batches done of the running analysis' current method (long methods such as Score-CAM report it). */
+  analyzeProgress: AnalyzeProgress | null;
+  /** 'auto' = the worker's default set; otherwise the user's choice. */
+  selectedLabels: number[] | 'auto';
+  analyze(): Promise<void>;
+  /** Stops the running analysis (the previous results stay). */
+  cancelAnalysis(): Promise<void>;
+  /** Adds or removes a label from the explained set (starting from what is explained now). */
+  toggleLabel(label: number): Promise<void>;
+  setSelectedLabels(labels: number[] | 'auto'): Promise<void>;
+}
+
+export interface ViewSlice {
+  colormap: ColormapId;
+  opacity: number;
+  methods: MethodId[];
+  topK: number;
+  setColormap(colormap: ColormapId): void;
+  setOpacity(opacity: number): void;
+  toggleMethod(method: MethodId): Promise<void>;
+  setMethods(methods: MethodId[]): Promise<void>;
+  setTopK(topK: number): Promise<void>;
+}
+
+export interface ErrorSlice {
+  lastError: UiError | null;
+  /** Notes from startup (e.g. an unknown ?backend value). */
+  notices: string[];
+  dismissError(): void;
+  reportError(error: unknown, context: string): void;
+}
+
+export type StudioState = EngineSlice & ModelSlice & ImageSlice & AnalysisSlice & ViewSlice & ErrorSlice;
+export type StudioStore = StoreApi<StudioState>;
+
+/** Request sequence numbers shared by the slices: the latest of each kind wins. */
+interface Sequences {
+  backend: number;
+  load: number;
+  configure: number;
+  image: number;
+  analyze: number;
+}
+
+/** Methods chosen by the user that the current model supports, in registry order. */
+export function effectiveMethods(state: Pick<StudioState, 'methods' | 'model'>): MethodId[] {
+  const model = state.model;
+  if (!model) return [...state.methods];
+  return state.methods.filter((id) => model.methods.some((m) => m.id === id && m.available));
+}
+
+/** Labels shown as explained (the checkbox state of each prediction row). */
+export function explainedLabels(state: Pick<StudioState, 'selectedLabels' | 'result'>): readonly number[] {
+  if (state.selectedLabels !== 'auto') return state.selectedLabels;
+  return state.result ? state.result.labels : NO_LABELS;
+}
+
+/** One shared empty list, so selectors return a stable value (React's useSyncExternalStore needs that). */
+const NO_LABELS: readonly number[] = Object.freeze([]);
+
+function closeBitmap(bitmap: ImageBitmap | undefined | null): void {
+  if (!bitmap) return;
+  try {
+    if (typeof bitmap.close === 'function') bitmap.close();
+  } catch {
+    // already closed or not a real bitmap: nothing to release
+  }
+}
+
+type Slice<T> = StateCreator<StudioState, [], [], T>;
+
+function errorSlice(): Slice<ErrorSlice> {
+  return (set) => ({
+    lastError: null,
+    notices: [],
+    dismissError: () => set({ lastError: null }),
+    reportError: (error, context) => {
+      if (isCancelled(error)) return;
+      set({ lastError: toUiError(error, context) });
+    },
+  });
+}
+
+function viewSlice(): Slice<ViewSlice> {
+  return (set, get) => ({
+    colormap: DEFAULT_COLORMAP,
+    opacity: DEFAULT_OPACITY,
+    methods: [...DEFAULT_METHODS],
+    topK: DEFAULT_TOP_K,
+    setColormap: (colormap) => set({ colormap }),
+    setOpacity: (opacity) => set({ opacity: Number.isFinite(opacity) ? Math.max(0, Math.min(1, opacity)) : DEFAULT_OPACITY }),
+    toggleMethod: async (method) => {
+      const methods = get().methods;
+      const next = methods.includes(method) ? methods.filter((m) => m !== method) : [...methods, method];
+      await get().setMethods(next);
+    },
+    setMethods: async (methods) => {
+      // Keep the registry order (cam before gradcam) whatever the click order.
+      const order: readonly string[] = METHOD_IDS;
+      const sorted = [...new Set(methods)].sort((a, b) => order.indexOf(a) - order.indexOf(b));
+      set({ methods: sorted });
+      await get().analyze();
+    },
+    setTopK: async (topK) => {
+      const k = Math.max(1, Math.min(100, Math.round(Number.isFinite(topK) ? topK : DEFAULT_TOP_K)));
+      if (k === get().topK) return;
+      set({ topK: k });
+      await get().analyze();
+    },
+  });
+}
+
+function analysisSlice(deps: StudioDeps, seq: Sequences): Slice<AnalysisSlice> {
+  return (set, get) => ({
+    result: null,
+    resultRequest: null,
+    analysisStatus: 'idle',
+    analyzeProgress: null,
+    selectedLabels: 'auto',
+    analyze: async () => {
+      const state = get();
+      const { model, image } = state;
+      if (!model || !image) return;
+      const id = ++seq.analyze;
+      const methods = effectiveMethods(state);
+      const labels = state.selectedLabels === 'auto' ? 'auto' : [...state.selectedLabels];
+      const request: AnalyzeRequest = {
+        labels,
+        methods,
+        topK: state.topK,
+        displaySize: [Math.max(1, image.display.height), Math.max(1, image.display.width)],
+      };
+      // Nothing to explain: keep the predictions we have, drop the maps, no round trip.
+      const previous = state.result;
+      if ((methods.length === 0 || (labels !== 'auto' && labels.length === 0)) && previous && state.resultRequest?.topK === state.topK && previous.loadId === model.loadId) {
+        set({
+          result: { ...previous, labels: labels === 'auto' ? previous.labels : [], maps: [] },
+          resultRequest: request,
+          analysisStatus: 'done',
+        });
+        return;
+      }
+      set({ analysisStatus: 'busy', analyzeProgress: null });
+      try {
+        const result = await deps.engine.analyze(request, (progress) => {
+          if (id === seq.analyze) set({ analyzeProgress: progress });
+        });
+        if (id !== seq.analyze) return;
+        const current = get();
+        if (!current.model || result.loadId !== current.model.loadId) {
+          // Computed for a model that is no longer the current one: a newer load re-runs the analysis.
+          set({ analysisStatus: current.result ? 'done' : 'idle', analyzeProgress: null });
+          return;
+        }
+        set({ result, resultRequest: request, analysisStatus: 'done', analyzeProgress: null });
+      } catch (error) {
+        if (id !== seq.analyze) return;
+        if (isCancelled(error)) {
+          set({ analysisStatus: get().result ? 'done' : 'idle', analyzeProgress: null });
+          return;
+        }
+        set({ analysisStatus: 'error', analyzeProgress: null, lastError: toUiError(error, 'Computing heatmaps') });
+      }
+    },
+    cancelAnalysis: async () => {
+      if (get().analysisStatus !== 'busy') return;
+      seq.analyze++; // whatever the running request returns is stale now
+      set({ analysisStatus: get().result ? 'done' : 'idle', analyzeProgress: null });
+      try {
+        await deps.engine.cancel();
+      } catch (error) {
+        if (!isCancelled(error)) set({ lastError: toUiError(error, 'Cancelling the analysis') });
+      }
+    },
+    toggleLabel: async (label) => {
+      const current = explainedLabels(get());
+      const next = current.includes(label) ? current.filter((l) => l !== label) : [...current, label];
+      await get().setSelectedLabels(next);
+    },
+    setSelectedLabels: async (labels) => {
+      if (labels === 'auto') {
+        set({ selectedLabels: 'auto' });
+      } else {
+        // Order the explained labels as the predictions list orders them; unlisted labels go last.
+        const order = get().result?.predictions.map((p) => p.label) ?? [];
+        const rank = (l: number): number => {
+          const i = order.indexOf(l);
+          return i < 0 ? order.length + l : i;
+        };
+        set({ selectedLabels: [...new Set(labels)].sort((a, b) => rank(a) - rank(b)) });
+      }
+      await get().analyze();
+    },
+  });
+}
+
+function imageSlice(deps: StudioDeps, seq: Sequences): Slice<ImageSlice> {
+  return (set, get) => ({
+    image: null,
+    imageName: null,
+    imageStatus: 'idle',
+    imageBlob: null,
+    pendingImage: null,
+    setImage: async (blob, name) => {
+      await decodeImage(deps, seq, set, get, blob, name, { keepSelection: false });
+    },
+    loadSample: async (file, title) => {
+      const url = resolveUrl(`samples/${encodeURIComponent(file)}`, deps.baseUrl);
+      let blob: Blob;
+      try {
+        const response = await deps.fetch(url);
+        if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`.trim());
+        blob = await response.blob();
+      } catch (error) {
+        set({ lastError: { code: 'sample-fetch-failed', message: `Could not fetch the sample image ${file}: ${toUiError(error, '').message}`, context: 'Loading a sample' } });
+        return;
+      }
+      await get().setImage(blob, title ?? file);
+    },
+  });
+}
+
+type SetState = StoreApi<StudioState>['setState'];
+type GetState = StoreApi<StudioState>['getState'];
+
+/** Sends an image to the engine; on success it replaces the image, clears stale results and analyses. */
+async function decodeImage(
+  deps: StudioDeps,
+  seq: Sequences,
+  set: SetState,
+  get: GetState,
+  blob: Blob,
+  name: string,
+  options: { keepSelection: boolean },
+): Promise<void> {
+  const id = ++seq.image;
+  seq.analyze++; // results of the previous image in flight are stale now
+  if (!get().model) {
+    // No model yet (still loading): remember the image, the load sends it.
+    set({ pendingImage: { blob, name }, imageName: name, imageStatus: 'waiting-for-model' });
+    return;
+  }
+  const before = get();
+  set({ imageStatus: 'loading', analysisStatus: 'busy' });
+  let summary: ImageSummary;
+  try {
+    summary = await deps.engine.setImage(blob);
+  } catch (error) {
+    if (id !== seq.image) return;
+    const now = get();
+    set({
+      imageStatus: now.image ? 'ready' : 'error',
+      imageName: now.image ? before.imageName : name,
+      analysisStatus: now.result ? 'done' : 'idle',
+      pendingImage: null,
+    });
+    if (!isCancelled(error)) set({ lastError: toUiError(error, `Reading the image ${name}`) });
+    return;
+  }
+  if (id !== seq.image) {
+    closeBitmap(summary.display);
+    return;
+  }
+  const old = get().image;
+  set({
+    image: summary,
+    imageName: name,
+    imageBlob: blob,
+    imageStatus: 'ready',
+    pendingImage: null,
+    result: null,
+    resultRequest: null,
+    ...(options.keepSelection ? {} : { selectedLabels: 'auto' as const }),
+  });
+  if (old && old !== summary) closeBitmap(old.display);
+  await get().analyze();
+}
+
+/** Decodes the current (or pending) image again, e.g. after a new model, backend or resize policy. */
+async function refreshImage(deps: StudioDeps, seq: Sequences, set: SetState, get: GetState, keepSelection: boolean): Promise<void> {
+  const state = get();
+  const source = state.pendingImage ?? (state.imageBlob ? { blob: state.imageBlob, name: state.imageName ?? 'image' } : null);
+  if (!source) return;
+  await decodeImage(deps, seq, set, get, source.blob, source.name, { keepSelection });
+}
+
+function modelSlice(deps: StudioDeps, seq: Sequences): Slice<ModelSlice> {
+  /** The newest summary that loaded successfully but was superseded: adopted if its successor fails. */
+  let supersededSuccess: { id: number; summary: ModelSummary } | null = null;
+
+  return (set, get) => ({
+    catalog: [],
+    catalogStatus: 'idle',
+    model: null,
+    modelStatus: 'idle',
+    pendingModelName: null,
+    modelSourceName: null,
+    modelLoadFailed: false,
+    loadProgress: null,
+    configuring: false,
+    loadModel: async (source, name) => {
+      const id = ++seq.load;
+      const displayName = name ?? (source.kind === 'url' ? nameFromUrl(source.url) : 'local model');
+      set({ modelStatus: 'loading', pendingModelName: displayName, loadProgress: null, modelLoadFailed: false });
+      let summary: ModelSummary;
+      try {
+        summary = await deps.engine.loadModel(source, (progress) => {
+          if (id === seq.load) set({ loadProgress: progress });
+        });
+      } catch (error) {
+        if (id !== seq.load) return;
+        let current = get().model;
+        if (supersededSuccess && supersededSuccess.summary.loadId > (current?.loadId ?? -Infinity)) {
+          // A superseded load finished after the current model: the worker holds that one now.
+          current = supersededSuccess.summary;
+          set({ model: current });
+        }
+        supersededSuccess = null;
+        set({
+          modelStatus: current ? 'ready' : 'error',
+          pendingModelName: null,
+          loadProgress: null,
+          modelLoadFailed: true,
+        });
+        if (!isCancelled(error)) set({ lastError: toUiError(error, `Loading the model ${displayName}`) });
+        return;
+      }
+      if (id !== seq.load) {
+        if (!supersededSuccess || summary.loadId > supersededSuccess.summary.loadId) supersededSuccess = { id, summary };
+        return;
+      }
+      supersededSuccess = null;
+      set({
+        model: summary,
+        modelStatus: 'ready',
+        pendingModelName: null,
+        modelSourceName: displayName,
+        loadProgress: null,
+        modelLoadFailed: false,
+        selectedLabels: 'auto',
+        result: null,
+        resultRequest: null,
+        analysisStatus: 'idle',
+      });
+      await refreshImage(deps, seq, set, get, false);
+    },
+    loadModelFromUrl: async (url, name) => {
+      const trimmed = url.trim();
+      if (trimmed === '') {
+        set({ lastError: { code: 'model-fetch-failed', message: 'Enter the URL of a TF.js model.json.', context: 'Loading a model' } });
+        return;
+      }
+      await get().loadModel({ kind: 'url', url: resolveUrl(trimmed, deps.baseUrl) }, name ?? nameFromUrl(trimmed));
+    },
+    configureModel: async (options) => {
+      if (!get().model) return;
+      const id = ++seq.configure;
+      set({ configuring: true });
+      let summary: ModelSummary;
+      try {
+        summary = await deps.engine.configureModel(options);
+      } catch (error) {
+        if (id !== seq.configure) return;
+        set({ configuring: false });
+        if (!isCancelled(error)) set({ lastError: toUiError(error, 'Configuring the model') });
+        return;
+      }
+      if (id !== seq.configure) return;
+      set({ model: summary, configuring: false });
+      if (options.resizePolicy !== undefined) await refreshImage(deps, seq, set, get, true);
+      else if (options.targetLayer !== undefined || options.preprocessing !== undefined) await get().analyze();
+    },
+  });
+}
+
+function engineSlice(deps: StudioDeps, seq: Sequences): Slice<EngineSlice> {
+  return (set, get) => ({
+    backend: null,
+    backendStatus: 'idle',
+    requestedBackend: 'auto',
+    start: async () => {
+      const params = parseStartupParams(deps.search);
+      set({ requestedBackend: params.backend, backendStatus: 'starting', catalogStatus: 'loading', notices: params.warnings, modelStatus: 'loading' });
+      const catalogPromise = fetchCatalog(deps).then(
+        (catalog) => {
+          set({ catalog, catalogStatus: 'ready' });
+          return catalog;
+        },
+        (error: unknown) => {
+          set({ catalogStatus: 'error' });
+          return toUiError(error, 'Reading the model catalog');
+        },
+      );
+      const id = ++seq.backend;
+      let report: BackendReport | null = null;
+      try {
+        report = await deps.engine.init(params.backend);
+      } catch (error) {
+        set({ lastError: toUiError(error, `Starting the ${params.backend} backend`) });
+        if (params.backend !== 'auto') {
+          try {
+            report = await deps.engine.init('auto');
+            set({ requestedBackend: 'auto' });
+          } catch (fallbackError) {
+            set({ lastError: toUiError(fallbackError, 'Starting a backend') });
+          }
+        }
+      }
+      if (id === seq.backend) set({ backend: report, backendStatus: report ? 'ready' : 'error' });
+      const catalog = await catalogPromise;
+      if (!report) {
+        set({ modelStatus: 'error' });
+        return;
+      }
+      let url: string | null = params.modelUrl;
+      let name: string | undefined;
+      if (url === null) {
+        if (!Array.isArray(catalog)) {
+          set({
+            modelStatus: 'error',
+            lastError: { code: 'catalog-unavailable', message: `Could not read the model catalog (${catalog.message}). Run \`npm run setup\` to download the bundled models, then reload this page.`, context: 'Starting' },
+          });
+          return;
+        }
+        const first = catalog[0];
+        if (!first) {
+          set({
+            modelStatus: 'error',
+            lastError: { code: 'catalog-unavailable', message: 'The model catalog lists no models. Run `npm run setup` to download the bundled models, then reload this page.', context: 'Starting' },
+          });
+          return;
+        }
+        url = first.url;
+        name = first.name;
+      }
+      if (get().model || seq.load > 0) return; // the user already picked a model meanwhile
+      await get().loadModel({ kind: 'url', url: resolveUrl(url, deps.baseUrl) }, name ?? nameFromUrl(url));
+    },
+    setBackend: async (choice) => {
+      const id = ++seq.backend;
+      const previous = get().requestedBackend;
+      set({ backendStatus: 'switching', requestedBackend: choice });
+      let report: BackendReport;
+      try {
+        report = await deps.engine.setBackend(choice);
+      } catch (error) {
+        if (id !== seq.backend) return;
+        set({ backendStatus: get().backend ? 'ready' : 'error', requestedBackend: previous });
+        if (!isCancelled(error)) set({ lastError: toUiError(error, `Switching to the ${choice} backend`) });
+        return;
+      }
+      if (id !== seq.backend) return;
+      set({ backend: report, backendStatus: 'ready' });
+      if (!get().model) return;
+      // The worker reloaded the model on the new backend: refresh its summary, then the image and results.
+      const configureId = ++seq.configure;
+      set({ configuring: true });
+      try {
+        const summary = await deps.engine.configureModel({});
+        if (configureId !== seq.configure || id !== seq.backend) return;
+        set({ model: summary, configuring: false });
+      } catch (error) {
+        if (configureId !== seq.configure || id !== seq.backend) return;
+        set({ configuring: false });
+        // The worker could not reload the model on the new backend: it no longer holds one.
+        if ((error as { name?: unknown } | null)?.name === 'no-model') set({ model: null, modelStatus: 'error', result: null, resultRequest: null, analysisStatus: 'idle' });
+        if (!isCancelled(error)) set({ lastError: toUiError(error, 'Reloading the model on the new backend') });
+        return;
+      }
+      await refreshImage(deps, seq, set, get, true);
+    },
+  });
+}
+
+async function fetchCatalog(deps: StudioDeps): Promise<CatalogEntry[]> {
+  const response = await deps.fetch(resolveUrl(CATALOG_PATH, deps.baseUrl));
+  if (!response.ok) throw new Error(`${CATALOG_PATH}: HTTP ${response.status}`);
+  let json: unknown;
+  try {
+    json = await response.json();
+  } catch {
+    throw new Error(`${CATALOG_PATH} is not JSON`);
+  }
+  return parseCatalog(json);
+}
+
+/** Builds the store. Nothing runs until `start()` is called. */
+export function createStudioStore(deps: StudioDeps): StudioStore {
+  const seq: Sequences = { backend: 0, load: 0, configure: 0, image: 0, analyze: 0 };
+  return createStore<StudioState>()((...a) => ({
+    ...engineSlice(deps, seq)(...a),
+    ...modelSlice(deps, seq)(...a),
+    ...imageSlice(deps, seq)(...a),
+    ...analysisSlice(deps, seq)(...a),
+    ...viewSlice()(...a),
+    ...errorSlice()(...a),
+  }));
+}

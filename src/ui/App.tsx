@@ -1,0 +1,38 @@
+import { BackendBadge } from './BackendBadge';
+import { ErrorBanner } from './ErrorBanner';
+import { ImagePanel } from './ImagePanel';
+import { ModelDetails } from './ModelDetails';
+import { ModelPicker } from './ModelPicker';
+import { ModelStatus } from './ModelStatus';
+import { PageDrop } from './PageDrop';
+import { Results } from './Results';
+import { ViewControls } from './ViewControls';
+
+export function App() {
+  return (
+    <div className="app">
+      <a className="skip-link" href="#results-title">
+        Skip to the results
+      </a>
+      <header className="app-header">
+        <div className="brand">
+          <h1>CAM Studio</h1>
+          <p className="tagline">Where does the classifier look? CAM and Grad-CAM, computed in your browser.</p>
+        </div>
+        <ModelPicker />
+        <BackendBadge />
+      </header>
+      <ModelStatus />
+      <ErrorBanner />
+      <main className="layout">
+        <aside className="sidebar">
+          <ImagePanel />
+          <ViewControls />
+          <ModelDetails />
+        </aside>
+        <Results />
+      </main>
+      <PageDrop />
+    </div>
+  );
+}

@@ -1,0 +1,113 @@
+import { useEffect, useId, useRef, type ChangeEvent } from 'react';
+import { RESIZE_POLICY_DESCRIPTIONS, type ResizePolicy } from '../core/model/metadata';
+import { useStudio } from '../state/react';
+import { isImageFile } from './drop';
+import { useSamples } from './samples';
+
+/** The image: open, paste or drop one, or pick a sample; how it is fitted to the model's input. */
+export function ImagePanel() {
+  const setImage = useStudio((s) => s.setImage);
+  const loadSample = useStudio((s) => s.loadSample);
+  const reportError = useStudio((s) => s.reportError);
+  const image = useStudio((s) => s.image);
+  const imageName = useStudio((s) => s.imageName);
+  const imageStatus = useStudio((s) => s.imageStatus);
+  const resizePolicy = useStudio((s) => s.model?.resizePolicy ?? null);
+  const configuring = useStudio((s) => s.configuring);
+  const configureModel = useStudio((s) => s.configureModel);
+  const inputRef = useRef<HTMLInputElement>(null);
+  const { samples, error: samplesError } = useSamples();
+  const policyId = useId();
+
+  const onFile = (event: ChangeEvent<HTMLInputElement>): void => {
+    const input = event.target;
+    const file = input.files?.[0];
+    input.value = '';
+    if (!file) return;
+    if (!isImageFile(file) && file.type !== '') {
+      reportError(new Error(`${file.name} is not an image (${file.type}).`), 'Opening the image');
+      return;
+    }
+    void setImage(file, file.name);
+  };
+  const onPolicy = (event: ChangeEvent<HTMLSelectElement>): void =>
+    void configureModel({ resizePolicy: event.target.value as ResizePolicy });
+
+  return (
+    <section className="panel" aria-labelledby="image-title">
+      <h2 id="image-title">Image</h2>
+      <div className="dropzone-inline" data-testid="image-dropzone">
+        <p>Drop an image anywhere on the page, paste one (Ctrl+V), or</p>
+        <button type="button" className="button primary" data-testid="image-open" onClick={() => inputRef.current?.click()}>
+          Choose an image…
+        </button>
+        <input
+          ref={inputRef}
+          className="visually-hidden"
+          type="file"
+          accept="image/*"
+          data-testid="image-input"
+          aria-label="Image file"
+          tabIndex={-1}
+          onChange={onFile}
+        />
+      </div>
+      <div className="samples" role="group" aria-label="Sample images">
+        {samples.map((sample) => (
+          <button
+            key={sample.file}
+            type="button"
+            className="sample"
+            data-testid={`sample-${sample.file}`}
+            title={`${sample.title} — ${sample.credit}`}
+            onClick={() => void loadSample(sample.file, sample.title)}
+          >
+            <img src={`samples/${sample.file}`} alt="" width={56} height={56} loading="lazy" />
+            <span>{sample.title}</span>
+          </button>
+        ))}
+        {samplesError && <p className="muted">{samplesError}</p>}
+      </div>
+      <div className="image-info" aria-live="polite" data-testid="image-status" data-state={imageStatus}>
+        {imageStatus === 'loading' && <p>Reading {imageName ?? 'the image'}…</p>}
+        {imageStatus === 'waiting-for-model' && <p>{imageName ?? 'The image'} is waiting for the model to finish loading.</p>}
+        {image && (
+          <>
+            <ImagePreview bitmap={image.display} name={imageName ?? 'image'} />
+            <p className="muted">
+              {imageName ?? 'image'}: {image.originalWidth} × {image.originalHeight} px
+            </p>
+            <p data-testid="policy-description">{image.policyDescription}</p>
+          </>
+        )}
+      </div>
+      {resizePolicy && (
+        <label className="field" htmlFor={policyId}>
+          <span className="field-label">Fit to the model input</span>
+          <select id={policyId} data-testid="resize-policy-select" value={resizePolicy} onChange={onPolicy} disabled={configuring}>
+            <option value="squash">Squash (whole image)</option>
+            <option value="center-crop">Centre crop</option>
+          </select>
+          <span className="hint">{RESIZE_POLICY_DESCRIPTIONS[resizePolicy]}</span>
+        </label>
+      )}
+    </section>
+  );
+}
+
+function ImagePreview({ bitmap, name }: { bitmap: ImageBitmap; name: string }) {
+  const ref = useRef<HTMLCanvasElement>(null);
+  useEffect(() => {
+    const canvas = ref.current;
+    const ctx = canvas?.getContext('2d');
+    if (!canvas || !ctx) return;
+    canvas.width = bitmap.width;
+    canvas.height = bitmap.height;
+    try {
+      ctx.drawImage(bitmap, 0, 0);
+    } catch {
+      // a closed bitmap (superseded image): the next render draws the new one
+    }
+  }, [bitmap]);
+  return <canvas ref={ref} className="preview" role="img" aria-label={`The part of ${name} the model sees`} />;
+}

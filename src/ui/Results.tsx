@@ -1,0 +1,55 @@
+import { useStudio } from '../state/react';
+import { HeatmapGrid } from './HeatmapGrid';
+import { Predictions } from './Predictions';
+
+/** Predictions and heatmaps; `data-state` tells idle / busy / done / error. */
+export function Results() {
+  const status = useStudio((s) => s.analysisStatus);
+  const hasImage = useStudio((s) => s.image !== null || s.pendingImage !== null);
+  const timings = useStudio((s) => s.result?.timingsMs ?? null);
+  const reused = useStudio((s) => s.result?.forwardReused ?? false);
+  const backend = useStudio((s) => s.result?.backend ?? null);
+  const progress = useStudio((s) => s.analyzeProgress);
+  const cancel = useStudio((s) => s.cancelAnalysis);
+  const methodTitle = useStudio((s) => (progress ? (s.model?.methods.find((m) => m.id === progress.method)?.title ?? progress.method) : null));
+  return (
+    <section className="results" data-testid="results" data-state={status} aria-busy={status === 'busy'} aria-labelledby="results-title">
+      <div className="results-head">
+        <h2 id="results-title">Explanations</h2>
+        <div className="results-status" aria-live="polite">
+          {status === 'busy' && (
+            <span className="computing" data-testid="computing">
+              <span className="spinner" aria-hidden="true" /> Computing…
+              {progress && progress.total > 0 && (
+                <>
+                  {' '}
+                  {methodTitle} {progress.done}/{progress.total}
+                  <progress max={progress.total} value={progress.done} aria-label={`${methodTitle ?? 'method'} progress`} />
+                </>
+              )}
+              <button type="button" className="button small" onClick={() => void cancel()} data-testid="cancel-analysis">
+                Cancel
+              </button>
+            </span>
+          )}
+          {status === 'done' && timings && (
+            <span className="muted small" data-testid="timings">
+              {Math.round(timings.total)} ms on {backend}
+              {reused ? ' (forward pass reused)' : ` (forward ${Math.round(timings.forward)} ms)`}
+            </span>
+          )}
+          {status === 'error' && <span className="error-text">The last analysis failed: see the message above.</span>}
+        </div>
+      </div>
+      {!hasImage && status === 'idle' && (
+        <div className="empty">
+          <p>Choose, drop or paste a photo, or click a sample, to see what the model predicts and where it looks.</p>
+        </div>
+      )}
+      <div className={`results-body${status === 'busy' ? ' stale' : ''}`}>
+        <Predictions />
+        <HeatmapGrid />
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { classifyFiles, isImageFile } from './drop';
+
+const f = (name: string, type = ''): { name: string; type: string } => ({ name, type });
+
+describe('classifyFiles', () => {
+  it('recognises a model folder and keeps only its json and bin files', () => {
+    const files = [f('model.json', 'application/json'), f('group1-shard1of2.bin'), f('group1-shard2of2.bin'), f('labels.json'), f('README.md'), f('cat.png', 'image/png')];
+    const kind = classifyFiles(files, 'my-net');
+    expect(kind.kind).toBe('model');
+    if (kind.kind !== 'model') return;
+    expect(kind.name).toBe('my-net');
+    expect(kind.files.map((x) => x.name)).toEqual(['model.json', 'group1-shard1of2.bin', 'group1-shard2of2.bin', 'labels.json']);
+  });
+  it('rejects shards without model.json', () => {
+    const kind = classifyFiles([f('group1-shard1of1.bin')]);
+    expect(kind.kind).toBe('none');
+  });
+  it('picks the first image otherwise', () => {
+    const kind = classifyFiles([f('notes.txt', 'text/plain'), f('photo.JPG')]);
+    expect(kind).toEqual({ kind: 'image', file: f('photo.JPG') });
+  });
+  it('explains what it cannot open', () => {
+    const kind = classifyFiles([f('notes.txt', 'text/plain')]);
+    expect(kind.kind === 'none' && kind.reason).toMatch(/notes\.txt/);
+  });
+  it('tells images by type or extension', () => {
+    expect(isImageFile(f('x', 'image/webp'))).toBe(true);
+    expect(isImageFile(f('x.gif'))).toBe(true);
+    expect(isImageFile(f('x.bin'))).toBe(false);
+  });
+});
