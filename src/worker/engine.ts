@@ -13,8 +13,7 @@ import { disposeMethodMaps, explain, validateLabels } from '../core/methods/expl
 import { METHOD_IDS, type MethodId } from '../core/methods/method-ids';
 import { getMethod } from '../core/methods/registry';
 import { methodAvailability } from '../core/methods/types';
-import type { ForwardPass } from '../core/model/adapter';
-import { ClassifierAdapter } from '../core/model/adapter';
+import type { Classifier, ForwardPass } from '../core/model/classifier';
 import { loadClassifier, type LoadedClassifier } from '../core/model/load';
 import type { PreprocessingId, ResizePolicy } from '../core/model/metadata';
 import { topK } from '../core/predictions';
@@ -121,7 +120,7 @@ export class Engine implements EngineApi {
   }
 
   /** Runs the model once on zeros (compiles WebGPU/WebGL programs; checks the model runs at all). */
-  private async warmUp(adapter: ClassifierAdapter): Promise<void> {
+  private async warmUp(adapter: Classifier): Promise<void> {
     const [height, width, channels] = adapter.inputShape;
     const input = tf.zeros([1, height, width, channels]) as tf.Tensor4D;
     const forward = adapter.forward(input);
@@ -138,7 +137,7 @@ export class Engine implements EngineApi {
     const model = this.requireModel();
     if (options.targetLayer !== undefined && options.targetLayer !== model.loaded.adapter.targetLayer) {
       // A new split of the same LayersModel: the old adapter's sub-models own no weights, so it is dropped, not disposed.
-      const adapter = new ClassifierAdapter(model.loaded.adapter.model, { targetLayer: options.targetLayer });
+      const adapter = model.loaded.adapter.retarget(options.targetLayer);
       model.loaded = { ...model.loaded, adapter };
     }
     if (options.preprocessing !== undefined) {
@@ -352,7 +351,7 @@ export class Engine implements EngineApi {
       source: model.sourceDescription,
       inputShape: adapter.inputShape,
       numClasses: adapter.numClasses,
-      numParameters: adapter.model.countParams(),
+      numParameters: adapter.numParameters,
       targetLayer: adapter.targetLayer,
       targetLayerCandidates: adapter.candidates,
       headKind: adapter.headKind,

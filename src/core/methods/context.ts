@@ -9,7 +9,7 @@
  * (saliency methods) are likewise computed once, for all labels in one batched backward pass.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ClassifierAdapter, ForwardPass } from '../model/adapter';
+import type { Classifier, ForwardPass } from '../model/classifier';
 
 export type GradientPath = 'auto' | 'analytic' | 'autodiff';
 
@@ -38,7 +38,7 @@ export const DEFAULT_METHOD_OPTIONS: MethodOptions = {
 };
 
 export interface ContextInit {
-  adapter: ClassifierAdapter;
+  adapter: Classifier;
   /** Preprocessed input `[1, H, W, C]` (caller-owned). Needed by perturbation and input-gradient methods. */
   input: tf.Tensor4D;
   /** The forward pass of `input` (caller-owned). */
@@ -52,7 +52,7 @@ export interface ContextInit {
 }
 
 export class ExplainContext {
-  readonly adapter: ClassifierAdapter;
+  readonly adapter: Classifier;
   readonly input: tf.Tensor4D;
   /** `[1, h, w, K]` */
   readonly activations: tf.Tensor4D;

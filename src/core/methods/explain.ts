@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { StudioError } from '../errors';
 import { normalizeMaps } from '../maps/filters';
-import type { ClassifierAdapter, ForwardPass } from '../model/adapter';
+import type { Classifier, ForwardPass } from '../model/classifier';
 import { ExplainContext, type GradientPath, type MethodOptions } from './context';
 import type { MethodId } from './method-ids';
 import { getMethod } from './registry';
@@ -35,7 +35,7 @@ export interface ExplainRequest {
   onProgress?: (method: MethodId, done: number, total: number) => void;
 }
 
-export function validateLabels(adapter: ClassifierAdapter, labels: readonly number[]): void {
+export function validateLabels(adapter: Classifier, labels: readonly number[]): void {
   for (const label of labels) {
     if (!Number.isInteger(label) || label < 0 || label >= adapter.numClasses) {
       throw new StudioError('label-out-of-range', `Label ${label} does not exist: this model has classes 0 to ${adapter.numClasses - 1}.`);
@@ -50,7 +50,7 @@ export function validateLabels(adapter: ClassifierAdapter, labels: readonly numb
  * @returns one entry per method, in order; the caller owns (and disposes) their tensors. On an error or a
  *   cancellation nothing is leaked.
  */
-export async function explain(adapter: ClassifierAdapter, input: tf.Tensor4D, forward: ForwardPass, request: ExplainRequest): Promise<MethodMaps[]> {
+export async function explain(adapter: Classifier, input: tf.Tensor4D, forward: ForwardPass, request: ExplainRequest): Promise<MethodMaps[]> {
   validateLabels(adapter, request.labels);
   validateLabels(adapter, request.detected ?? []);
   for (const id of request.methods) {

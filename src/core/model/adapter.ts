@@ -17,23 +17,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { StudioError } from '../errors';
+import type { Classifier, ForwardPass, TargetLayerChoice } from './classifier';
 import type { HeadActivation, HeadKind } from './metadata';
 
 type Layer = tf.layers.Layer;
 type SymbolicTensor = tf.SymbolicTensor;
 
-export interface TargetLayerChoice {
-  name: string;
-  /** Output shape without the batch axis: `[h, w, K]`. */
-  shape: number[];
-}
-
-export interface ForwardPass {
-  /** Target-layer activations `A`: `[B, h, w, K]`. */
-  activations: tf.Tensor4D;
-  /** Pre-activation logits `S`: `[B, L]`. */
-  logits: tf.Tensor2D;
-}
+export type { ForwardPass, TargetLayerChoice } from './classifier';
 
 /** How the logits are read off the model. */
 type LogitsSource =
@@ -127,7 +117,7 @@ export interface ClassifierAdapterOptions {
   targetLayer?: string;
 }
 
-export class ClassifierAdapter {
+export class ClassifierAdapter implements Classifier {
   readonly model: tf.LayersModel;
   /** `[H, W, C]` of the model input (224 where the model leaves a spatial size open). */
   readonly inputShape: [number, number, number];
@@ -237,6 +227,18 @@ export class ClassifierAdapter {
   /** The Dense kernel `W`: `[K, L]` of a `gap-dense` head (CAM weights), else null. Owned by the model. */
   get classWeights(): tf.Tensor2D | null {
     return this.headKind === 'gap-dense' ? this.denseKernel : null;
+  }
+
+  get numParameters(): number {
+    return this.model.countParams();
+  }
+
+  /**
+   * The same LayersModel split at another layer. The returned adapter shares the weights; dispose only
+   * one of them (the engine keeps the newest and drops the old one without disposing it).
+   */
+  retarget(targetLayer: string): ClassifierAdapter {
+    return new ClassifierAdapter(this.model, { targetLayer });
   }
 
   /**

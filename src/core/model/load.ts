@@ -3,9 +3,9 @@
  * file) -> checked artifacts -> LayersModel -> ClassifierAdapter, labels, preprocessing. Used by the worker
  * (URL or dropped files) and by Node (files on disk); only the way the bytes are read differs.
  */
-import * as tf from '@tensorflow/tfjs';
 import { StudioError } from '../errors';
 import { ClassifierAdapter } from './adapter';
+import type { Classifier } from './classifier';
 import { assembleArtifacts, buildLayersModel, parseModelJson } from './artifacts';
 import { parseLabels } from './labels';
 import { parseModelMetadata, type ModelMetadata, type PreprocessingId, type ResizePolicy } from './metadata';
@@ -14,7 +14,7 @@ import { parseModelMetadata, type ModelMetadata, type PreprocessingId, type Resi
 export type SiblingReader = (fileName: string) => Promise<ArrayBuffer | null>;
 
 export interface LoadedClassifier {
-  adapter: ClassifierAdapter;
+  adapter: Classifier;
   metadata: ModelMetadata;
   labelNames: string[];
   labelsSource: string;
@@ -67,7 +67,7 @@ export async function loadClassifier(
   }
   const artifacts = assembleArtifacts(modelJson, files); // throws missing-shard / shard-size-mismatch
   const model = await buildLayersModel(artifacts);
-  let adapter: ClassifierAdapter;
+  let adapter: Classifier;
   try {
     const targetLayer = options.targetLayer ?? metadata.targetLayer;
     try {
@@ -120,9 +120,4 @@ export async function loadClassifier(
     resizePolicy: metadata.resize ?? 'squash',
     notes,
   };
-}
-
-/** Number of weights in a model. */
-export function countParameters(model: tf.LayersModel): number {
-  return model.countParams();
 }

@@ -1,0 +1,48 @@
+/**
+ * What every method and the engine need from a model, whatever its format: a split at a target layer
+ * into `features: x -> A` and `head: A -> S` (pre-activation logits). Implemented for Keras-style
+ * LayersModels by ClassifierAdapter (adapter.ts).
+ */
+import type * as tf from '@tensorflow/tfjs';
+import type { HeadActivation, HeadKind } from './metadata';
+
+export interface TargetLayerChoice {
+  name: string;
+  /** Output shape without the batch axis: `[h, w, K]`. */
+  shape: number[];
+}
+
+export interface ForwardPass {
+  /** Target-layer activations `A`: `[B, h, w, K]`. */
+  activations: tf.Tensor4D;
+  /** Pre-activation logits `S`: `[B, L]`. */
+  logits: tf.Tensor2D;
+}
+
+export interface Classifier {
+  /** `[H, W, C]` of the model input. */
+  readonly inputShape: [number, number, number];
+  readonly numClasses: number;
+  readonly numParameters: number;
+  readonly targetLayer: string;
+  /** `[h, w, K]` */
+  readonly targetShape: [number, number, number];
+  /** Layers (or graph nodes) that can serve as the target. */
+  readonly candidates: TargetLayerChoice[];
+  readonly headKind: HeadKind;
+  readonly headActivation: HeadActivation;
+  /** The class weights `W: [K, L]` of a `gap-dense` head (CAM weights), else null. Owned by the model. */
+  readonly classWeights: tf.Tensor2D | null;
+  /** Logits from target activations: `[B, h, w, K]` -> `[B, L]`. Differentiable. */
+  headLogits(activations: tf.Tensor4D): tf.Tensor2D;
+  /** Logits from preprocessed inputs: `[B, H, W, C]` -> `[B, L]`. Differentiable w.r.t. the input. */
+  logitsOf(input: tf.Tensor4D): tf.Tensor2D;
+  /** One forward pass; the caller owns both tensors. */
+  forward(input: tf.Tensor4D): ForwardPass;
+  /** Probabilities under the head's activation (softmax for a linear head). `[B, L]` */
+  probabilities(logits: tf.Tensor2D): tf.Tensor2D;
+  /** The same model split at another target layer. Shares (and does not own) the weights. */
+  retarget(targetLayer: string): Classifier;
+  /** Frees the model's weights. */
+  dispose(): void;
+}
