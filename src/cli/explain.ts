@@ -1,18 +1,23 @@
 /**
  * `npm run explain -- --model DIR --image FILE [--input-tensor FILE.f32] --methods ID,ID|all
- *   --labels N,N|detected [--detect sigmoid:0.5|prob:0.2|topk:3|gt:N,N] [--out FILE.json]`
+ *   --labels N,N|detected [--detect sigmoid:0.5|prob:0.2|topk:3|gt:N,N] [--tta] [--tta-scales S,S] [--smooth N]
+ *   [--out FILE.json]`
  *
  * Runs the same src/core pipeline as the studio, in Node on the wasm backend, and writes JSON:
  * `{ backend, model, inputShape, predictions, detected, maps: { METHOD: { LABEL: { shape, data, rawMin,
  * rawMax } } }, timingsMs: { METHOD: ms, forward: ms } }`. Maps are normalised, after ReLU, row-major, at
  * the method's own resolution (feature resolution for CAM methods; input resolution for saliency), never
- * upsampled.
+ * upsampled. With the meta-methods (`--tta`, `--tta-scales`, `--smooth`, see src/core/methods/meta.ts) every
+ * map is at input resolution instead (maps of scaled inputs only align there), the JSON gains a top-level
+ * `meta: { tta: { hflip, scales } | null, smooth: { samples, noiseLevel, seed } | null, augmentations,
+ * resolution: 'input', wallMs }`, and `timingsMs[METHOD]` sums the method over the augmentations.
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { defaultDetectionRule, describeDetectionRule, detectedSet, parseDetectionRule } from '../core/detection';
-import { disposeMethodMaps, explain } from '../core/methods/explain';
+import { disposeMethodMaps, explain, type MethodMaps } from '../core/methods/explain';
+import { DEFAULT_SMOOTH, DEFAULT_TTA, explainWithMeta, geometricAugmentations, type MetaOptions } from '../core/methods/meta';
 import { isMethodId, METHOD_IDS, type MethodId } from '../core/methods/method-ids';
 import { getMethod } from '../core/methods/registry';
 import { methodAvailability } from '../core/methods/types';
@@ -39,6 +44,11 @@ const USAGE = `usage: npm run explain -- --model DIR (--image FILE | --input-ten
   --scorecam-variant V    probability | softmax-logits | increase-of-confidence (default probability)
   --scorecam-max-channels N   keep the N channels of largest variance (default: all)
   --smoothgrad-samples N  (default 20)   --ig-steps N (default 32)
+  --tta                   test-time augmentation: mean of the maps over hflip x scales 0.5,1.5,2.0 (and 1),
+                          each mapped back to the image; maps are then at input resolution
+  --tta-scales LIST       TTA with these scales, e.g. 0.5,1.5 (implies --tta)
+  --smooth N              mean of the maps over N noisy copies (Gaussian, sigma = 0.15 (max x - min x));
+                          combines with --tta (every copy is augmented); maps at input resolution
   --out FILE.json         write the JSON there (default: standard output)
 
 methods: ${METHOD_IDS.join(', ')}`;
@@ -60,6 +70,9 @@ async function main(): Promise<void> {
       'scorecam-max-channels': { type: 'string' },
       'smoothgrad-samples': { type: 'string', default: '20' },
       'ig-steps': { type: 'string', default: '32' },
+      'tta': { type: 'boolean', default: false },
+      'tta-scales': { type: 'string' },
+      'smooth': { type: 'string' },
       'out': { type: 'string' },
       'help': { type: 'boolean', short: 'h' },
     },
@@ -84,6 +97,7 @@ async function main(): Promise<void> {
   const unknown = requested.filter((id) => !isMethodId(id));
   if (unknown.length > 0) throw new UsageError(`unknown method(s): ${unknown.join(', ')}; known: ${METHOD_IDS.join(', ')}`);
   const methods = requested as MethodId[];
+  const meta = parseMeta(values.tta, values['tta-scales'], values.smooth);
 
   let input: tf.Tensor4D;
   if (values['input-tensor'] !== undefined) {
@@ -113,19 +127,30 @@ async function main(): Promise<void> {
   const timingsMs: Record<string, number> = { forward: forwardMs };
   const maps: Record<string, Record<string, { shape: number[]; data: number[]; rawMin: number; rawMax: number; extras?: Record<string, number> }>> = {};
   let lastProgress = '';
-  const results = labels.length === 0 ? [] : await explain(adapter, input, forward, {
+  const showProgress = (line: string): void => {
+    if (process.stderr.isTTY && line !== lastProgress) process.stderr.write(`\r${line}   `);
+    lastProgress = line;
+  };
+  const request = {
     labels, methods, detected,
     options: {
       scorecam: { variant: values['scorecam-variant'] as ScoreCamVariant, batchSize: 16, maxChannels },
       smoothgrad: { samples: Number(values['smoothgrad-samples']), noiseLevel: 0.15, seed: 0 },
       integratedGradients: { steps: Number(values['ig-steps']), batchSize: 8 },
     },
-    onProgress: (method, done, total) => {
-      const line = `${method}: ${done}/${total}`;
-      if (process.stderr.isTTY && line !== lastProgress) process.stderr.write(`\r${line}   `);
-      lastProgress = line;
-    },
-  });
+  };
+  const metaStarted = performance.now();
+  let results: MethodMaps[] = [];
+  if (labels.length > 0) {
+    results = meta === null
+      ? await explain(adapter, input, forward, { ...request, onProgress: (method, done, total) => showProgress(`${method}: ${done}/${total}`) })
+      : await explainWithMeta(adapter, input, {
+        ...request,
+        onAugmentation: (done, total, name) => showProgress(`augmentation ${done}/${total} (${name})`),
+        onProgress: (method, done, total, augmentation) => showProgress(`augmentation ${augmentation.index + 1}/${augmentation.total} (${augmentation.name}) ${method}: ${done}/${total}`),
+      }, meta);
+  }
+  const metaWallMs = performance.now() - metaStarted;
   if (process.stderr.isTTY && lastProgress !== '') process.stderr.write('\n');
   try {
     for (const result of results) {
@@ -158,6 +183,15 @@ async function main(): Promise<void> {
     predictions: topK(probs, logits, Number(values.top)).map((ranked) => ({ label: ranked.label, name: loaded.labelNames[ranked.label], prob: ranked.prob })),
     detected,
     detectionRule: describeDetectionRule(rule),
+    ...(meta === null ? {} : {
+      meta: {
+        tta: meta.tta ?? null,
+        smooth: meta.smooth ?? null,
+        augmentations: geometricAugmentations(meta.tta).length * (meta.smooth?.samples ?? 1),
+        resolution: 'input',
+        wallMs: metaWallMs,
+      },
+    }),
     maps,
     timingsMs,
   };
@@ -165,6 +199,22 @@ async function main(): Promise<void> {
   const text = `${JSON.stringify(output)}\n`;
   if (values.out === undefined) process.stdout.write(text);
   else writeFileSync(values.out, text);
+}
+
+/** `--tta` / `--tta-scales` / `--smooth` -> the meta-method options, or null when none is asked for. */
+function parseMeta(tta: boolean | undefined, ttaScales: string | undefined, smooth: string | undefined): MetaOptions | null {
+  const meta: MetaOptions = {};
+  if (tta === true || ttaScales !== undefined) {
+    const scales = ttaScales === undefined ? [...DEFAULT_TTA.scales] : ttaScales.split(',').map((part) => Number(part.trim()));
+    if (scales.some((scale) => !Number.isFinite(scale) || scale <= 0)) throw new UsageError(`--tta-scales takes comma-separated positive numbers, e.g. 0.5,1.5 (got "${ttaScales}")`);
+    meta.tta = { hflip: DEFAULT_TTA.hflip, scales };
+  }
+  if (smooth !== undefined) {
+    const samples = Number(smooth);
+    if (!Number.isInteger(samples) || samples < 1) throw new UsageError(`--smooth takes a number of noisy copies >= 1 (got "${smooth}")`);
+    meta.smooth = { ...DEFAULT_SMOOTH, samples };
+  }
+  return meta.tta === undefined && meta.smooth === undefined ? null : meta;
 }
 
 runMain(USAGE, main);
