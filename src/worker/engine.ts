@@ -9,7 +9,8 @@ import * as tf from '@tensorflow/tfjs';
 import { StudioError } from '../core/errors';
 import { upsampleMaps } from '../core/maps/filters';
 import { defaultDetectionRule, describeDetectionRule, detectedSet } from '../core/detection';
-import { disposeMethodMaps, explain, validateLabels } from '../core/methods/explain';
+import { disposeMethodMaps, explain, validateLabels, type ExplainRequest } from '../core/methods/explain';
+import { explainWithMeta } from '../core/methods/meta';
 import { METHOD_IDS, type MethodId } from '../core/methods/method-ids';
 import { getMethod } from '../core/methods/registry';
 import { methodAvailability } from '../core/methods/types';
@@ -218,14 +219,20 @@ export class Engine implements EngineApi {
       ...ranked,
       name: model.loaded.labelNames[ranked.label] ?? `class ${ranked.label}`,
     }));
-    const results = labels.length === 0 || request.methods.length === 0 ? [] : await explain(adapter, cache.input, cache.forward, {
+    const explainRequest: ExplainRequest = {
       labels,
       methods: request.methods,
       detected,
       ...(request.options === undefined ? {} : { options: request.options }),
       checkpoint,
       onProgress: (method, done, total) => onProgress?.({ jobId, method, done, total }),
-    });
+    };
+    const useMeta = request.meta !== undefined && (request.meta.tta !== undefined || request.meta.smooth !== undefined);
+    const results = labels.length === 0 || request.methods.length === 0
+      ? []
+      : useMeta
+        ? await explainWithMeta(adapter, cache.input, explainRequest, request.meta ?? {})
+        : await explain(adapter, cache.input, cache.forward, explainRequest);
     const maps: HeatmapResult[] = [];
     const methodMs: Partial<Record<MethodId, number>> = {};
     try {

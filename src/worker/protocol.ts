@@ -9,8 +9,9 @@ import type { MethodId } from '../core/methods/method-ids';
 import type { HeadActivation, HeadKind, PreprocessingId, ResizePolicy } from '../core/model/metadata';
 import type { DetectionRule } from '../core/detection';
 import type { MethodOptions } from '../core/methods/context';
+import type { MetaOptions } from '../core/methods/meta';
 
-export type { MethodId, HeadActivation, HeadKind, PreprocessingId, ResizePolicy, DetectionRule, MethodOptions };
+export type { MethodId, HeadActivation, HeadKind, PreprocessingId, ResizePolicy, DetectionRule, MethodOptions, MetaOptions };
 
 export type BackendName = 'webgpu' | 'wasm' | 'webgl' | 'cpu';
 export type BackendChoice = BackendName | 'auto';
@@ -115,6 +116,8 @@ export interface AnalyzeRequest {
   detection?: DetectionRule;
   /** Per-method parameters (Score-CAM variant/batch/channel cap, SmoothGrad, IG). */
   options?: Partial<MethodOptions>;
+  /** Meta-methods for every chosen method: test-time augmentation and/or noise smoothing (maps then at input resolution). */
+  meta?: MetaOptions;
 }
 
 /** Progress of a long analysis: which method, and its batches done of total. */
