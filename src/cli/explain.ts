@@ -31,7 +31,7 @@ import { parseNumberList, requireString, runMain, UsageError } from './args';
 
 const USAGE = `usage: npm run explain -- --model DIR (--image FILE | --input-tensor FILE.f32) [options]
 
-  --model DIR             TF.js LayersModel folder (model.json, shards, optional metadata.json/labels.json)
+  --model DIR             TF.js model folder, layers or graph model (model.json, shards, optional metadata.json/labels.json)
   --image FILE            image to explain (PNG, JPEG, WebP, GIF, TIFF; EXIF orientation applied)
   --input-tensor FILE     raw little-endian float32 NHWC input, already preprocessed (e.g. golden *.x.f32)
   --methods LIST|all      method ids, comma-separated (default: cam,gradcam); all = every method the model supports
@@ -92,7 +92,7 @@ async function main(): Promise<void> {
   const [height, width, channels] = adapter.inputShape;
 
   const requested = values.methods === 'all'
-    ? METHOD_IDS.filter((id) => methodAvailability(getMethod(id), adapter.headKind).available)
+    ? METHOD_IDS.filter((id) => methodAvailability(getMethod(id), adapter).available)
     : values.methods.split(',').map((id) => id.trim());
   const unknown = requested.filter((id) => !isMethodId(id));
   if (unknown.length > 0) throw new UsageError(`unknown method(s): ${unknown.join(', ')}; known: ${METHOD_IDS.join(', ')}`);

@@ -5,7 +5,6 @@
  */
 export type StudioErrorCode =
   | 'model-json-invalid'
-  | 'model-not-layers'
   | 'missing-shard'
   | 'shard-size-mismatch'
   | 'unsupported-layer'

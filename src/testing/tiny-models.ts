@@ -91,3 +91,27 @@ export function handWeightedModel(): tf.LayersModel {
 export function handWeightedInput(): tf.Tensor4D {
   return tf.tensor4d([1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0], [1, 2, 2, 3]);
 }
+
+/**
+ * FullGrad test models, input `[16, 16, 3]` -> 5 classes (softmax), piecewise linear (ReLU, zero padding, GAP):
+ * - `batchnorm`: conv_1 (biased, fused ReLU) -> conv_2 (biased) -> bn_2 (non-trivial gamma, beta, moving
+ *   statistics) -> relu 'target' ([8, 8, 6] after a stride-2 conv_2) -> GAP -> Dense(5, softmax, biased);
+ * - `no-bias`: the same convolutions and Dense with `useBias: false` and no BatchNormalization.
+ */
+export function tinyBiasClassifier(kind: 'batchnorm' | 'no-bias', seed = 3): tf.LayersModel {
+  const biased = kind === 'batchnorm';
+  const input = tf.input({ shape: [16, 16, 3], name: 'image' });
+  let x = tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', useBias: biased, kernelInitializer: seeded(seed), biasInitializer: tf.initializers.constant({ value: 0.1 }), name: 'conv_1' }).apply(input) as tf.SymbolicTensor;
+  x = tf.layers.conv2d({ filters: 6, kernelSize: 3, strides: 2, padding: 'same', useBias: biased, kernelInitializer: seeded(seed + 1), biasInitializer: tf.initializers.constant({ value: -0.2 }), name: 'conv_2' }).apply(x) as tf.SymbolicTensor;
+  if (biased) {
+    const ramp = (start: number, step: number) => tf.tensor1d([0, 1, 2, 3, 4, 5].map((i) => start + step * i));
+    x = tf.layers.batchNormalization({
+      name: 'bn_2', epsilon: 1e-3,
+      weights: [ramp(0.8, 0.1), ramp(-0.3, 0.12), ramp(-0.2, 0.09), ramp(0.5, 0.3)], // gamma, beta, moving mean, moving variance
+    }).apply(x) as tf.SymbolicTensor;
+  }
+  x = tf.layers.activation({ activation: 'relu', name: 'target' }).apply(x) as tf.SymbolicTensor;
+  const pooled = tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(x) as tf.SymbolicTensor;
+  const output = tf.layers.dense({ units: 5, activation: 'softmax', useBias: biased, kernelInitializer: seeded(seed + 2), biasInitializer: tf.initializers.constant({ value: 0.1 }), name: 'predictions' }).apply(pooled) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: output, name: `tiny_fullgrad_${kind}` });
+}

@@ -369,7 +369,7 @@ export class Engine implements EngineApi {
       labelsSource: model.loaded.labelsSource,
       methods: METHOD_IDS.map((id) => {
         const method = getMethod(id);
-        const availability = methodAvailability(method, adapter.headKind);
+        const availability = methodAvailability(method, adapter);
         return { id, title: method.title, available: availability.available, ...(availability.reason === undefined ? {} : { reason: availability.reason }) };
       }),
       notes: model.loaded.notes,

@@ -54,7 +54,7 @@ export async function explain(adapter: Classifier, input: tf.Tensor4D, forward: 
   validateLabels(adapter, request.labels);
   validateLabels(adapter, request.detected ?? []);
   for (const id of request.methods) {
-    const availability = methodAvailability(getMethod(id), adapter.headKind);
+    const availability = methodAvailability(getMethod(id), adapter);
     if (!availability.available) throw new StudioError('method-unavailable', availability.reason ?? `${id} is not available for this model.`);
   }
   const context = new ExplainContext({

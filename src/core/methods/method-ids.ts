@@ -6,7 +6,7 @@ export const METHOD_IDS = [
   'gradcam', 'gradcampp', 'xgradcam', 'hirescam', 'gradcam-elementwise', 'layercam',
   'eigencam', 'eigengradcam', 'minmax-gradcam', 'd-minmax-gradcam',
   'scorecam', 'ablationcam',
-  'saliency', 'gradxinput', 'smoothgrad', 'integrated-gradients',
+  'saliency', 'gradxinput', 'smoothgrad', 'integrated-gradients', 'fullgrad',
 ] as const;
 
 export type MethodId = (typeof METHOD_IDS)[number];

@@ -1,5 +1,6 @@
 /** Every method, by id. Adding a method: one CamMethod in its family's file, one line here. */
 import { eigencam, eigengradcam } from './eigen';
+import { fullgrad } from './fullgrad';
 import {
   dMinmaxGradcam, gradcam, gradcamElementwise, gradcampp, hirescam, layercam, minmaxGradcam, xgradcam,
 } from './gradient';
@@ -29,6 +30,7 @@ export const METHODS = {
   'gradxinput': gradxinput,
   'smoothgrad': smoothgrad,
   'integrated-gradients': integratedGradients,
+  'fullgrad': fullgrad,
 } as const satisfies Record<MethodId, CamMethod>;
 
 export function getMethod(id: MethodId): CamMethod {

@@ -1,10 +1,13 @@
 import type * as tf from '@tensorflow/tfjs';
-import type { HeadKind } from '../model/metadata';
+import type { Classifier } from '../model/classifier';
 import type { ExplainContext } from './context';
 import type { MethodId } from './method-ids';
 
-/** What a method needs from the model. */
-export type MethodRequirement = 'gap-dense-head' | 'differentiable-head';
+/**
+ * What a method needs from the model: the class weights of a GAP -> Dense head, any differentiable head,
+ * or bias taps through the whole model (FullGrad; LayersModels only).
+ */
+export type MethodRequirement = 'gap-dense-head' | 'differentiable-head' | 'bias-taps';
 
 /** `feature`: maps at the target layer's `[h, w]`; `input`: at the model input's `[H, W]`. */
 export type MapResolution = 'feature' | 'input';
@@ -48,11 +51,17 @@ export interface CamMethod {
   compute(context: ExplainContext, control: MethodControl): MethodOutput | Promise<MethodOutput>;
 }
 
-export function methodAvailability(method: CamMethod, headKind: HeadKind): { available: boolean; reason?: string } {
-  if (method.requires === 'gap-dense-head' && headKind !== 'gap-dense') {
+export function methodAvailability(method: CamMethod, classifier: Pick<Classifier, 'headKind' | 'biasTapsOf'>): { available: boolean; reason?: string } {
+  if (method.requires === 'gap-dense-head' && classifier.headKind !== 'gap-dense') {
     return {
       available: false,
       reason: `${method.title} needs the head after the target layer to be GlobalAveragePooling -> Dense (its weights are the class weights); this model's is not. Gradient methods still work.`,
+    };
+  }
+  if (method.requires === 'bias-taps' && classifier.biasTapsOf === undefined) {
+    return {
+      available: false,
+      reason: `${method.title} needs the bias of every layer, which the studio reads from Keras-style (layers) models only; this model is a graph model.`,
     };
   }
   return { available: true };

@@ -17,13 +17,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { StudioError } from '../errors';
-import type { Classifier, ForwardPass, TargetLayerChoice } from './classifier';
+import type { BiasTap, Classifier, ForwardPass, TargetLayerChoice } from './classifier';
 import type { HeadActivation, HeadKind } from './metadata';
 
 type Layer = tf.layers.Layer;
 type SymbolicTensor = tf.SymbolicTensor;
 
-export type { ForwardPass, TargetLayerChoice } from './classifier';
+export type { BiasTap, ForwardPass, TargetLayerChoice } from './classifier';
 
 /** How the logits are read off the model. */
 type LogitsSource =
@@ -59,13 +59,35 @@ interface Conv2DInternals {
  * A Conv2D layer applied with the plain (unfused) conv2d op. Under a gradient tape TF.js's fused conv2d
  * computes the filter gradient eagerly even when only the input gradient is wanted (the wasm backend spends
  * most of a backward pass there); the plain op's gradients are lazy, so only dL/dx is computed.
+ * `delta` (FullGrad's tap, `[B, h, w, filters]`) is added to the pre-activation output `z` when given.
  */
-function applyConv2dUnfused(layer: Layer, input: tf.Tensor4D): tf.Tensor4D {
+function applyConv2dUnfused(layer: Layer, input: tf.Tensor4D, delta?: tf.Tensor4D): tf.Tensor4D {
   const conv = layer as unknown as Conv2DInternals;
   let output = tf.conv2d(input, conv.kernel.read(), conv.strides as [number, number], conv.padding === 'same' ? 'same' : 'valid', 'NHWC', conv.dilationRate as [number, number]);
   if (conv.useBias && conv.bias !== null) output = tf.add(output, conv.bias.read());
+  if (delta !== undefined) output = tf.add(output, delta);
   return conv.activation.apply(output) as tf.Tensor4D;
 }
+
+/** The parts of a tfjs-layers BatchNormalization FullGrad reads (protected in the typings). */
+interface BatchNormInternals {
+  gamma: { read(): tf.Tensor1D } | null | undefined;
+  beta: { read(): tf.Tensor1D } | null | undefined;
+  movingMean: { read(): tf.Tensor1D };
+  movingVariance: { read(): tf.Tensor1D };
+  epsilon: number;
+  axis: number | number[];
+}
+
+/** The bias of a layer with `useBias` (Conv2D, DepthwiseConv2D, SeparableConv2D, Dense, ...), else null. */
+function plainBiasOf(layer: Layer): tf.Tensor1D | null {
+  const biased = layer as unknown as { useBias?: boolean; bias?: { read(): tf.Tensor1D } | null };
+  return biased.useBias === true && biased.bias !== null && biased.bias !== undefined ? biased.bias.read() : null;
+}
+
+/** Weights named like a bias (`.../bias`, `.../beta`): a layer FullGrad must tap. */
+const hasBiasLikeWeight = (layer: Layer): boolean =>
+  layer.weights.some((weight) => /(^|\/)(bias|beta)(_\d+)?$/.test(weight.originalName ?? weight.name));
 
 function findLogitsSource(model: tf.LayersModel): { source: LogitsSource; activation: HeadActivation } {
   const output = model.outputLayers[0] as Layer;
@@ -110,6 +132,21 @@ function layersBetween(target: Layer, end: Layer): Set<Layer> | null {
     stack.push(...parents);
   }
   return between;
+}
+
+/**
+ * The layers that `end` depends on (itself included), i.e. the layers that a forward pass to `end` runs.
+ */
+function ancestorsOf(end: Layer): Set<Layer> {
+  const ancestors = new Set<Layer>();
+  const stack: Layer[] = [end];
+  while (stack.length > 0) {
+    const layer = stack.pop() as Layer;
+    if (ancestors.has(layer)) continue;
+    ancestors.add(layer);
+    stack.push(...parentsOf(layer));
+  }
+  return ancestors;
 }
 
 export interface ClassifierAdapterOptions {
@@ -288,6 +325,123 @@ export class ClassifierAdapter implements Classifier {
       if (layer === target) return output as tf.Tensor4D;
     }
     throw new Error(`target layer ${this.targetLayer} was not reached`);
+  }
+
+  /**
+   * FullGrad's bias taps (Srinivas and Fleuret, NeurIPS 2019, Eq. 3: `f(x) = grad_x f . x + sum_l
+   * grad_{z_l} f . b_l` for piecewise-linear networks): every layer from the input up to the logits with
+   * a bias and a 4-D output `z_l: [B, h, w, C]`, in topological order, with its effective bias `[C]`:
+   * - Conv2D (and any layer with `useBias`: DepthwiseConv2D, SeparableConv2D, Dense on 4-D inputs): the bias;
+   *   `z_l` is the output before the fused activation (Conv2D only; other layers need a linear activation);
+   * - BatchNormalization (inference, channel axis last): `beta - moving_mean * gamma / sqrt(moving_var + eps)`.
+   * Layers with a 2-D output (the head's Dense layers, the logits' own bias) are not taps: their bias-gradient
+   * map is spatially constant (0 after min-max normalisation).
+   * Throws a `method-unavailable` StudioError for a layer with a bias it cannot tap (a non-linear activation
+   * fused into a non-Conv2D layer, channels-first data, a bias-like weight of an unknown layer type such as a
+   * nested model or LayerNormalization).
+   * @param input `[B, H, W, C]`: only its shape is read (shapes are propagated with computeOutputShape).
+   * @returns the taps; the bias tensors are owned by the caller (call inside tf.tidy).
+   */
+  biasTapsOf(input: tf.Tensor4D): BiasTap[] {
+    const unavailable = (layer: Layer, why: string) =>
+      new StudioError('method-unavailable', `FullGrad cannot tap the bias of layer "${layer.name}" (${className(layer)}): ${why}. The other methods still work.`);
+    const end = headEndLayer(this.logitsSource);
+    const ancestors = ancestorsOf(end);
+    const shapes = new Map<Layer, number[]>();
+    const taps: BiasTap[] = [];
+    for (const layer of this.model.layers) {
+      if (!ancestors.has(layer)) continue;
+      if (className(layer) === 'InputLayer') {
+        shapes.set(layer, input.shape.slice());
+        continue;
+      }
+      const inputShapes = parentsOf(layer).map((parent) => shapes.get(parent) as number[]);
+      const shape = layer.computeOutputShape(inputShapes.length === 1 ? (inputShapes[0] as number[]) : inputShapes) as number[];
+      shapes.set(layer, shape);
+      if (shape.length !== 4 || shape.some((d) => typeof d !== 'number')) continue;
+      const [, h, w, channels] = shape as [number, number, number, number];
+      const kind = className(layer);
+      let bias: tf.Tensor1D | null;
+      if (kind === 'BatchNormalization') {
+        const bn = layer as unknown as BatchNormInternals;
+        const axis = Array.isArray(bn.axis) ? bn.axis : [bn.axis];
+        if (axis.length !== 1 || (axis[0] !== -1 && axis[0] !== 3)) throw unavailable(layer, 'it normalises an axis other than the last (channels) one');
+        bias = tf.tidy(() => {
+          const scale = bn.gamma === null || bn.gamma === undefined ? tf.scalar(1) : bn.gamma.read();
+          const shift = tf.div(tf.mul(bn.movingMean.read(), scale), tf.sqrt(tf.add(bn.movingVariance.read(), bn.epsilon)));
+          return (bn.beta === null || bn.beta === undefined ? tf.neg(shift) : tf.sub(bn.beta.read(), shift)) as tf.Tensor1D;
+        });
+      } else {
+        const plain = plainBiasOf(layer);
+        if (plain === null) {
+          if (hasBiasLikeWeight(layer)) throw unavailable(layer, 'the studio does not know how to read this layer type\'s bias');
+          continue;
+        }
+        const dataFormat = (layer as unknown as { dataFormat?: string }).dataFormat;
+        if (dataFormat !== undefined && dataFormat !== 'channelsLast') throw unavailable(layer, 'it is channels-first');
+        const activation = activationOf(layer);
+        if (kind !== 'Conv2D' && activation !== undefined && activation !== 'linear') {
+          throw unavailable(layer, `its output is taken after the fused "${activation}" activation`);
+        }
+        bias = tf.clone(plain);
+      }
+      if (bias.size !== channels) {
+        bias.dispose();
+        throw unavailable(layer, `its bias has ${bias.size} entries for ${channels} channels`);
+      }
+      taps.push({ layer: layer.name, shape: [h, w, channels], bias });
+    }
+    return taps;
+  }
+
+  /**
+   * Logits with FullGrad's taps: the whole model (backbone and head) runs layer by layer as in
+   * featuresEager (unfused Conv2D, so a backward pass computes no weight gradients), and `deltas[l]`
+   * (zeros, `[B, h, w, C]`) is added to the pre-activation output `z_l` of tap l of `biasTapsOf(input)`;
+   * then `dS/d deltas[l] = dS/dz_l`. Logits are read off as headLogits does.
+   * @param input `[B, H, W, C]`, preprocessed
+   * @param deltas one per tap, in the order of `biasTapsOf(input)`
+   * @returns `[B, L]`, differentiable w.r.t. the input and every delta
+   */
+  logitsWithBiasTaps(input: tf.Tensor4D, deltas: readonly tf.Tensor4D[]): tf.Tensor2D {
+    return tf.tidy(() => {
+      const taps = tf.tidy(() => this.biasTapsOf(input).map(({ layer, shape }) => ({ layer, shape })));
+      if (taps.length !== deltas.length) throw new Error(`logitsWithBiasTaps: ${deltas.length} deltas for ${taps.length} taps`);
+      const deltaOf = new Map<string, tf.Tensor4D>();
+      taps.forEach((tap, l) => {
+        const delta = deltas[l] as tf.Tensor4D;
+        const expected = [input.shape[0], ...tap.shape];
+        if (!delta.shape.every((d, i) => d === expected[i])) {
+          throw new Error(`logitsWithBiasTaps: delta ${l} (${tap.layer}) has shape [${delta.shape.join(', ')}], expected [${expected.join(', ')}]`);
+        }
+        deltaOf.set(tap.layer, delta);
+      });
+      const end = headEndLayer(this.logitsSource);
+      const ancestors = ancestorsOf(end);
+      const outputs = new Map<Layer, tf.Tensor>();
+      for (const layer of this.model.layers) {
+        if (!ancestors.has(layer)) continue;
+        if (className(layer) === 'InputLayer') {
+          outputs.set(layer, input);
+          continue;
+        }
+        const inputs = parentsOf(layer).map((parent) => outputs.get(parent) as tf.Tensor);
+        const delta = deltaOf.get(layer.name);
+        let output: tf.Tensor;
+        if (className(layer) === 'Conv2D' && inputs.length === 1) {
+          output = applyConv2dUnfused(layer, inputs[0] as tf.Tensor4D, delta);
+        } else {
+          output = layer.apply(inputs.length === 1 ? (inputs[0] as tf.Tensor) : inputs, { training: false }) as tf.Tensor;
+          if (delta !== undefined) output = tf.add(output, delta); // BatchNormalization, or a linear biased layer
+        }
+        outputs.set(layer, output);
+      }
+      const features = outputs.get(end) as tf.Tensor;
+      if (this.logitsSource.kind === 'output') return features as tf.Tensor2D;
+      const flat = features.rank === 2 ? (features as tf.Tensor2D) : tf.reshape(features, [features.shape[0] ?? -1, -1]) as tf.Tensor2D;
+      const logits = tf.matMul(flat, this.denseKernel as tf.Tensor2D); // [B, L]
+      return (this.denseBias === null ? logits : tf.add(logits, this.denseBias)) as tf.Tensor2D;
+    });
   }
 
   /**

@@ -1,19 +1,33 @@
 /**
- * Turning a TF.js LayersModel's files (model.json + .bin shards) into a model, with clear reasons when
- * they cannot be used. Shared by the worker (dropped files, URLs) and Node (files on disk): both collect
- * the bytes, this module checks and assembles them.
+ * Turning a TF.js model's files (model.json + .bin shards) into a model, with clear reasons when they
+ * cannot be used. Both TF.js formats are read: LayersModels (converted from Keras) and graph models
+ * (`"format": "graph-model"`, converted from a SavedModel). Shared by the worker (dropped files, URLs) and
+ * Node (files on disk): both collect the bytes, this module checks and assembles them.
  */
 import * as tf from '@tensorflow/tfjs';
 import { StudioError } from '../errors';
 
-/** The parts of a TF.js model.json the studio reads. */
+/** Which TF.js format a model.json holds. */
+export type ModelJsonKind = 'layers' | 'graph';
+
+/** The parts of a TF.js model.json the studio reads (either format). */
 export interface LayersModelJson {
+  /** `graph`: a GraphDef in JSON form (`modelTopology.node`); `layers`: a Keras model config. */
+  kind: ModelJsonKind;
   format?: string;
   generatedBy?: string;
-  convertedBy?: string;
+  convertedBy?: string | null;
   modelTopology: object;
   weightsManifest: tf.io.WeightsManifestConfig;
+  /** Graph models converted from a SavedModel: the serving signature (input/output tensor names). */
+  signature?: object;
+  userDefinedMetadata?: { [key: string]: {} };
+  modelInitializer?: object;
+  initializerSignature?: object;
 }
+
+/** Any TF.js model.json; the same shape as LayersModelJson, whose name predates graph models. */
+export type ModelJson = LayersModelJson;
 
 /** A weight file the manifest refers to, by its base name (the name a dropped file has). */
 export interface WeightFileNeed {
@@ -21,8 +35,12 @@ export interface WeightFileNeed {
   fileName: string;
 }
 
-/** Parses model.json text. Throws `model-json-invalid` or `model-not-layers` (graph models). */
-export function parseModelJson(text: string): LayersModelJson {
+/**
+ * Parses model.json text and tells the two formats apart (`kind`): a graph model has
+ * `"format": "graph-model"` (or, without a format, a GraphDef node list as its topology). Throws
+ * `model-json-invalid`.
+ */
+export function parseModelJson(text: string): ModelJson {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -33,13 +51,17 @@ export function parseModelJson(text: string): LayersModelJson {
     throw new StudioError('model-json-invalid', 'model.json does not hold a JSON object.');
   }
   const record = value as Record<string, unknown>;
-  if (record['format'] === 'graph-model') {
-    throw new StudioError(
-      'model-not-layers',
-      'This is a TF.js graph model (converted from a SavedModel). The studio loads LayersModels (converted from Keras .h5 / .keras); convert with `tensorflowjs_converter --input_format keras`.',
-    );
-  }
   const topology = record['modelTopology'];
+  const hasNodeList = typeof topology === 'object' && topology !== null && Array.isArray((topology as Record<string, unknown>)['node']);
+  if (record['format'] === 'graph-model' || (record['format'] === undefined && hasNodeList)) {
+    if (!hasNodeList) {
+      throw new StudioError('model-json-invalid', 'model.json says it is a TF.js graph model but its "modelTopology" has no "node" list: the file is damaged or was not written by the TF.js converter.');
+    }
+    if (!Array.isArray(record['weightsManifest'])) {
+      throw new StudioError('model-json-invalid', 'model.json has no "weightsManifest" list: it is not a complete TF.js graph model.');
+    }
+    return { ...(value as Omit<ModelJson, 'kind'>), kind: 'graph' };
+  }
   if (typeof topology !== 'object' || topology === null) {
     throw new StudioError('model-json-invalid', 'model.json has no "modelTopology": it is not a TF.js LayersModel.');
   }
@@ -47,13 +69,13 @@ export function parseModelJson(text: string): LayersModelJson {
   if (!Array.isArray(manifest)) {
     throw new StudioError('model-json-invalid', 'model.json has no "weightsManifest" list: it is not a TF.js LayersModel.');
   }
-  return value as LayersModelJson;
+  return { ...(value as Omit<ModelJson, 'kind'>), kind: 'layers' };
 }
 
 const baseName = (path: string): string => path.split('/').pop() ?? path;
 
 /** The weight files model.json needs, in manifest order. */
-export function weightFilesNeeded(modelJson: LayersModelJson): WeightFileNeed[] {
+export function weightFilesNeeded(modelJson: ModelJson): WeightFileNeed[] {
   return modelJson.weightsManifest.flatMap((group) => group.paths.map((path) => ({ path, fileName: baseName(path) })));
 }
 
@@ -70,7 +92,7 @@ function weightBytes(spec: tf.io.WeightsManifestEntry): number {
  * @param files weight file contents keyed by base file name (e.g. "group1-shard1of25.bin").
  * Throws `missing-shard` (naming every missing file) or `shard-size-mismatch`.
  */
-export function assembleArtifacts(modelJson: LayersModelJson, files: ReadonlyMap<string, ArrayBuffer>): tf.io.ModelArtifacts {
+export function assembleArtifacts(modelJson: ModelJson, files: ReadonlyMap<string, ArrayBuffer>): tf.io.ModelArtifacts {
   const missing = weightFilesNeeded(modelJson).filter((need) => !files.has(need.fileName));
   if (missing.length > 0) {
     const names = missing.map((need) => need.fileName);
@@ -101,6 +123,10 @@ export function assembleArtifacts(modelJson: LayersModelJson, files: ReadonlyMap
     ...(modelJson.format === undefined ? {} : { format: modelJson.format }),
     ...(modelJson.generatedBy === undefined ? {} : { generatedBy: modelJson.generatedBy }),
     ...(modelJson.convertedBy === undefined || modelJson.convertedBy === null ? {} : { convertedBy: modelJson.convertedBy }),
+    ...(modelJson.signature === undefined ? {} : { signature: modelJson.signature }),
+    ...(modelJson.userDefinedMetadata === undefined ? {} : { userDefinedMetadata: modelJson.userDefinedMetadata }),
+    ...(modelJson.modelInitializer === undefined ? {} : { modelInitializer: modelJson.modelInitializer }),
+    ...(modelJson.initializerSignature === undefined ? {} : { initializerSignature: modelJson.initializerSignature }),
   };
 }
 
@@ -122,4 +148,49 @@ export async function buildLayersModel(artifacts: tf.io.ModelArtifacts): Promise
     }
     throw new StudioError('model-build-failed', `TF.js could not build the model: ${detail}`);
   }
+}
+
+/** Nodes whose data or control inputs name nodes the graph does not have: `[node, missing input]`. */
+function danglingInputs(modelTopology: object): Array<[string, string]> {
+  const nodes = (modelTopology as { node?: Array<{ name?: unknown; input?: unknown }> }).node ?? [];
+  const names = new Set(nodes.map((node) => node.name));
+  const dangling: Array<[string, string]> = [];
+  for (const node of nodes) {
+    for (const input of Array.isArray(node.input) ? (node.input as unknown[]) : []) {
+      const name = String(input).replace(/^\^/, '').split(':')[0];
+      if (!names.has(name)) dangling.push([String(node.name), String(input)]);
+    }
+  }
+  return dangling;
+}
+
+/**
+ * Builds a GraphModel (weights decoded; nothing executed yet, so an op TF.js lacks surfaces only when the
+ * graph first runs: GraphClassifierAdapter reports it as `unsupported-layer`). A node that refers to a
+ * missing input, and any TF.js error, become `model-build-failed` with the detail; the weights decoded
+ * before a failure are freed.
+ */
+export function buildGraphModel(artifacts: tf.io.ModelArtifacts): tf.GraphModel {
+  const dangling = danglingInputs(artifacts.modelTopology ?? {});
+  if (dangling.length > 0) {
+    const shown = dangling.slice(0, 3).map(([node, input]) => `"${node}" reads "${input}"`).join(', ');
+    throw new StudioError(
+      'model-build-failed',
+      `The graph model is incomplete: ${shown}${dangling.length > 3 ? ` and ${dangling.length - 3} more` : ''}, which ${dangling.length > 1 ? 'are' : 'is'} not in the graph. model.json is damaged or was edited.`,
+    );
+  }
+  // A scope of its own: if building fails after the weights were decoded, ending the scope frees them; on
+  // success the weights are handed to the caller's scope.
+  tf.engine().startScope();
+  let model: tf.GraphModel;
+  try {
+    // Typed as the async-loaded kind: the two differ only in what save() returns, which the studio never calls.
+    model = tf.loadGraphModelSync(artifacts) as unknown as tf.GraphModel;
+  } catch (error) {
+    tf.engine().endScope();
+    const detail = error instanceof Error ? error.message : String(error);
+    throw new StudioError('model-build-failed', `TF.js could not read the graph model: ${detail}`);
+  }
+  tf.engine().endScope(model.weights as unknown as tf.TensorContainer);
+  return model;
 }

@@ -19,6 +19,22 @@ export interface ForwardPass {
   logits: tf.Tensor2D;
 }
 
+/**
+ * A layer with a bias, as FullGrad sees it (Srinivas and Fleuret, NeurIPS 2019, Eq. 3): its output
+ * `z_l` (before any fused activation) and its effective bias `b_l`.
+ */
+export interface BiasTap {
+  /** The layer's name. */
+  layer: string;
+  /** Shape of `z_l` for the given input, without the batch axis: `[h, w, C]`. */
+  shape: [number, number, number];
+  /**
+   * The effective bias `b_l`: `[C]`. Conv2D/Dense: the bias; BatchNormalization (inference):
+   * `beta - moving_mean * gamma / sqrt(moving_var + eps)`. Owned by the caller (call inside tf.tidy).
+   */
+  bias: tf.Tensor1D;
+}
+
 export interface Classifier {
   /** `[H, W, C]` of the model input. */
   readonly inputShape: [number, number, number];
@@ -45,4 +61,17 @@ export interface Classifier {
   retarget(targetLayer: string): Classifier;
   /** Frees the model's weights. */
   dispose(): void;
+  /**
+   * FullGrad: the layers with a bias and a 4-D output, from the input up to the logits, in topological
+   * order, for an input shaped like `input` (`[B, H, W, C]`; only its shape is read). Throws a
+   * `method-unavailable` StudioError when some bias cannot be tapped. Optional: a classifier without it
+   * does not support FullGrad.
+   */
+  biasTapsOf?(input: tf.Tensor4D): BiasTap[];
+  /**
+   * Logits `[B, L]` with `deltas[l]` (`[B, ...taps[l].shape]`, zeros) added to the output `z_l` of each
+   * tap of `biasTapsOf(input)`, in that order, so `dS/d deltas[l] = dS/dz_l`. Differentiable w.r.t. the
+   * input and every delta.
+   */
+  logitsWithBiasTaps?(input: tf.Tensor4D, deltas: readonly tf.Tensor4D[]): tf.Tensor2D;
 }

@@ -1,6 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initNodeBackend } from '../../node/backend';
+import { readArrayBuffer } from '../../node/files';
+import { repoRoot } from '../../testing/golden';
 import { tinyClassifier, toModelFiles } from '../../testing/tiny-models';
 import { isStudioError, type StudioErrorCode } from '../errors';
 import { parseLabels } from './labels';
@@ -71,10 +75,10 @@ describe('loadClassifier', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('rejects model.json that is not JSON, not a LayersModel, or a graph model', async () => {
+  it('rejects model.json that is not JSON, not a TF.js model, or a graph model without a node list', async () => {
     await expectCode(loadClassifier('<html>oops', readerOf({})), 'model-json-invalid', /not valid JSON/);
     await expectCode(loadClassifier('{"hello": 1}', readerOf({})), 'model-json-invalid', /modelTopology/);
-    await expectCode(loadClassifier('{"format": "graph-model", "modelTopology": {}}', readerOf({})), 'model-not-layers', /graph model/);
+    await expectCode(loadClassifier('{"format": "graph-model", "modelTopology": {}}', readerOf({})), 'model-json-invalid', /graph model.*"node" list/);
   });
 
   it('names an unsupported layer class', async () => {
@@ -98,6 +102,61 @@ describe('loadClassifier', () => {
     expect(loaded.adapter.targetLayer).toBe('target');
     expect(loaded.notes.join('\n')).toMatch(/"gone"/);
     loaded.adapter.dispose();
+  });
+});
+
+describe('loadClassifier with a TF.js graph model', () => {
+  // scripts/make-graph-model.mjs: input -> conv 'features' -> conv 'target' -> Mean -> MatMul 'logits' -> Softmax.
+  const graphDir = join(repoRoot, 'e2e', 'fixtures', 'tiny-graph');
+  const graphJson = readFileSync(join(graphDir, 'model.json'), 'utf8');
+  const graphWeights = (): ArrayBuffer => readArrayBuffer(join(graphDir, 'weights.bin'));
+  type GraphJson = { modelTopology: { node: Array<{ name: string; op: string; input?: string[] }> } };
+  const editGraph = (edit: (json: GraphJson) => void): string => {
+    const json = JSON.parse(graphJson) as GraphJson;
+    edit(json);
+    return JSON.stringify(json);
+  };
+
+  it('loads a graph model (format "graph-model") and frees it on dispose', async () => {
+    const before = tf.memory().numTensors;
+    const loaded = await loadClassifier(graphJson, readerOf({ 'weights.bin': graphWeights(), 'labels.json': jsonBytes(['a', 'b', 'c', 'd', 'e']) }));
+    expect(loaded.adapter.targetLayer).toBe('target');
+    expect(loaded.adapter.headKind).toBe('gap-dense');
+    expect(loaded.adapter.headActivation).toBe('softmax');
+    expect(loaded.labelNames).toEqual(['a', 'b', 'c', 'd', 'e']);
+    loaded.adapter.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('checks the shards of a graph model as it does a LayersModel', async () => {
+    await expectCode(loadClassifier(graphJson, readerOf({})), 'missing-shard', /weights\.bin/);
+    await expectCode(loadClassifier(graphJson, readerOf({ 'weights.bin': graphWeights().slice(0, 64) })), 'shard-size-mismatch', /truncated/);
+  });
+
+  it('names an op TF.js lacks, and a node that refers to a missing input, freeing the weights', async () => {
+    const before = tf.memory().numTensors;
+    const fancy = editGraph((json) => {
+      const node = json.modelTopology.node.find((candidate) => candidate.name === 'features');
+      if (node) node.op = 'FancyRelu';
+    });
+    await expectCode(loadClassifier(fancy, readerOf({ 'weights.bin': graphWeights() })), 'unsupported-layer', /"FancyRelu"/);
+    const dangling = editGraph((json) => {
+      const node = json.modelTopology.node.find((candidate) => candidate.name === 'target');
+      if (node) node.input = ['conv2/BiasAdd_missing'];
+    });
+    await expectCode(loadClassifier(dangling, readerOf({ 'weights.bin': graphWeights() })), 'model-build-failed', /"target" reads "conv2\/BiasAdd_missing"/);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('ignores a target node in metadata that does not exist, with a note; an explicit one is an error', async () => {
+    const loaded = await loadClassifier(graphJson, readerOf({ 'weights.bin': graphWeights(), 'metadata.json': jsonBytes({ targetLayer: 'gone' }) }));
+    expect(loaded.adapter.targetLayer).toBe('target');
+    expect(loaded.notes.join('\n')).toMatch(/target node "gone"/);
+    loaded.adapter.dispose();
+    const features = await loadClassifier(graphJson, readerOf({ 'weights.bin': graphWeights(), 'metadata.json': jsonBytes({ targetLayer: 'features' }) }));
+    expect(features.adapter.targetLayer).toBe('features');
+    features.adapter.dispose();
+    await expectCode(loadClassifier(graphJson, readerOf({ 'weights.bin': graphWeights() }), { targetLayer: 'gone' }), 'unknown-layer', /no node named "gone"/);
   });
 });
 

@@ -1,12 +1,14 @@
 /**
  * From a model's files to a ready classifier: model.json + shards (+ optional metadata.json and labels
- * file) -> checked artifacts -> LayersModel -> ClassifierAdapter, labels, preprocessing. Used by the worker
- * (URL or dropped files) and by Node (files on disk); only the way the bytes are read differs.
+ * file) -> checked artifacts -> LayersModel -> ClassifierAdapter (or, for a TF.js graph model, GraphModel ->
+ * GraphClassifierAdapter), labels, preprocessing. Used by the worker (URL or dropped files) and by Node
+ * (files on disk); only the way the bytes are read differs.
  */
 import { StudioError } from '../errors';
 import { ClassifierAdapter } from './adapter';
 import type { Classifier } from './classifier';
-import { assembleArtifacts, buildLayersModel, parseModelJson } from './artifacts';
+import { assembleArtifacts, buildGraphModel, buildLayersModel, parseModelJson } from './artifacts';
+import { GraphClassifierAdapter, type GraphDefJson } from './graph-adapter';
 import { parseLabels } from './labels';
 import { parseModelMetadata, type ModelMetadata, type PreprocessingId, type ResizePolicy } from './metadata';
 
@@ -66,16 +68,27 @@ export async function loadClassifier(
     }
   }
   const artifacts = assembleArtifacts(modelJson, files); // throws missing-shard / shard-size-mismatch
-  const model = await buildLayersModel(artifacts);
+  let model: { dispose(): void };
+  let makeAdapter: (targetLayer: string | undefined) => Classifier;
+  if (modelJson.kind === 'graph') {
+    const graphModel = buildGraphModel(artifacts);
+    const graph = modelJson.modelTopology as GraphDefJson;
+    model = graphModel;
+    makeAdapter = (targetLayer) => new GraphClassifierAdapter(graphModel, targetLayer === undefined ? { graph } : { graph, targetLayer });
+  } else {
+    const layersModel = await buildLayersModel(artifacts);
+    model = layersModel;
+    makeAdapter = (targetLayer) => new ClassifierAdapter(layersModel, targetLayer === undefined ? {} : { targetLayer });
+  }
   let adapter: Classifier;
   try {
     const targetLayer = options.targetLayer ?? metadata.targetLayer;
     try {
-      adapter = new ClassifierAdapter(model, targetLayer === undefined ? {} : { targetLayer });
+      adapter = makeAdapter(targetLayer);
     } catch (error) {
       if (options.targetLayer !== undefined || targetLayer === undefined || !(error instanceof StudioError) || error.code !== 'unknown-layer') throw error;
-      notes.push(`metadata.json names target layer "${targetLayer}", which is not usable: the default was chosen`);
-      adapter = new ClassifierAdapter(model);
+      notes.push(`metadata.json names target ${modelJson.kind === 'graph' ? 'node' : 'layer'} "${targetLayer}", which is not usable: the default was chosen`);
+      adapter = makeAdapter(undefined);
     }
   } catch (error) {
     model.dispose();
