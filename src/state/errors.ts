@@ -13,7 +13,7 @@ export interface UiError {
 }
 
 const STUDIO_CODES: ReadonlySet<string> = new Set<StudioErrorCode>([
-  'model-json-invalid', 'model-not-layers', 'missing-shard', 'shard-size-mismatch', 'unsupported-layer',
+  'model-json-invalid', 'missing-shard', 'shard-size-mismatch', 'unsupported-layer',
   'no-conv-layer', 'bad-input-rank', 'multiple-inputs', 'multiple-outputs', 'model-fetch-failed',
   'model-build-failed', 'no-model', 'no-image', 'image-decode-failed', 'label-out-of-range', 'unknown-layer',
   'method-unavailable', 'backend-unavailable', 'cancelled',
