@@ -16,7 +16,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const modelsDir = join(root, 'models');
+// CAM_STUDIO_MODELS_DIR: install somewhere else (the tests use it to try a download into an empty folder).
+const modelsDir = process.env.CAM_STUDIO_MODELS_DIR ? resolve(process.env.CAM_STUDIO_MODELS_DIR) : join(root, 'models');
 const pins = JSON.parse(readFileSync(join(root, 'scripts', 'model-pins.json'), 'utf8'));
 
 /** Metadata the studio reads beside model.json (see src/core/model/metadata.ts). */

@@ -6,23 +6,30 @@ import { createStudioStore, type StudioStore } from './state/store';
 import { App } from './ui/App';
 import { createEngineClient } from './ui/engine-client';
 import { ErrorBoundary } from './ui/ErrorBoundary';
+import type { EngineMemory } from './worker/protocol';
 import './ui/styles.css';
 
 declare global {
   interface Window {
     /** For the e2e tests and the console: a plain snapshot of the studio's state. */
-    __camStudio?: { getState: () => StudioSnapshot; store: StudioStore };
+    __camStudio?: { getState: () => StudioSnapshot; store: StudioStore; engineMemory: () => Promise<EngineMemory> };
   }
 }
 
+const engine = createEngineClient();
 const store = createStudioStore({
-  engine: createEngineClient(),
+  engine,
   fetch: (url) => fetch(url),
   baseUrl: document.baseURI,
   search: window.location.search,
 });
 
-window.__camStudio = { getState: () => snapshotState(store.getState()), store };
+window.__camStudio = {
+  getState: () => snapshotState(store.getState()),
+  store,
+  // The worker's tf.memory(): the e2e tests check that repeated analyses leave no tensors behind.
+  engineMemory: () => engine.memory(),
+};
 
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root element');
