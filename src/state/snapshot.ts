@@ -2,8 +2,8 @@
  * A plain, JSON-safe snapshot of the store for `window.__camStudio.getState()` (read by the e2e tests):
  * no ImageBitmaps, no typed arrays, no functions.
  */
-import type { BackendReport, ModelSummary, Prediction } from '../worker/protocol';
-import type { StudioState } from './store';
+import type { BackendReport, DetectionRule, MethodOptions, ModelSummary, Prediction } from '../worker/protocol';
+import { effectiveDetection, type StudioState } from './store';
 
 export interface MapSnapshot {
   method: string;
@@ -38,6 +38,12 @@ export interface StudioSnapshot {
   /** The detected set C_x and its rule (from the last result). */
   detected: number[];
   detectionRule: string | null;
+  /** The detected-set rule the next analysis uses (the user's choice, else the head's default). */
+  detection: DetectionRule;
+  /** True when the rule is the user's choice (not the head's default). */
+  detectionChosen: boolean;
+  methodOptions: MethodOptions;
+  gridTransposed: boolean;
   /** The label choice: 'auto' or the user's list. */
   selectedLabels: number[] | 'auto';
   methods: string[];
@@ -88,6 +94,10 @@ export function snapshotState(state: StudioState): StudioSnapshot {
     labels: result ? [...result.labels] : [],
     detected: result ? [...result.detected] : [],
     detectionRule: result ? result.detectionRule : null,
+    detection: structuredCloneSafe(effectiveDetection(state)),
+    detectionChosen: state.detection !== null,
+    methodOptions: structuredCloneSafe(state.methodOptions),
+    gridTransposed: state.gridTransposed,
     selectedLabels: state.selectedLabels === 'auto' ? 'auto' : [...state.selectedLabels],
     methods: [...state.methods],
     topK: state.topK,

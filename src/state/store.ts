@@ -19,15 +19,25 @@ import type {
   AnalyzeResult,
   BackendChoice,
   BackendReport,
+  DetectionRule,
   EngineApi,
   ImageSummary,
   LoadProgress,
   MethodId,
+  MethodOptions,
   ModelSource,
   ModelSummary,
   PreprocessingId,
   ResizePolicy,
 } from '../worker/protocol';
+import {
+  DEFAULT_METHOD_OPTIONS,
+  defaultDetectionRule,
+  mergeMethodOptions,
+  optionsForRequest,
+  sameRule,
+  type MethodOptionsPatch,
+} from './analysis-options';
 import { isCancelled, toUiError, type UiError } from './errors';
 import { nameFromUrl, parseCatalog, parseStartupParams, resolveUrl, type CatalogEntry } from './startup';
 
@@ -112,12 +122,27 @@ export interface AnalysisSlice {
   analyzeProgress: AnalyzeProgress | null;
   /** 'auto' = the worker's default set; otherwise the user's choice. */
   selectedLabels: number[] | 'auto';
+  /** The request being computed while `analysisStatus` is 'busy' (null otherwise). */
+  runningRequest: AnalyzeRequest | null;
+  /** The rule of the detected set C_x; null = the default of the model's head (see `effectiveDetection`). */
+  detection: DetectionRule | null;
+  /** Per-method parameters (Score-CAM, Ablation-CAM, SmoothGrad, Integrated Gradients). */
+  methodOptions: MethodOptions;
   analyze(): Promise<void>;
   /** Stops the running analysis (the previous results stay). */
   cancelAnalysis(): Promise<void>;
   /** Adds or removes a label from the explained set (starting from what is explained now). */
   toggleLabel(label: number): Promise<void>;
   setSelectedLabels(labels: number[] | 'auto'): Promise<void>;
+  /**
+   * Changes the detected-set rule (null: the head's default) and re-analyses. With labels left on 'auto'
+   * the explained labels follow the new detected set; labels chosen by hand are kept (MinMax still
+   * contrasts with the new detected set).
+   */
+  setDetection(rule: DetectionRule | null): Promise<void>;
+  /** Changes method options; re-analyses only when a chosen method uses the changed family. */
+  setMethodOptions(patch: MethodOptionsPatch): Promise<void>;
+  resetMethodOptions(): Promise<void>;
 }
 
 export interface ViewSlice {
@@ -125,7 +150,10 @@ export interface ViewSlice {
   opacity: number;
   methods: MethodId[];
   topK: number;
+  /** The heatmap grid: false = rows are labels, columns methods; true = rows are methods. */
+  gridTransposed: boolean;
   setColormap(colormap: ColormapId): void;
+  setGridTransposed(transposed: boolean): void;
   setOpacity(opacity: number): void;
   toggleMethod(method: MethodId): Promise<void>;
   setMethods(methods: MethodId[]): Promise<void>;
@@ -158,6 +186,19 @@ export function effectiveMethods(state: Pick<StudioState, 'methods' | 'model'>):
   if (!model) return [...state.methods];
   return state.methods.filter((id) => model.methods.some((m) => m.id === id && m.available));
 }
+
+/** The detected-set rule in force: the user's, else the default of the model's head. */
+export function effectiveDetection(state: Pick<StudioState, 'detection' | 'model'>): DetectionRule {
+  return state.detection ?? defaultDetectionRule(state.model?.headActivation ?? 'softmax');
+}
+
+/** Which option family each method reads. */
+const OPTION_FAMILY_METHODS: Readonly<Record<keyof MethodOptions, string>> = {
+  scorecam: 'scorecam',
+  ablation: 'ablationcam',
+  smoothgrad: 'smoothgrad',
+  integratedGradients: 'integrated-gradients',
+};
 
 /** Labels shown as explained (the checkbox state of each prediction row). */
 export function explainedLabels(state: Pick<StudioState, 'selectedLabels' | 'result'>): readonly number[] {
@@ -197,7 +238,9 @@ function viewSlice(): Slice<ViewSlice> {
     opacity: DEFAULT_OPACITY,
     methods: [...DEFAULT_METHODS],
     topK: DEFAULT_TOP_K,
+    gridTransposed: false,
     setColormap: (colormap) => set({ colormap }),
+    setGridTransposed: (transposed) => set({ gridTransposed: transposed }),
     setOpacity: (opacity) => set({ opacity: Number.isFinite(opacity) ? Math.max(0, Math.min(1, opacity)) : DEFAULT_OPACITY }),
     toggleMethod: async (method) => {
       const methods = get().methods;
@@ -205,9 +248,10 @@ function viewSlice(): Slice<ViewSlice> {
       await get().setMethods(next);
     },
     setMethods: async (methods) => {
-      // Keep the registry order (cam before gradcam) whatever the click order.
+      // Keep the registry order (cam before gradcam) whatever the click order; unknown ids go last.
       const order: readonly string[] = METHOD_IDS;
-      const sorted = [...new Set(methods)].sort((a, b) => order.indexOf(a) - order.indexOf(b));
+      const rank = (id: string): number => (order.includes(id) ? order.indexOf(id) : order.length);
+      const sorted = [...new Set(methods)].sort((a, b) => rank(a) - rank(b));
       set({ methods: sorted });
       await get().analyze();
     },
@@ -227,6 +271,9 @@ function analysisSlice(deps: StudioDeps, seq: Sequences): Slice<AnalysisSlice> {
     analysisStatus: 'idle',
     analyzeProgress: null,
     selectedLabels: 'auto',
+    runningRequest: null,
+    detection: null,
+    methodOptions: DEFAULT_METHOD_OPTIONS,
     analyze: async () => {
       const state = get();
       const { model, image } = state;
@@ -234,23 +281,33 @@ function analysisSlice(deps: StudioDeps, seq: Sequences): Slice<AnalysisSlice> {
       const id = ++seq.analyze;
       const methods = effectiveMethods(state);
       const labels = state.selectedLabels === 'auto' ? 'auto' : [...state.selectedLabels];
+      const options = optionsForRequest(state.methodOptions);
       const request: AnalyzeRequest = {
         labels,
         methods,
         topK: state.topK,
         displaySize: [Math.max(1, image.display.height), Math.max(1, image.display.width)],
+        ...(state.detection === null ? {} : { detection: state.detection }),
+        ...(options === undefined ? {} : { options }),
       };
       // Nothing to explain: keep the predictions we have, drop the maps, no round trip.
       const previous = state.result;
-      if ((methods.length === 0 || (labels !== 'auto' && labels.length === 0)) && previous && state.resultRequest?.topK === state.topK && previous.loadId === model.loadId) {
+      if (
+        (methods.length === 0 || (labels !== 'auto' && labels.length === 0)) &&
+        previous &&
+        state.resultRequest?.topK === state.topK &&
+        sameRule(state.resultRequest.detection, request.detection) &&
+        previous.loadId === model.loadId
+      ) {
         set({
           result: { ...previous, labels: labels === 'auto' ? previous.labels : [], maps: [] },
           resultRequest: request,
           analysisStatus: 'done',
+          runningRequest: null,
         });
         return;
       }
-      set({ analysisStatus: 'busy', analyzeProgress: null });
+      set({ analysisStatus: 'busy', analyzeProgress: null, runningRequest: request });
       try {
         const result = await deps.engine.analyze(request, (progress) => {
           if (id === seq.analyze) set({ analyzeProgress: progress });
@@ -259,23 +316,23 @@ function analysisSlice(deps: StudioDeps, seq: Sequences): Slice<AnalysisSlice> {
         const current = get();
         if (!current.model || result.loadId !== current.model.loadId) {
           // Computed for a model that is no longer the current one: a newer load re-runs the analysis.
-          set({ analysisStatus: current.result ? 'done' : 'idle', analyzeProgress: null });
+          set({ analysisStatus: current.result ? 'done' : 'idle', analyzeProgress: null, runningRequest: null });
           return;
         }
-        set({ result, resultRequest: request, analysisStatus: 'done', analyzeProgress: null });
+        set({ result, resultRequest: request, analysisStatus: 'done', analyzeProgress: null, runningRequest: null });
       } catch (error) {
         if (id !== seq.analyze) return;
         if (isCancelled(error)) {
-          set({ analysisStatus: get().result ? 'done' : 'idle', analyzeProgress: null });
+          set({ analysisStatus: get().result ? 'done' : 'idle', analyzeProgress: null, runningRequest: null });
           return;
         }
-        set({ analysisStatus: 'error', analyzeProgress: null, lastError: toUiError(error, 'Computing heatmaps') });
+        set({ analysisStatus: 'error', analyzeProgress: null, runningRequest: null, lastError: toUiError(error, 'Computing heatmaps') });
       }
     },
     cancelAnalysis: async () => {
       if (get().analysisStatus !== 'busy') return;
       seq.analyze++; // whatever the running request returns is stale now
-      set({ analysisStatus: get().result ? 'done' : 'idle', analyzeProgress: null });
+      set({ analysisStatus: get().result ? 'done' : 'idle', analyzeProgress: null, runningRequest: null });
       try {
         await deps.engine.cancel();
       } catch (error) {
@@ -301,7 +358,34 @@ function analysisSlice(deps: StudioDeps, seq: Sequences): Slice<AnalysisSlice> {
       }
       await get().analyze();
     },
+    setDetection: async (rule) => {
+      const state = get();
+      if (sameRule(state.detection, rule)) return;
+      // Choosing exactly the head's default is the same as following it (it then tracks model changes).
+      const next = rule !== null && sameRule(rule, defaultDetectionRule(state.model?.headActivation ?? 'softmax')) ? null : rule;
+      if (sameRule(state.detection, next)) return;
+      set({ detection: next === null ? null : structuredCopy(next) });
+      await get().analyze();
+    },
+    setMethodOptions: async (patch) => {
+      const state = get();
+      const next = mergeMethodOptions(state.methodOptions, patch);
+      const changed = (Object.keys(OPTION_FAMILY_METHODS) as (keyof MethodOptions)[]).filter(
+        (family) => JSON.stringify(next[family]) !== JSON.stringify(state.methodOptions[family]),
+      );
+      if (changed.length === 0) return;
+      set({ methodOptions: next });
+      const chosen: readonly string[] = effectiveMethods(get());
+      if (changed.some((family) => chosen.includes(OPTION_FAMILY_METHODS[family]))) await get().analyze();
+    },
+    resetMethodOptions: async () => {
+      await get().setMethodOptions(DEFAULT_METHOD_OPTIONS);
+    },
   });
+}
+
+function structuredCopy(rule: DetectionRule): DetectionRule {
+  return rule.kind === 'ground-truth' ? { kind: rule.kind, labels: [...rule.labels] } : { ...rule };
 }
 
 function imageSlice(deps: StudioDeps, seq: Sequences): Slice<ImageSlice> {
@@ -351,7 +435,7 @@ async function decodeImage(
     return;
   }
   const before = get();
-  set({ imageStatus: 'loading', analysisStatus: 'busy' });
+  set({ imageStatus: 'loading', analysisStatus: 'busy', analyzeProgress: null, runningRequest: null });
   let summary: ImageSummary;
   try {
     summary = await deps.engine.setImage(blob);
@@ -448,6 +532,8 @@ function modelSlice(deps: StudioDeps, seq: Sequences): Slice<ModelSlice> {
         loadProgress: null,
         modelLoadFailed: false,
         selectedLabels: 'auto',
+        // A rule chosen for the previous model (its classes, its head) does not carry over.
+        detection: null,
         result: null,
         resultRequest: null,
         analysisStatus: 'idle',

@@ -1,3 +1,4 @@
+import { AnalysisControls } from './AnalysisControls';
 import { BackendBadge } from './BackendBadge';
 import { ErrorBanner } from './ErrorBanner';
 import { ImagePanel } from './ImagePanel';
@@ -17,7 +18,7 @@ export function App() {
       <header className="app-header">
         <div className="brand">
           <h1>CAM Studio</h1>
-          <p className="tagline">Where does the classifier look? CAM and Grad-CAM, computed in your browser.</p>
+          <p className="tagline">Where does the classifier look? CAM, Grad-CAM, MinMax-CAM, Score-CAM and input saliency, computed in your browser.</p>
         </div>
         <ModelPicker />
         <BackendBadge />
@@ -28,6 +29,7 @@ export function App() {
         <aside className="sidebar">
           <ImagePanel />
           <ViewControls />
+          <AnalysisControls />
           <ModelDetails />
         </aside>
         <Results />

@@ -1,61 +1,144 @@
+import { useId } from 'react';
+import { isSlowMethod, methodTitle } from '../state/method-catalog';
 import { useStudio } from '../state/react';
+import { gridAxes, extrasText, formatNumber } from '../state/grid';
 import type { HeatmapResult, MethodId } from '../worker/protocol';
 import { HeatmapCanvas } from './HeatmapCanvas';
 
-const FALLBACK_TITLES: Partial<Record<MethodId, string>> = { cam: 'CAM', gradcam: 'Grad-CAM' };
-
 function rangeText(map: HeatmapResult): string {
-  const fmt = (v: number): string => (Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(3) : v.toFixed(4));
-  const extras = Object.entries(map.extras ?? {}).map(([k, v]) => `${k} ${fmt(v)}`);
+  const extras = Object.entries(map.extras ?? {}).map(([k, v]) => `${k} ${formatNumber(v)}`);
   return [
-    `raw range ${fmt(map.rawMin)} .. ${fmt(map.rawMax)} (after ReLU, before normalisation)`,
+    `raw range ${formatNumber(map.rawMin)} .. ${formatNumber(map.rawMax)} (after ReLU, before normalisation)`,
     `${map.resolution === 'input' ? 'input' : 'feature'} resolution ${map.shape[0]} × ${map.shape[1]}`,
     ...extras,
   ].join('\n');
 }
 
-/** One row per explained label, one card per method, side by side. */
+/** The grid of the current image: rows = labels and columns = methods (or transposed). */
 export function HeatmapGrid() {
   const result = useStudio((s) => s.result);
   const image = useStudio((s) => s.image);
   const colormap = useStudio((s) => s.colormap);
   const opacity = useStudio((s) => s.opacity);
   const methodInfo = useStudio((s) => s.model?.methods ?? null);
+  const transposed = useStudio((s) => s.gridTransposed);
+  const setTransposed = useStudio((s) => s.setGridTransposed);
+  const toggleId = useId();
   if (!result || !image) return null;
   if (result.maps.length === 0) {
     return <p className="muted">No heatmaps: tick a prediction and at least one method.</p>;
   }
   const names = new Map(result.predictions.map((p) => [p.label, p.name]));
-  const titleOf = (id: MethodId): string => methodInfo?.find((m) => m.id === id)?.title ?? FALLBACK_TITLES[id] ?? id;
-  const labels = result.labels.filter((l) => result.maps.some((m) => m.label === l));
+  const nameOf = (label: number): string => names.get(label) ?? `class ${label}`;
+  const titleOf = (id: MethodId): string => methodTitle(id, methodInfo);
+  const { labels, methods } = gridAxes(result);
+  const byKey = new Map(result.maps.map((m) => [`${m.method}\u0000${m.label}`, m]));
+  const mapAt = (method: MethodId, label: number): HeatmapResult | undefined => byKey.get(`${method}\u0000${label}`);
+  const probOf = (label: number): string => {
+    const p = result.predictions.find((q) => q.label === label);
+    return p ? ` · ${(p.prob * 100).toFixed(1)}%` : '';
+  };
+  const columns = transposed ? labels.length : methods.length;
+  const cellSize = columns <= 2 ? 300 : columns <= 4 ? 240 : 190;
+
+  const labelHeader = (label: number) => (
+    <>
+      <span className="axis-name">{nameOf(label)}</span>
+      <span className="muted small">
+        #{label}
+        {probOf(label)}
+        {result.detected?.includes(label) ? ' · detected' : ''}
+      </span>
+    </>
+  );
+  const methodHeader = (method: MethodId) => (
+    <>
+      <span className="axis-name">{titleOf(method)}</span>
+      <span className="muted small">
+        {result.timingsMs.methods[method] !== undefined ? `${Math.round(result.timingsMs.methods[method] ?? 0)} ms` : ''}
+        {isSlowMethod(method) ? ' · slow' : ''}
+      </span>
+    </>
+  );
+
+  const cell = (method: MethodId, label: number) => {
+    const map = mapAt(method, label);
+    if (!map) {
+      return (
+        <td key={`${method}-${label}`} className="grid-cell empty-cell">
+          <span className="muted small">no map</span>
+        </td>
+      );
+    }
+    const name = nameOf(label);
+    const extras = extrasText(map.extras);
+    return (
+      <td key={`${method}-${label}`} className="grid-cell">
+        <figure className="card" title={rangeText(map)} data-testid="heatmap-cell" data-method={method} data-label={label}>
+          <HeatmapCanvas map={map} image={image.display} colormap={colormap} opacity={opacity} label={name} methodTitle={titleOf(method)} />
+          <figcaption>
+            <strong>{titleOf(method)}</strong> · {name}
+            <span className="muted small range">
+              raw {map.rawMin.toPrecision(3)}..{map.rawMax.toPrecision(3)}
+              {map.resolution === 'input' ? ' · input resolution' : ''}
+            </span>
+            {extras && (
+              <span className="small extras" data-testid="heatmap-extras">
+                {extras}
+              </span>
+            )}
+          </figcaption>
+        </figure>
+      </td>
+    );
+  };
+
+  const rowKeys: (MethodId | number)[] = transposed ? methods : labels;
+  const colKeys: (MethodId | number)[] = transposed ? labels : methods;
   return (
-    <div className="heatmap-grid">
-      {labels.map((label) => {
-        const name = names.get(label) ?? `class ${label}`;
-        const maps = result.maps.filter((m) => m.label === label);
-        const prediction = result.predictions.find((p) => p.label === label);
-        return (
-          <section key={label} className="heatmap-row" aria-label={`Explanations for ${name}`}>
-            <h3>
-              {name} <span className="muted">#{label}{prediction ? ` · ${(prediction.prob * 100).toFixed(1)}%` : ''}</span>
-            </h3>
-            <div className="cards">
-              {maps.map((map) => (
-                <figure key={`${map.method}-${map.label}`} className="card" title={rangeText(map)}>
-                  <HeatmapCanvas map={map} image={image.display} colormap={colormap} opacity={opacity} label={name} methodTitle={titleOf(map.method)} />
-                  <figcaption>
-                    <strong>{titleOf(map.method)}</strong> · {name}
-                    <span className="muted small range">
-                      {' '}
-                      raw {map.rawMin.toPrecision(3)}..{map.rawMax.toPrecision(3)}
-                    </span>
-                  </figcaption>
-                </figure>
+    <div className="heatmap-grid" style={{ ['--cell-size' as string]: `${cellSize}px` }}>
+      <div className="grid-toolbar">
+        <label className="check" htmlFor={toggleId}>
+          <input id={toggleId} type="checkbox" data-testid="grid-transpose" checked={transposed} onChange={(e) => setTransposed(e.target.checked)} />
+          Rows are methods (transpose)
+        </label>
+        <span className="muted small">
+          {labels.length} label{labels.length === 1 ? '' : 's'} × {methods.length} method{methods.length === 1 ? '' : 's'}; hover a map for its raw range.
+        </span>
+      </div>
+      <div className="grid-scroll" role="region" aria-label="Heatmaps" tabIndex={0}>
+        <table className="heatmap-table" data-testid="heatmap-table" data-transposed={transposed}>
+          <caption className="visually-hidden">
+            Heatmaps: rows are {transposed ? 'methods' : 'labels'}, columns are {transposed ? 'labels' : 'methods'}.
+          </caption>
+          <thead>
+            <tr>
+              <th scope="col" className="corner">
+                <span className="muted small">{transposed ? 'method \\ label' : 'label \\ method'}</span>
+              </th>
+              {colKeys.map((key) => (
+                <th key={String(key)} scope="col" className="col-head" data-testid="grid-column-header">
+                  {transposed ? labelHeader(key as number) : methodHeader(key as MethodId)}
+                </th>
               ))}
-            </div>
-          </section>
-        );
-      })}
+            </tr>
+          </thead>
+          <tbody>
+            {rowKeys.map((row) => (
+              <tr
+                key={String(row)}
+                className="heatmap-row"
+                aria-label={transposed ? `Explanations by ${titleOf(row as MethodId)}` : `Explanations for ${nameOf(row as number)}`}
+              >
+                <th scope="row" className="row-head">
+                  {transposed ? methodHeader(row as MethodId) : labelHeader(row as number)}
+                </th>
+                {colKeys.map((col) => (transposed ? cell(row as MethodId, col as number) : cell(col as MethodId, row as number)))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </div>
   );
 }

@@ -1,3 +1,4 @@
+import { isSlowMethod, methodTitle as titleOf } from '../state/method-catalog';
 import { useStudio } from '../state/react';
 import { HeatmapGrid } from './HeatmapGrid';
 import { Predictions } from './Predictions';
@@ -11,7 +12,12 @@ export function Results() {
   const backend = useStudio((s) => s.result?.backend ?? null);
   const progress = useStudio((s) => s.analyzeProgress);
   const cancel = useStudio((s) => s.cancelAnalysis);
-  const methodTitle = useStudio((s) => (progress ? (s.model?.methods.find((m) => m.id === progress.method)?.title ?? progress.method) : null));
+  const methodInfo = useStudio((s) => s.model?.methods ?? null);
+  const running = useStudio((s) => s.runningRequest);
+  const methodTitle = progress ? titleOf(progress.method, methodInfo) : null;
+  const methodCount = running?.methods.length ?? 0;
+  const methodIndex = progress && running ? running.methods.indexOf(progress.method) : -1;
+  const slowChosen = (running?.methods ?? []).filter((id) => isSlowMethod(id)).map((id) => titleOf(id, methodInfo));
   return (
     <section className="results" data-testid="results" data-state={status} aria-busy={status === 'busy'} aria-labelledby="results-title">
       <div className="results-head">
@@ -19,13 +25,17 @@ export function Results() {
         <div className="results-status" aria-live="polite">
           {status === 'busy' && (
             <span className="computing" data-testid="computing">
-              <span className="spinner" aria-hidden="true" /> Computing…
+              <span className="spinner" aria-hidden="true" />
+              {progress && progress.total > 0 ? (
+                <span data-testid="analysis-progress" data-method={progress.method}>
+                  Running <strong>{methodTitle}</strong>
+                  {methodIndex >= 0 && methodCount > 1 ? ` (method ${methodIndex + 1} of ${methodCount})` : ''}: {progress.done}/{progress.total}
+                </span>
+              ) : (
+                <span>Computing…{slowChosen.length > 0 ? ` (${slowChosen.join(', ')} will report progress)` : ''}</span>
+              )}
               {progress && progress.total > 0 && (
-                <>
-                  {' '}
-                  {methodTitle} {progress.done}/{progress.total}
-                  <progress max={progress.total} value={progress.done} aria-label={`${methodTitle ?? 'method'} progress`} />
-                </>
+                <progress max={progress.total} value={progress.done} aria-label={`${methodTitle ?? 'method'} progress`} />
               )}
               <button type="button" className="button small" onClick={() => void cancel()} data-testid="cancel-analysis">
                 Cancel

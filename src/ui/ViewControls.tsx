@@ -1,17 +1,13 @@
 import { useId, type ChangeEvent } from 'react';
 import { ColorBar } from '../charts/ColorBar';
 import { COLORMAP_IDS, COLORMAP_TITLES, isColormapId } from '../charts/colormap';
-import { METHOD_IDS, type MethodId } from '../core/methods/method-ids';
 import { useStudio } from '../state/react';
+import { MethodPicker } from './MethodPicker';
 
-const METHOD_TITLES: Partial<Record<MethodId, string>> = { cam: 'CAM', gradcam: 'Grad-CAM' };
 const TOP_K_CHOICES = [1, 3, 5, 10, 20];
 
 /** Methods, colour map, opacity, top-k. */
 export function ViewControls() {
-  const methods = useStudio((s) => s.methods);
-  const availability = useStudio((s) => s.model?.methods ?? null);
-  const toggleMethod = useStudio((s) => s.toggleMethod);
   const colormap = useStudio((s) => s.colormap);
   const setColormap = useStudio((s) => s.setColormap);
   const opacity = useStudio((s) => s.opacity);
@@ -27,21 +23,7 @@ export function ViewControls() {
   return (
     <section className="panel" aria-labelledby="view-title">
       <h2 id="view-title">Display</h2>
-      <fieldset className="methods" data-testid="methods">
-        <legend className="field-label">Methods</legend>
-        {(availability ?? METHOD_IDS.map((id) => ({ id, title: METHOD_TITLES[id] ?? id, available: true }))).map((info) => {
-          const id = info.id;
-          const unavailable = !info.available;
-          const reason = 'reason' in info && typeof info.reason === 'string' ? info.reason : 'not available for this model';
-          return (
-            <label key={id} className={`check${unavailable ? ' disabled' : ''}`} title={unavailable ? reason : undefined}>
-              <input type="checkbox" data-testid={`method-${id}`} checked={methods.includes(id) && !unavailable} disabled={unavailable} onChange={() => void toggleMethod(id)} />
-              {info.title}
-              {unavailable && <span className="muted small"> (not available: {reason})</span>}
-            </label>
-          );
-        })}
-      </fieldset>
+      <MethodPicker />
       <label className="field" htmlFor={topKId}>
         <span className="field-label">Predictions shown</span>
         <select id={topKId} data-testid="topk-select" value={topK} onChange={(e) => void setTopK(Number(e.target.value))}>

@@ -95,6 +95,31 @@ interface GraphTensorInfo {
 
 const analyses = new WeakMap<tf.GraphModel, GraphAnalysis>();
 
+const BYTES_PER_ELEMENT: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
+
+/**
+ * The values of a small int32 Const (e.g. a Mean's axes), read from the weight bytes the GraphModel was
+ * loaded from, so that no tensor data is read synchronously. Null when the node is not such a Const.
+ */
+function intConstant(model: tf.GraphModel, name: string | undefined): number[] | null {
+  const artifacts = (model as unknown as { artifacts?: tf.io.ModelArtifacts }).artifacts;
+  const specs = artifacts?.weightSpecs;
+  const data = artifacts?.weightData;
+  if (name === undefined || specs === undefined || data === undefined) return null;
+  const buffer = data instanceof ArrayBuffer ? data : tf.io.concatenateArrayBuffers(data);
+  let offset = 0;
+  for (const spec of specs) {
+    const elements = spec.shape.reduce((product, size) => product * size, 1);
+    const bytes = elements * (BYTES_PER_ELEMENT[spec.quantization?.dtype ?? spec.dtype] ?? 4);
+    if (spec.name === name) {
+      if (spec.dtype !== 'int32' || spec.quantization !== undefined || elements > 16) return null;
+      return Array.from(new Int32Array(buffer.slice(offset, offset + bytes)));
+    }
+    offset += bytes;
+  }
+  return null;
+}
+
 const PASS_THROUGH_OPS = new Set(['Identity', 'Snapshot', 'StopGradient', 'PreventGradient']);
 const RESHAPE_OPS = new Set(['Identity', 'Snapshot', 'Squeeze', 'Reshape']);
 const FLOAT_DTYPES = new Set(['float32', 'float16']);
@@ -353,9 +378,9 @@ export class GraphClassifierAdapter implements Classifier {
   private isGlobalAveragePool(node: GraphNode): boolean {
     const [h, w] = this.targetShape;
     if (node.op === 'Mean') {
-      const axes = this.constTensor(node.inputs[1]);
+      const axes = intConstant(this.model, node.inputs[1]);
       if (axes === null) return false;
-      const values = Array.from(axes.dataSync()).map((axis) => (axis < 0 ? axis + 4 : axis)).sort();
+      const values = axes.map((axis) => (axis < 0 ? axis + 4 : axis)).sort();
       return values.length === 2 && values[0] === 1 && values[1] === 2;
     }
     if (node.op === 'AvgPool') {

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import type { HeatmapResult } from '../worker/protocol';
+import { extrasText, formatNumber, gridAxes } from './grid';
+
+const map = (method: HeatmapResult['method'], label: number): HeatmapResult => ({
+  method,
+  label,
+  resolution: 'feature',
+  shape: [1, 1],
+  normalized: new Float32Array(1),
+  rawMin: 0,
+  rawMax: 1,
+  display: new Float32Array(1),
+  displayShape: [1, 1],
+  extras: {},
+});
+
+describe('heatmap grid helpers', () => {
+  it('rows are the explained labels with maps, columns the methods in request order', () => {
+    const axes = gridAxes({ labels: [5, 3, 9], maps: [map('gradcam', 3), map('cam', 3), map('gradcam', 5), map('cam', 5)] });
+    expect(axes).toEqual({ labels: [5, 3], methods: ['gradcam', 'cam'] });
+  });
+
+  it('formats extras for captions', () => {
+    expect(extrasText({ completenessGap: 0.00123 })).toBe('completeness gap 1.230e-3');
+    expect(extrasText({ someValue: 2 })).toBe('some value 2.0000');
+    expect(extrasText({})).toBe('');
+    expect(extrasText(undefined)).toBe('');
+    expect(formatNumber(0)).toBe('0.0000');
+    expect(formatNumber(12345)).toBe('1.235e+4');
+  });
+});
