@@ -374,6 +374,20 @@ describe('image and analysis', () => {
     expect(JSON.parse(JSON.stringify(snap))).toEqual(snap);
   });
 
+  it('meta-methods: switching TTA or smoothing on re-analyses with the meta field, off removes it', async () => {
+    const store = await ready();
+    await store.getState().setImage(blob(100), 'cat.png');
+    await store.getState().setMeta({ tta: true });
+    expect(engine.requests.at(-1)?.meta).toEqual({ tta: { hflip: true, scales: [0.5, 1.5, 2.0] } });
+    await store.getState().setMeta({ smoothSamples: 4 });
+    expect(engine.requests.at(-1)?.meta).toEqual({ tta: { hflip: true, scales: [0.5, 1.5, 2.0] }, smooth: { samples: 4, noiseLevel: 0.15, seed: 0 } });
+    const n = engine.requests.length;
+    await store.getState().setMeta({ smoothSamples: 4 }); // no change: no round trip
+    expect(engine.requests.length).toBe(n);
+    await store.getState().setMeta({ tta: false, smoothSamples: 0 });
+    expect(engine.requests.at(-1)).not.toHaveProperty('meta');
+  });
+
   it('a bad image shows an error and keeps the previous image and results', async () => {
     const store = await ready();
     await store.getState().setImage(blob(100), 'cat.png');

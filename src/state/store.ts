@@ -42,6 +42,28 @@ import { isCancelled, toUiError, type UiError } from './errors';
 import { nameFromUrl, parseCatalog, parseStartupParams, resolveUrl, type CatalogEntry } from './startup';
 
 /** The part of `fetch`'s response the store reads (so tests can fake it). */
+
+/** The meta-methods the user switched on (see src/core/methods/meta.ts). */
+export interface MetaSettings {
+  /** Test-time augmentation: horizontal flip x scales 0.5, 1.5, 2.0. */
+  tta: boolean;
+  /** Noise smoothing: mean over this many noisy copies (0 = off). */
+  smoothSamples: number;
+}
+
+export const DEFAULT_META_SETTINGS: MetaSettings = { tta: false, smoothSamples: 0 };
+
+/** The `meta` field of an analyze request, absent when no meta-method is on. */
+export function metaForRequest(meta: MetaSettings): Pick<AnalyzeRequest, 'meta'> | Record<string, never> {
+  if (!meta.tta && meta.smoothSamples <= 0) return {};
+  return {
+    meta: {
+      ...(meta.tta ? { tta: { hflip: true, scales: [0.5, 1.5, 2.0] } } : {}),
+      ...(meta.smoothSamples > 0 ? { smooth: { samples: meta.smoothSamples, noiseLevel: 0.15, seed: 0 } } : {}),
+    },
+  };
+}
+
 export interface FetchResponseLike {
   ok: boolean;
   status: number;
@@ -128,6 +150,9 @@ export interface AnalysisSlice {
   detection: DetectionRule | null;
   /** Per-method parameters (Score-CAM, Ablation-CAM, SmoothGrad, Integrated Gradients). */
   methodOptions: MethodOptions;
+  /** Meta-methods applied to every chosen method: test-time augmentation and noise smoothing (off by default). */
+  meta: MetaSettings;
+  setMeta(patch: Partial<MetaSettings>): Promise<void>;
   analyze(): Promise<void>;
   /** Stops the running analysis (the previous results stay). */
   cancelAnalysis(): Promise<void>;
@@ -274,6 +299,13 @@ function analysisSlice(deps: StudioDeps, seq: Sequences): Slice<AnalysisSlice> {
     runningRequest: null,
     detection: null,
     methodOptions: DEFAULT_METHOD_OPTIONS,
+    meta: DEFAULT_META_SETTINGS,
+    setMeta: async (patch) => {
+      const next = { ...get().meta, ...patch };
+      if (JSON.stringify(next) === JSON.stringify(get().meta)) return;
+      set({ meta: next });
+      await get().analyze();
+    },
     analyze: async () => {
       const state = get();
       const { model, image } = state;
@@ -289,6 +321,7 @@ function analysisSlice(deps: StudioDeps, seq: Sequences): Slice<AnalysisSlice> {
         displaySize: [Math.max(1, image.display.height), Math.max(1, image.display.width)],
         ...(state.detection === null ? {} : { detection: state.detection }),
         ...(options === undefined ? {} : { options }),
+        ...metaForRequest(state.meta),
       };
       // Nothing to explain: keep the predictions we have, drop the maps, no round trip.
       const previous = state.result;
