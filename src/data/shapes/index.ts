@@ -1,0 +1,26 @@
+/**
+ * Synthetic multi-label shape scenes with ground-truth masks (pure TypeScript: Node, worker, browser).
+ * See generator.ts for the design, prng.ts for determinism, png.ts for mask/image files.
+ */
+export { NUM_SHAPE_CLASSES, SHAPE_CLASSES, SHAPE_EXTENT, SHAPE_TESTS, type ShapeClassName, type ShapeTest } from './classes';
+export {
+  BACKGROUND_INDEX,
+  DEFAULT_SCENE_SIZE,
+  IGNORE_INDEX,
+  MAX_RADIUS_FRACTION,
+  MIN_RADIUS_FRACTION,
+  MIN_VISIBLE_PIXELS_96,
+  SPLIT_SIZE,
+  defaultMinVisiblePixels,
+  generateScene,
+  generateSplitScene,
+  labelVector,
+  splitSeed,
+  type Scene,
+  type SceneObject,
+  type SceneOptions,
+  type Split,
+} from './generator';
+export { VOC_PALETTE, maskToRgb } from './palette';
+export { crc32, decodePng, encodeIndexedPng, encodeRgbPng, type DecodedPng, type Deflate, type Inflate } from './png';
+export { Rng, deriveSeed, mix32, mulberry32, sinCos } from './prng';
