@@ -19,4 +19,6 @@ export default function globalSetup(): void {
   mkdirSync(target, { recursive: true });
   cpSync(join(FIXTURES, 'tiny-cnn'), join(target, 'tiny-cnn'), { recursive: true });
   cpSync(join(FIXTURES, 'bad-models'), join(target, 'bad-models'), { recursive: true });
+  cpSync(join(FIXTURES, 'tiny-graph'), join(target, 'tiny-graph'), { recursive: true });
+  cpSync(join(FIXTURES, 'tiny-graph-generic'), join(target, 'tiny-graph-generic'), { recursive: true });
 }
