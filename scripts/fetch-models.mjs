@@ -10,7 +10,7 @@
 // Exit codes: 0 ok, 1 a download or verification failed (the message says what to do).
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -107,13 +107,27 @@ for (const [id, meta] of Object.entries(metadata)) {
 }
 writeCatalog();
 
-/** models/catalog.json: the models the studio offers in its picker, first = default. */
+/**
+ * models/catalog.json: the models the studio offers in its picker, first = default (the fetched ResNet50),
+ * then every other folder of models/ with a model.json (the project's own committed models), by name.
+ */
 function writeCatalog() {
   const entries = [];
   for (const [id, meta] of Object.entries(metadata)) {
-    if (existsSync(join(modelsDir, id, 'model.json'))) {
-      entries.push({ id, name: meta.name, url: `models/${id}/model.json` });
-    }
+    if (existsSync(join(modelsDir, id, 'model.json'))) entries.push({ id, name: meta.name, url: `models/${id}/model.json` });
   }
-  writeFileSync(join(modelsDir, 'catalog.json'), `${JSON.stringify({ models: entries }, null, 2)}\n`);
+  const others = readdirSync(modelsDir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.') && !entry.name.startsWith('__') && !(entry.name in metadata))
+    .filter((entry) => existsSync(join(modelsDir, entry.name, 'model.json')))
+    .map((entry) => {
+      let name = entry.name;
+      try {
+        name = JSON.parse(readFileSync(join(modelsDir, entry.name, 'metadata.json'), 'utf8')).name ?? name;
+      } catch {
+        // no or unreadable metadata.json: the folder name will do
+      }
+      return { id: entry.name, name, url: `models/${entry.name}/model.json` };
+    })
+    .sort((a, b) => a.id.localeCompare(b.id));
+  writeFileSync(join(modelsDir, 'catalog.json'), `${JSON.stringify({ models: [...entries, ...others] }, null, 2)}\n`);
 }
