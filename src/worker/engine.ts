@@ -137,7 +137,7 @@ export class Engine implements EngineApi {
   async configureModel(options: { targetLayer?: string; preprocessing?: PreprocessingId; resizePolicy?: ResizePolicy }): Promise<ModelSummary> {
     const model = this.requireModel();
     if (options.targetLayer !== undefined && options.targetLayer !== model.loaded.adapter.targetLayer) {
-      // A new split of the same LayersModel: the old adapter's sub-models own no weights, so it is dropped, not disposed.
+      // A new split of the same model: the old adapter owns no weights of its own, so it is dropped, not disposed.
       const adapter = model.loaded.adapter.retarget(options.targetLayer);
       model.loaded = { ...model.loaded, adapter };
     }
