@@ -1,0 +1,94 @@
+/**
+ * Writes a trained shapes model as TF.js layers files (model.json + one weights.bin) and the metadata.json
+ * the studio reads (src/core/model/metadata.ts: name, description, preprocessing, resize, labels,
+ * targetLayer; the extra `head`, `training` and `scores` objects are ignored by the studio and document the
+ * run).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SHAPE_CLASSES } from '../data/shapes';
+import { TARGET_LAYER } from './shapes-model';
+import type { TrainingResult } from './train';
+
+export const MODEL_NAMES = {
+  plain: 'Shapes ResNet (multi-label, sigmoid)',
+  kur: 'Shapes ResNet + KUR head (multi-label, sigmoid)',
+} as const;
+
+/** model.json text and weights.bin bytes of a LayersModel. */
+export async function modelFiles(model: tf.LayersModel, generatedBy: string): Promise<{ modelJson: string; weights: Uint8Array }> {
+  let captured: tf.io.ModelArtifacts | null = null;
+  await model.save(tf.io.withSaveHandler(async (artifacts) => {
+    captured = artifacts;
+    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+  }));
+  const artifacts = captured as unknown as tf.io.ModelArtifacts;
+  const modelJson = JSON.stringify({
+    format: 'layers-model',
+    generatedBy,
+    convertedBy: null,
+    modelTopology: artifacts.modelTopology,
+    weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
+  });
+  const data = artifacts.weightData;
+  const weights = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(tf.io.concatenateArrayBuffers(data as ArrayBuffer[]));
+  return { modelJson, weights };
+}
+
+/** The metadata.json object of a training result. */
+export function trainingMetadata(result: TrainingResult, extra: { command: string; dataSeconds?: number }): Record<string, unknown> {
+  const { config } = result;
+  const kur = config.variant === 'kur';
+  return {
+    name: MODEL_NAMES[config.variant],
+    description: kur
+      ? `Small ResNet trained on the synthetic shape scenes (8 classes, multi-label) with the kernel-usage-regularised head: logits = GAP(A) W~ + b, W~ = alpha * softmax_over_labels(W - max_over_labels(W)) * W, alpha = ${config.alpha}. W~ is baked into the Dense 'predictions' kernel, so CAMs use W~.`
+      : 'Small ResNet trained on the synthetic shape scenes (8 classes, multi-label): GAP -> Dense(8, sigmoid), the head CAM and MinMax-CAM assume.',
+    preprocessing: 'unit',
+    resize: 'squash',
+    labels: [...SHAPE_CLASSES],
+    targetLayer: TARGET_LAYER,
+    head: kur
+      ? {
+        kind: 'kur',
+        alpha: config.alpha,
+        formula: 'W~ = alpha * softmax_over_labels(W - max_over_labels(W)) * W (elementwise; W: [features, labels])',
+        baked: "The saved Dense 'predictions' kernel is W~ (computed once from the trained W after training): the network computes exactly the trained function with a plain Dense(8, sigmoid) layer.",
+        rawKernel: result.finalKernel.raw,
+      }
+      : { kind: 'plain', formula: 'logits = GAP(A) W + b' },
+    training: {
+      command: extra.command,
+      backend: result.backend,
+      data: {
+        generator: 'src/data/shapes (generateScene, deterministic)',
+        size: config.model.inputSize,
+        train: { split: 'train', indices: [0, config.trainScenes], seeds: [0, config.trainScenes - 1] },
+        validation: { split: 'validation', indices: [0, config.validationScenes], seeds: [1_000_000, 1_000_000 + config.validationScenes - 1] },
+        test: { split: 'test', indices: [0, config.testScenes], seeds: [2_000_000, 2_000_000 + config.testScenes - 1] },
+        generationSeconds: extra.dataSeconds,
+      },
+      architecture: { ...config.model, targetLayer: TARGET_LAYER, parameters: result.model.countParams() },
+      config,
+      steps: result.steps,
+      epochs: result.epochs,
+      stoppedBecause: result.stoppedBecause,
+      trainSeconds: result.trainSeconds,
+      meanStepMs: result.meanStepMs,
+      profile: result.profile,
+      history: result.history,
+    },
+    scores: { threshold: config.threshold, validation: result.validation, test: result.test },
+  };
+}
+
+/** Writes model.json, weights.bin and metadata.json into `directory` (created if needed). */
+export async function saveTrainedModel(result: TrainingResult, directory: string, extra: { command: string; dataSeconds?: number }): Promise<{ bytes: number }> {
+  mkdirSync(directory, { recursive: true });
+  const { modelJson, weights } = await modelFiles(result.model, 'cam-studio src/train (npm run train:shapes)');
+  writeFileSync(join(directory, 'model.json'), modelJson);
+  writeFileSync(join(directory, 'weights.bin'), weights);
+  writeFileSync(join(directory, 'metadata.json'), `${JSON.stringify(trainingMetadata(result, extra), null, 1)}\n`);
+  return { bytes: weights.byteLength + modelJson.length };
+}

@@ -1,0 +1,134 @@
+/**
+ * The small multi-label classifier of the synthetic shape scenes (issue #4), and the kernel-usage-regularised
+ * (KUR) head.
+ *
+ * Architecture (a pre-activation-free, "v1" ResNet: He, Zhang, Ren and Sun, "Deep Residual Learning for Image
+ * Recognition", CVPR 2016, with batch normalisation after every convolution, Ioffe and Szegedy, ICML 2015):
+ *
+ * ```
+ * input [S, S, 3] in [0, 1]
+ * -> stem: conv 3x3 (stride `stemStride`) -> BN -> ReLU
+ * -> stage s (width widths[s], first block stride 1 for s = 0 else 2), `blocksPerStage` basic blocks each:
+ *      y = ReLU(BN(conv3x3(ReLU(BN(conv3x3(x, stride))))) + shortcut(x))
+ *      shortcut = identity, or conv 1x1 (stride) -> BN when the shape changes (He et al.'s option B)
+ * -> 'target': the ReLU after the last block's addition, [S / (stemStride * 2^(stages-1)), ..., widths[-1]]
+ * -> GlobalAveragePooling2D 'gap' -> Dense(8, sigmoid) 'predictions'
+ * ```
+ *
+ * The head is exactly `GAP -> Dense(sigmoid)`: the structure the CAM family assumes (Zhou et al., CVPR 2016:
+ * `M_c = sum_k W[k, c] A^k`) and that MinMax-CAM's multi-label weights are defined on; the studio's
+ * ClassifierAdapter detects it as `gap-dense` + `sigmoid` and picks 'target' as the default target layer
+ * (the last 4-D layer that separates the input from the output).
+ *
+ * Convolutions have no bias (each is followed by BN, whose beta plays that role). Every initializer is
+ * seeded (He-normal convolutions, Glorot-uniform head), so a build with the same options gives the same
+ * weights.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { NUM_SHAPE_CLASSES } from '../data/shapes';
+
+export interface ShapesResNetOptions {
+  /** Input side in pixels (square RGB). Default 96 (the scenes' native size: no resampling anywhere). */
+  inputSize?: number;
+  /** Channels per stage. Default [16, 32, 64]. */
+  widths?: readonly number[];
+  /** Residual blocks per stage. Default 1. */
+  blocksPerStage?: number;
+  /** Stride of the stem convolution. Default 2. */
+  stemStride?: number;
+  /** Seed of the initializers (each layer gets its own derived seed). Default 1. */
+  seed?: number;
+  /** Output units. Default 8 (the shape classes). */
+  numClasses?: number;
+  /** Zero-initialise the last BN gamma of each residual branch (Goyal et al. 2017). Default true. */
+  zeroInitResidual?: boolean;
+}
+
+export const TARGET_LAYER = 'target';
+export const POOL_LAYER = 'gap';
+export const HEAD_LAYER = 'predictions';
+
+/** The options with their defaults filled in (recorded in the metadata). */
+export function resolveShapesResNetOptions(options: ShapesResNetOptions = {}): Required<ShapesResNetOptions> {
+  return {
+    inputSize: options.inputSize ?? 96,
+    widths: [...(options.widths ?? [16, 32, 64])],
+    blocksPerStage: options.blocksPerStage ?? 1,
+    stemStride: options.stemStride ?? 2,
+    seed: options.seed ?? 1,
+    numClasses: options.numClasses ?? NUM_SHAPE_CLASSES,
+    zeroInitResidual: options.zeroInitResidual ?? true,
+  };
+}
+
+/** Builds the network (weights freshly initialised from the seed). See the module comment. */
+export function buildShapesResNet(options: ShapesResNetOptions = {}): tf.LayersModel {
+  const { inputSize, widths, blocksPerStage, stemStride, seed, numClasses, zeroInitResidual } = resolveShapesResNetOptions(options);
+  if (widths.length === 0 || blocksPerStage < 1) throw new RangeError('need at least one stage and one block per stage');
+  let layerSeed = seed * 1000;
+  const heNormal = () => tf.initializers.heNormal({ seed: (layerSeed += 1) });
+  const conv = (filters: number, kernelSize: number, strides: number, name: string) =>
+    tf.layers.conv2d({ filters, kernelSize, strides, padding: 'same', useBias: false, kernelInitializer: heNormal(), name });
+  const bn = (name: string, gammaZero = false) =>
+    tf.layers.batchNormalization({ axis: -1, momentum: 0.95, epsilon: 1e-3, name, ...(gammaZero ? { gammaInitializer: 'zeros' } : {}) });
+  const relu = (name: string) => tf.layers.activation({ activation: 'relu', name });
+  const apply = (layer: tf.layers.Layer, x: tf.SymbolicTensor | tf.SymbolicTensor[]) => layer.apply(x) as tf.SymbolicTensor;
+
+  const input = tf.input({ shape: [inputSize, inputSize, 3], name: 'image' });
+  let x = apply(conv(widths[0]!, 3, stemStride, 'stem_conv'), input);
+  x = apply(bn('stem_bn'), x);
+  x = apply(relu('stem_relu'), x);
+  let channels = widths[0]!;
+  widths.forEach((width, stage) => {
+    for (let block = 0; block < blocksPerStage; block += 1) {
+      const stride = stage > 0 && block === 0 ? 2 : 1;
+      const prefix = `stage${stage + 1}_block${block + 1}`;
+      const last = stage === widths.length - 1 && block === blocksPerStage - 1;
+      let y = apply(conv(width, 3, stride, `${prefix}_conv1`), x);
+      y = apply(bn(`${prefix}_bn1`), y);
+      y = apply(relu(`${prefix}_relu1`), y);
+      y = apply(conv(width, 3, 1, `${prefix}_conv2`), y);
+      // Optionally zero-initialised last gamma (Goyal et al. 2017): every block starts as the identity.
+      y = apply(bn(`${prefix}_bn2`, zeroInitResidual), y);
+      let shortcut = x;
+      if (stride !== 1 || channels !== width) {
+        shortcut = apply(conv(width, 1, stride, `${prefix}_proj`), x);
+        shortcut = apply(bn(`${prefix}_proj_bn`), shortcut);
+      }
+      x = apply(tf.layers.add({ name: `${prefix}_add` }), [y, shortcut]);
+      x = apply(relu(last ? TARGET_LAYER : `${prefix}_out`), x);
+      channels = width;
+    }
+  });
+  const pooled = apply(tf.layers.globalAveragePooling2d({ name: POOL_LAYER }), x);
+  const output = apply(
+    tf.layers.dense({
+      units: numClasses,
+      activation: 'sigmoid',
+      kernelInitializer: tf.initializers.glorotUniform({ seed: seed * 1000 + 999 }),
+      biasInitializer: 'zeros',
+      name: HEAD_LAYER,
+    }),
+    pooled,
+  );
+  return tf.model({ inputs: input, outputs: output, name: 'shapes_resnet' });
+}
+
+/**
+ * The KUR head's effective kernel (kernel-usage regularisation, as specified in issue #4 / the seed's
+ * slides): `W~ = alpha * softmax_over_labels(W - max_over_labels(W)) * W`, elementwise, with `W: [K, L]`
+ * (K features, L labels) and the softmax taken along the label axis for each feature row. Subtracting the
+ * row maximum does not change the softmax; it keeps the exponentials finite. A feature whose weight is
+ * largest for one label keeps it (scaled by up to alpha); its weights for the other labels are damped, so
+ * each feature map tends to be used by few labels, which is what makes class activation maps of different
+ * labels separate. Differentiable (the training loop differentiates through it).
+ * @param kernel `W: [K, L]`
+ * @param alpha in [1, 20] in the spec
+ * @returns `W~: [K, L]`
+ */
+export function kurKernel(kernel: tf.Tensor2D, alpha: number): tf.Tensor2D {
+  return tf.tidy(() => {
+    const shifted = tf.sub(kernel, tf.max(kernel, 1, true));
+    return tf.mul(tf.mul(tf.softmax(shifted, 1), kernel), alpha) as tf.Tensor2D;
+  });
+}
