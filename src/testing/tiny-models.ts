@@ -1,5 +1,6 @@
 /** Small synthetic models for unit tests (deterministic weights). */
 import * as tf from '@tensorflow/tfjs';
+import { layersModelFiles } from '../node/files';
 
 const seeded = (seed: number) => tf.initializers.glorotUniform({ seed });
 
@@ -51,20 +52,8 @@ export function tinyInput(seed = 7): tf.Tensor4D {
 }
 
 /** Saves a model to in-memory TF.js files: model.json text and one weights.bin. */
-export async function toModelFiles(model: tf.LayersModel): Promise<{ modelJson: string; weights: ArrayBuffer }> {
-  let captured: tf.io.ModelArtifacts | null = null;
-  await model.save(tf.io.withSaveHandler(async (artifacts) => {
-    captured = artifacts;
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-  }));
-  const artifacts = captured as unknown as tf.io.ModelArtifacts;
-  const modelJson = JSON.stringify({
-    format: 'layers-model',
-    generatedBy: 'cam-studio tests',
-    modelTopology: artifacts.modelTopology,
-    weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
-  });
-  return { modelJson, weights: artifacts.weightData as ArrayBuffer };
+export function toModelFiles(model: tf.LayersModel): Promise<{ modelJson: string; weights: ArrayBuffer }> {
+  return layersModelFiles(model, 'cam-studio tests');
 }
 
 /**

@@ -10,31 +10,12 @@ import { join } from 'node:path';
 import { SHAPE_CLASSES } from '../data/shapes';
 import { TARGET_LAYER } from './shapes-model';
 import type { TrainingResult } from './train';
+import { layersModelFiles } from '../node/files';
 
 export const MODEL_NAMES = {
   plain: 'Shapes ResNet (multi-label, sigmoid)',
   kur: 'Shapes ResNet + KUR head (multi-label, sigmoid)',
 } as const;
-
-/** model.json text and weights.bin bytes of a LayersModel. */
-export async function modelFiles(model: tf.LayersModel, generatedBy: string): Promise<{ modelJson: string; weights: Uint8Array }> {
-  let captured: tf.io.ModelArtifacts | null = null;
-  await model.save(tf.io.withSaveHandler(async (artifacts) => {
-    captured = artifacts;
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-  }));
-  const artifacts = captured as unknown as tf.io.ModelArtifacts;
-  const modelJson = JSON.stringify({
-    format: 'layers-model',
-    generatedBy,
-    convertedBy: null,
-    modelTopology: artifacts.modelTopology,
-    weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
-  });
-  const data = artifacts.weightData;
-  const weights = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(tf.io.concatenateArrayBuffers(data as ArrayBuffer[]));
-  return { modelJson, weights };
-}
 
 /** The metadata.json object of a training result. */
 export function trainingMetadata(result: TrainingResult, extra: { command: string; dataSeconds?: number }): Record<string, unknown> {
@@ -86,9 +67,9 @@ export function trainingMetadata(result: TrainingResult, extra: { command: strin
 /** Writes model.json, weights.bin and metadata.json into `directory` (created if needed). */
 export async function saveTrainedModel(result: TrainingResult, directory: string, extra: { command: string; dataSeconds?: number }): Promise<{ bytes: number }> {
   mkdirSync(directory, { recursive: true });
-  const { modelJson, weights } = await modelFiles(result.model, 'cam-studio src/train (npm run train:shapes)');
+  const { modelJson, weights } = await layersModelFiles(result.model, 'cam-studio src/train (npm run train:shapes)');
   writeFileSync(join(directory, 'model.json'), modelJson);
-  writeFileSync(join(directory, 'weights.bin'), weights);
+  writeFileSync(join(directory, 'weights.bin'), new Uint8Array(weights));
   writeFileSync(join(directory, 'metadata.json'), `${JSON.stringify(trainingMetadata(result, extra), null, 1)}\n`);
   return { bytes: weights.byteLength + modelJson.length };
 }
