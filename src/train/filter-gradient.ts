@@ -16,15 +16,7 @@
  * {@link useConvFilterGradient}); the studio keeps the core kernel.
  */
 import * as tf from '@tensorflow/tfjs';
-import { conv2dFilterGradient } from '../core/kernels/conv2d-backprop-filter';
-
-interface BackpropFilterAttrs {
-  strides: [number, number] | number;
-  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-  dataFormat: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
-  filterShape: [number, number, number, number];
-}
+import { conv2dFilterGradient, copyingKernelFunc, type BackpropFilterAttrs } from '../core/kernels/conv2d-backprop-filter';
 
 /** `dL/dW: [fh, fw, C_in, C_out]` of a convolution of `x: [B, H, W, C_in]` giving `dy: [B, oh, ow, C_out]`. */
 export function conv2dFilterGradientAsConv(x: tf.Tensor4D, dy: tf.Tensor4D, attrs: BackpropFilterAttrs): tf.Tensor4D {
@@ -62,26 +54,7 @@ export function useFilterGradient(implementation: FilterGradientImplementation, 
   tf.registerKernel({
     kernelName: 'Conv2DBackpropFilter',
     backendName,
-    kernelFunc: ({ inputs, backend: kernelBackend, attrs }) => {
-      const backend = kernelBackend as tf.KernelBackend;
-      const copy = (info: tf.TensorInfo): tf.Tensor4D =>
-        tf.tensor4d(backend.readSync(info.dataId) as Float32Array, info.shape as [number, number, number, number], 'float32');
-      const x = copy(inputs['x'] as tf.TensorInfo);
-      const dy = copy(inputs['dy'] as tf.TensorInfo);
-      try {
-        const result = gradient(x, dy, attrs as unknown as BackpropFilterAttrs);
-        try {
-          const values = backend.readSync(result.dataId) as Float32Array;
-          const dataId = backend.write(values, result.shape, 'float32');
-          return { dataId, shape: result.shape, dtype: 'float32' };
-        } finally {
-          result.dispose();
-        }
-      } finally {
-        x.dispose();
-        dy.dispose();
-      }
-    },
+    kernelFunc: copyingKernelFunc(['x', 'dy'], (x, dy, attrs) => gradient(x, dy, attrs as BackpropFilterAttrs)),
   });
 }
 
@@ -150,35 +123,19 @@ export function useInputGradient(implementation: 'native' | 'conv', backendName 
     if (native !== null) tf.registerKernel(native);
     return;
   }
+  const viaConv = copyingKernelFunc(['dy', 'filter'], (dy, filter, attrs) => conv2dInputGradientAsConv(dy, filter, attrs as BackpropInputAttrs));
   tf.registerKernel({
     kernelName: 'Conv2DBackpropInput',
     backendName,
     kernelFunc: (args) => {
-      const { inputs, backend: kernelBackend, attrs } = args;
-      const backend = kernelBackend as tf.KernelBackend;
+      const { inputs, attrs } = args;
       const filterInfo = inputs['filter'] as tf.TensorInfo;
       const [fh, fw, inChannels] = filterInfo.shape as [number, number, number, number];
       const typed = attrs as unknown as BackpropInputAttrs;
       const strides = typeof typed.strides === 'number' ? [typed.strides, typed.strides] : typed.strides;
       const faster = strides[0] === 1 && strides[1] === 1 ? fh * fw > 1 : fh * fw > 1 && inChannels >= 8;
       if (!faster && native !== null) return native.kernelFunc(args);
-      const copy = (info: tf.TensorInfo): tf.Tensor4D =>
-        tf.tensor4d(backend.readSync(info.dataId) as Float32Array, info.shape as [number, number, number, number], 'float32');
-      const dy = copy(inputs['dy'] as tf.TensorInfo);
-      const filter = copy(filterInfo);
-      try {
-        const result = conv2dInputGradientAsConv(dy, filter, typed);
-        try {
-          const values = backend.readSync(result.dataId) as Float32Array;
-          const dataId = backend.write(values, result.shape, 'float32');
-          return { dataId, shape: result.shape, dtype: 'float32' };
-        } finally {
-          result.dispose();
-        }
-      } finally {
-        dy.dispose();
-        filter.dispose();
-      }
+      return viaConv(args);
     },
   });
 }

@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-interface BackpropFilterAttrs {
+export interface BackpropFilterAttrs {
   strides: [number, number] | number;
   pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
   dataFormat: 'NHWC' | 'NCHW';
@@ -48,36 +48,42 @@ export function conv2dFilterGradient(x: tf.Tensor4D, dy: tf.Tensor4D, attrs: Bac
 }
 
 /**
- * Registers the kernel for `backendName` unless that backend already has one. Inputs and output are
- * copied (synchronous reads are cheap on wasm, which keeps its data in CPU memory), so the kernel leaves
- * nothing behind.
+ * A kernel body written with ops, for a backend whose data lives in CPU memory (wasm): the named 4-D
+ * inputs are copied into ordinary tensors (engine-made views of a kernel's inputs are not released
+ * cleanly), `compute` runs on them, and its values are written as the kernel's output. Nothing is left
+ * behind; synchronous reads are cheap there.
  */
+export function copyingKernelFunc(
+  inputNames: readonly [string, string],
+  compute: (a: tf.Tensor4D, b: tf.Tensor4D, attrs: unknown) => tf.Tensor4D,
+): tf.KernelFunc {
+  return ({ inputs, backend: kernelBackend, attrs }) => {
+    const backend = kernelBackend as tf.KernelBackend;
+    const copy = (info: tf.TensorInfo): tf.Tensor4D =>
+      tf.tensor4d(backend.readSync(info.dataId) as Float32Array, info.shape as [number, number, number, number], 'float32');
+    const a = copy(inputs[inputNames[0]] as tf.TensorInfo);
+    const b = copy(inputs[inputNames[1]] as tf.TensorInfo);
+    try {
+      const result = compute(a, b, attrs);
+      try {
+        const dataId = backend.write(backend.readSync(result.dataId) as Float32Array, result.shape, 'float32');
+        return { dataId, shape: result.shape, dtype: 'float32' };
+      } finally {
+        result.dispose();
+      }
+    } finally {
+      a.dispose();
+      b.dispose();
+    }
+  };
+}
+
+/** Registers the kernel for `backendName` unless that backend already has one. */
 export function registerConv2DBackpropFilter(backendName: string): void {
   if (tf.getKernel('Conv2DBackpropFilter', backendName) !== undefined) return;
   tf.registerKernel({
     kernelName: 'Conv2DBackpropFilter',
     backendName,
-    kernelFunc: ({ inputs, backend: kernelBackend, attrs }) => {
-      const backend = kernelBackend as tf.KernelBackend;
-      // Inputs are copied into ordinary tensors (engine-made views of a kernel's inputs are not released
-      // cleanly), the gradient is computed with ops, and its values are written as the kernel's output.
-      const copy = (info: tf.TensorInfo): tf.Tensor4D =>
-        tf.tensor4d(backend.readSync(info.dataId) as Float32Array, info.shape as [number, number, number, number], 'float32');
-      const x = copy(inputs['x'] as tf.TensorInfo);
-      const dy = copy(inputs['dy'] as tf.TensorInfo);
-      try {
-        const gradient = conv2dFilterGradient(x, dy, attrs as unknown as BackpropFilterAttrs);
-        try {
-          const values = backend.readSync(gradient.dataId) as Float32Array;
-          const dataId = backend.write(values, gradient.shape, 'float32');
-          return { dataId, shape: gradient.shape, dtype: 'float32' };
-        } finally {
-          gradient.dispose();
-        }
-      } finally {
-        x.dispose();
-        dy.dispose();
-      }
-    },
+    kernelFunc: copyingKernelFunc(['x', 'dy'], (x, dy, attrs) => conv2dFilterGradient(x, dy, attrs as BackpropFilterAttrs)),
   });
 }
