@@ -1,16 +1,18 @@
 #!/usr/bin/env -S npx tsx
 // Writes the synthetic-shapes sample set into public/samples/shapes/ (deterministic; run with
-// `npx tsx scripts/make-shapes-samples.ts`): the first 16 scenes of the test split at 96 px, as RGB PNG
+// `npx tsx scripts/make-shapes-samples.ts`): the first 16 scenes of the test split at the shapes models'
+// input size (DEFAULT_TRAIN_CONFIG, so the studio feeds them to the model unresampled), as RGB PNG
 // images (scene-XX.png), VOC palette PNG masks (scene-XX.mask.png: 0 background, k + 1 class k, 255 ignore)
-// and index.json ([{ file, mask, labels: [class names], seed }]). Used by tests and the gallery.
+// and index.json ([{ file, mask, labels: [class names], seed, size }]). Used by tests and the gallery.
 import { deflateSync } from 'node:zlib';
 import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SHAPE_CLASSES, encodeIndexedPng, encodeRgbPng, generateSplitScene } from '../src/data/shapes/index.ts';
+import { DEFAULT_TRAIN_CONFIG } from '../src/train/train.ts';
 
 const COUNT = 16;
-const SIZE = 96;
+const SIZE = DEFAULT_TRAIN_CONFIG.model.inputSize ?? 96;
 const out = join(resolve(dirname(fileURLToPath(import.meta.url)), '..'), 'public', 'samples', 'shapes');
 mkdirSync(out, { recursive: true });
 for (const name of readdirSync(out)) if (/^scene-\d+(\.mask)?\.png$/.test(name)) rmSync(join(out, name));
@@ -22,7 +24,7 @@ for (let i = 0; i < COUNT; i += 1) {
   const stem = `scene-${String(i).padStart(2, '0')}`;
   writeFileSync(join(out, `${stem}.png`), encodeRgbPng(scene.image, SIZE, SIZE, deflate));
   writeFileSync(join(out, `${stem}.mask.png`), encodeIndexedPng(scene.mask, SIZE, SIZE, deflate));
-  index.push({ file: `${stem}.png`, mask: `${stem}.mask.png`, labels: scene.labels.map((k) => SHAPE_CLASSES[k]), seed: scene.seed });
+  index.push({ file: `${stem}.png`, mask: `${stem}.mask.png`, labels: scene.labels.map((k) => SHAPE_CLASSES[k]), seed: scene.seed, size: SIZE });
 }
 writeFileSync(join(out, 'index.json'), `${JSON.stringify(index, null, 1)}\n`);
 const total = readdirSync(out).reduce((sum, name) => sum + statSync(join(out, name)).size, 0);

@@ -25,10 +25,16 @@
  * - The ignore band is the set of pixels with an 8-neighbour owned by a different object (or background):
  *   one pixel on each side of every border, 2 px in all, like VOC's void outlines. Scoring a CAM against
  *   pixels whose label is ambiguous at this resolution would only add noise.
+ * - Occlusion is bounded: a new object is placed only where it leaves every earlier object at least
+ *   `1 - maxOcclusion` of the pixels it had when painted (default: at most 35% hidden). Geometry is redrawn up
+ *   to {@link PLACEMENT_ATTEMPTS} times; an object that fits nowhere is not painted. Without the bound, a
+ *   star reduced to one visible point is still "a star" in the labels: the label would be ambiguous to a
+ *   person too, and a classifier trained on it learns noise (measured: the first training runs, with
+ *   occlusion unbounded, stalled at a test macro F1 of 0.18).
  * - Visibility: an object is counted only if at least `minVisiblePixels` of its pixels survive in the final
  *   mask (outside the ignore band). Otherwise it is removed from the labels and its remaining pixels become
  *   255, so a classifier is never asked to find a shape that is not really there, and a mask never holds a
- *   class that is not in the labels.
+ *   class that is not in the labels. With bounded occlusion this only removes objects cut by the frame.
  */
 import { NUM_SHAPE_CLASSES, SHAPE_CLASSES, SHAPE_EXTENT, SHAPE_TESTS, type ShapeClassName } from './classes';
 import { deriveSeed, Rng, sinCos, TWO_PI } from './prng';
@@ -37,10 +43,14 @@ export const BACKGROUND_INDEX = 0;
 export const IGNORE_INDEX = 255;
 export const DEFAULT_SCENE_SIZE = 96;
 /** Object radius (circumscribed, before {@link SHAPE_EXTENT}) as a fraction of the image side. */
-export const MIN_RADIUS_FRACTION = 0.11;
-export const MAX_RADIUS_FRACTION = 0.28;
+export const MIN_RADIUS_FRACTION = 0.16;
+export const MAX_RADIUS_FRACTION = 0.3;
 /** At 96 px; scaled with the image area for other sizes (see {@link defaultMinVisiblePixels}). */
 export const MIN_VISIBLE_PIXELS_96 = 30;
+/** Default largest fraction of an object's painted pixels that later objects may cover. */
+export const MAX_OCCLUSION = 0.35;
+/** Geometry draws per object before it is left out (see {@link SceneOptions.maxOcclusion}). */
+export const PLACEMENT_ATTEMPTS = 12;
 
 export interface SceneOptions {
   /** Image side in pixels (square images). Default 96. */
@@ -51,6 +61,8 @@ export interface SceneOptions {
   maxObjects?: number;
   /** Minimum non-ignore mask pixels for an object to count. Default: {@link defaultMinVisiblePixels}. */
   minVisiblePixels?: number;
+  /** Largest fraction of an object's painted pixels later objects may hide (1: unbounded). Default 0.35. */
+  maxOcclusion?: number;
 }
 
 export interface SceneObject {
@@ -65,6 +77,10 @@ export interface SceneObject {
   rotation: number;
   /** Base RGB fill (the painted fill has a mild linear shading around this colour). */
   color: [number, number, number];
+  /** Pixels whose centre the shape contained when it was painted (within the frame). */
+  paintedPixels: number;
+  /** Pixels whose centre it still owns at the end (the topmost shape wins): at least (1 - maxOcclusion) * paintedPixels. */
+  ownedPixels: number;
   /** Pixels owned by this object outside the ignore band (for a visible object: its pixels in the mask). */
   visiblePixels: number;
   /** visiblePixels >= minVisiblePixels: the object counts for the labels and keeps its mask pixels. */
@@ -180,10 +196,19 @@ function valueNoise(rng: Rng, size: number, cell: number): Float32Array {
  * would be squares, i.e. a class. Returns the float RGB canvas and the background's mean colour.
  */
 function paintBackground(rng: Rng, size: number): { canvas: Float32Array; mean: Rgb } {
-  const colour = (): Rgb => hsv(rng.next(), rng.uniform(0, 0.7), rng.uniform(0.1, 0.95));
-  const c1 = colour();
-  const c2 = colour();
-  const c3 = colour();
+  // A base colour and two nearby ones: the texture varies in hue, saturation and value around the base, so
+  // it is clearly textured but never as contrasted as an object (objects keep >= ~90 RGB units from its mean).
+  const hue = rng.next();
+  const saturation = rng.uniform(0, 0.7);
+  const value = rng.uniform(0.1, 0.95);
+  const near = (hueSpread: number, saturationSpread: number, valueSpread: number): Rgb => hsv(
+    hue + rng.uniform(-hueSpread, hueSpread),
+    Math.min(1, Math.max(0, saturation + rng.uniform(-saturationSpread, saturationSpread))),
+    Math.min(1, Math.max(0, value + rng.uniform(-valueSpread, valueSpread))),
+  );
+  const c1 = hsv(hue, saturation, value);
+  const c2 = near(0.06, 0.15, 0.15);
+  const c3 = near(0.12, 0.25, 0.25);
   const cell = rng.uniform(0.12, 0.45) * size;
   const coarse = valueNoise(rng, size, cell);
   const fine = valueNoise(rng, size, cell / 3);
@@ -251,6 +276,8 @@ export function generateScene(seed: number, options: SceneOptions = {}): Scene {
   const minObjects = options.minObjects ?? 1;
   const maxObjects = options.maxObjects ?? 4;
   const minVisible = options.minVisiblePixels ?? defaultMinVisiblePixels(size);
+  const maxOcclusion = options.maxOcclusion ?? MAX_OCCLUSION;
+  if (!(maxOcclusion >= 0 && maxOcclusion <= 1)) throw new RangeError(`maxOcclusion must be in [0, 1], got ${maxOcclusion}`);
   if (!Number.isInteger(size) || size < 16 || size > 1024) throw new RangeError(`size must be an integer in [16, 1024], got ${size}`);
   if (!Number.isInteger(minObjects) || !Number.isInteger(maxObjects) || minObjects < 0 || maxObjects < minObjects || maxObjects > 127) {
     throw new RangeError(`need integers 0 <= minObjects <= maxObjects <= 127, got ${minObjects}, ${maxObjects}`);
@@ -268,7 +295,9 @@ export function generateScene(seed: number, options: SceneOptions = {}): Scene {
 
   const count = minObjects + objectRng.int(maxObjects - minObjects + 1);
   const objects: SceneObject[] = [];
-  for (let index = 0; index < count; index += 1) {
+  /** Per placed object: pixels owned right now. */
+  const owned: number[] = [];
+  for (let attempt = 0, placed = 0; placed < count; ) {
     // Geometry and class from the object stream only (labels never depend on the background).
     const classId = objectRng.int(NUM_SHAPE_CLASSES);
     const radius = objectRng.uniform(MIN_RADIUS_FRACTION, MAX_RADIUS_FRACTION) * size;
@@ -277,6 +306,24 @@ export function generateScene(seed: number, options: SceneOptions = {}): Scene {
     const cx = objectRng.uniform(margin, size - margin);
     const cy = objectRng.uniform(margin, size - margin);
     const rotation = objectRng.next() * TWO_PI;
+    const footprint = shapeFootprint(size, classId, cx, cy, radius, rotation);
+    const fits = hidesAtMost(footprint, owner, objects, owned, maxOcclusion);
+    attempt += 1;
+    if (!fits) {
+      if (attempt < PLACEMENT_ATTEMPTS) continue;
+      // Fits nowhere: this object is left out (its colour draws are skipped too; streams stay independent).
+      attempt = 0;
+      placed += 1;
+      continue;
+    }
+    attempt = 0;
+    placed += 1;
+    const index = objects.length;
+    for (const p of footprint) {
+      const previous = owner[p]!;
+      if (previous >= 0) owned[previous] = owned[previous]! - 1;
+    }
+    owned.push(footprint.length);
     const colour = objectColour(colourRng, mean);
     const [shadeSin, shadeCos] = sinCos(colourRng.next() * TWO_PI);
     const shade = colourRng.uniform(0, 0.3);
@@ -288,16 +335,21 @@ export function generateScene(seed: number, options: SceneOptions = {}): Scene {
       radius,
       rotation,
       color: [Math.round(colour[0]), Math.round(colour[1]), Math.round(colour[2])],
+      paintedPixels: footprint.length,
+      ownedPixels: 0,
       visiblePixels: 0,
       visible: false,
     });
     paintObject(canvas, owner, size, index, classId, cx, cy, radius, rotation, colour, shade * shadeCos, shade * shadeSin);
   }
+  objects.forEach((object, index) => {
+    object.ownedPixels = owned[index]!;
+  });
 
   // Ignore band: pixels with an 8-neighbour of a different owner (object/background or object/object).
   const mask = new Uint8Array(pixels);
   const band = new Uint8Array(pixels);
-  const visiblePixels = new Int32Array(Math.max(1, count));
+  const visiblePixels = new Int32Array(Math.max(1, objects.length));
   for (let y = 0; y < size; y += 1) {
     for (let x = 0; x < size; x += 1) {
       const p = y * size + x;
@@ -346,6 +398,43 @@ export function generateScene(seed: number, options: SceneOptions = {}): Scene {
   return { seed, size, image, mask, labels: [...labelSet].sort((a, b) => a - b), objects };
 }
 
+/** Unit-frame inside test of a placed shape at image point (px, py). */
+function shapeTest(classId: number, cx: number, cy: number, radius: number, rotation: number): (px: number, py: number) => boolean {
+  const test = SHAPE_TESTS[classId]!;
+  const [sin, cos] = sinCos(rotation);
+  const inverse = 1 / radius;
+  // Rotate by -rotation around the centre, scale by 1/r.
+  return (px, py) => {
+    const dx = px - cx;
+    const dy = py - cy;
+    return test((dx * cos + dy * sin) * inverse, (-dx * sin + dy * cos) * inverse);
+  };
+}
+
+/** Indices of the pixels whose centre the shape contains (what {@link paintObject} claims in `owner`). */
+function shapeFootprint(size: number, classId: number, cx: number, cy: number, radius: number, rotation: number): number[] {
+  const inside = shapeTest(classId, cx, cy, radius, rotation);
+  const extent = SHAPE_EXTENT * radius + 1;
+  const x0 = Math.max(0, Math.floor(cx - extent));
+  const x1 = Math.min(size - 1, Math.ceil(cx + extent));
+  const y0 = Math.max(0, Math.floor(cy - extent));
+  const y1 = Math.min(size - 1, Math.ceil(cy + extent));
+  const pixels: number[] = [];
+  for (let y = y0; y <= y1; y += 1) for (let x = x0; x <= x1; x += 1) if (inside(x + 0.5, y + 0.5)) pixels.push(y * size + x);
+  return pixels;
+}
+
+/** Whether painting `footprint` leaves every earlier object at least (1 - maxOcclusion) of its painted pixels. */
+function hidesAtMost(footprint: readonly number[], owner: Int8Array, objects: readonly SceneObject[], owned: readonly number[], maxOcclusion: number): boolean {
+  if (footprint.length === 0) return false;
+  const covered = new Int32Array(objects.length);
+  for (const p of footprint) {
+    const previous = owner[p]!;
+    if (previous >= 0) covered[previous] = covered[previous]! + 1;
+  }
+  return objects.every((object, index) => owned[index]! - covered[index]! >= (1 - maxOcclusion) * object.paintedPixels);
+}
+
 /**
  * Paints one object onto the float canvas (coverage-weighted, 4x4 supersampling on edge pixels) and claims
  * the pixels whose centre it contains in `owner`. Pixels whose centre and 8 neighbours' centres agree are
@@ -366,15 +455,8 @@ function paintObject(
   shadeX: number,
   shadeY: number,
 ): void {
-  const test = SHAPE_TESTS[classId]!;
-  const [sin, cos] = sinCos(rotation);
+  const inside = shapeTest(classId, cx, cy, radius, rotation);
   const inverse = 1 / radius;
-  // Unit-frame coordinates of image point (px, py): rotate by -rotation around the centre, scale by 1/r.
-  const inside = (px: number, py: number): boolean => {
-    const dx = px - cx;
-    const dy = py - cy;
-    return test((dx * cos + dy * sin) * inverse, (-dx * sin + dy * cos) * inverse);
-  };
   const extent = SHAPE_EXTENT * radius + 1;
   const x0 = Math.max(0, Math.floor(cx - extent));
   const x1 = Math.min(size - 1, Math.ceil(cx + extent));

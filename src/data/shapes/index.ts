@@ -10,6 +10,8 @@ export {
   MAX_RADIUS_FRACTION,
   MIN_RADIUS_FRACTION,
   MIN_VISIBLE_PIXELS_96,
+  MAX_OCCLUSION,
+  PLACEMENT_ATTEMPTS,
   SPLIT_SIZE,
   defaultMinVisiblePixels,
   generateScene,
