@@ -143,7 +143,7 @@ class FakeEngine implements EngineApi {
       throw e;
     }
     const name = source.kind === 'url' ? (source.url.split('/').slice(-2)[0] ?? 'm') : 'files';
-    const made = summary(name);
+    const made = source.kind === 'url' ? summary(name, { source: source.url }) : summary(name);
     if (this.hold.loadModel) {
       const d = deferred<ModelSummary>();
       this.held.loadModel.push(d);
@@ -543,6 +543,21 @@ describe('image and analysis', () => {
     await store.getState().loadSample('missing.png');
     expect(store.getState().lastError?.code).toBe('sample-fetch-failed');
     expect(store.getState().imageName).toBe('Cat (Chelsea)');
+  });
+
+  it('a sample made for another catalog model loads that model first, once; an unknown model id is ignored', async () => {
+    const store = makeStore(engine, { catalog: { models: [...CATALOG.models, { id: 'shapes-resnet', name: 'Shapes ResNet', url: 'models/shapes-resnet/model.json' }] } });
+    await store.getState().start();
+    await store.getState().loadSample('shapes/scene-00.png', 'Scene 00', 'shapes-resnet');
+    expect(store.getState().model?.source).toMatch(/models\/shapes-resnet\/model.json$/);
+    expect(store.getState().imageName).toBe('Scene 00');
+    const loads = engine.calls.filter((call) => call.startsWith('load')).length;
+    await store.getState().loadSample('shapes/scene-01.png', 'Scene 01', 'shapes-resnet');
+    expect(engine.calls.filter((call) => call.startsWith('load')).length).toBe(loads);
+    expect(store.getState().imageName).toBe('Scene 01');
+    await store.getState().loadSample('chelsea.png', 'Cat', 'no-such-model');
+    expect(store.getState().model?.source).toMatch(/models\/shapes-resnet\/model.json$/);
+    expect(store.getState().lastError).toBeNull();
   });
 
   it('a new model resets the label choice and re-analyses the image', async () => {

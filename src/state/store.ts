@@ -131,8 +131,12 @@ export interface ImageSlice {
   /** An image chosen before any model was ready: sent once one is. */
   pendingImage: { blob: Blob; name: string } | null;
   setImage(blob: Blob, name: string): Promise<void>;
-  /** Fetches `samples/<file>` and sets it as the image. */
-  loadSample(file: string, title?: string): Promise<void>;
+  /**
+   * Fetches `samples/<file>` (a name, or `folder/name`) and sets it as the image. `modelId`: the catalog
+   * model the sample was made for (the shapes scenes); when it is in the catalog and not the current model,
+   * that model is loaded first.
+   */
+  loadSample(file: string, title?: string, modelId?: string): Promise<void>;
 }
 
 export interface AnalysisSlice {
@@ -431,8 +435,15 @@ function imageSlice(deps: StudioDeps, seq: Sequences): Slice<ImageSlice> {
     setImage: async (blob, name) => {
       await decodeImage(deps, seq, set, get, blob, name, { keepSelection: false });
     },
-    loadSample: async (file, title) => {
-      const url = resolveUrl(`samples/${encodeURIComponent(file)}`, deps.baseUrl);
+    loadSample: async (file, title, modelId) => {
+      if (modelId !== undefined) {
+        const entry = get().catalog.find((candidate) => candidate.id === modelId);
+        const current = get().model;
+        if (entry !== undefined && (current === null || resolveUrl(entry.url, deps.baseUrl) !== current.source)) {
+          await get().loadModelFromUrl(entry.url, entry.name);
+        }
+      }
+      const url = resolveUrl(`samples/${file.split('/').map(encodeURIComponent).join('/')}`, deps.baseUrl);
       let blob: Blob;
       try {
         const response = await deps.fetch(url);

@@ -2,7 +2,7 @@ import { useEffect, useId, useRef, type ChangeEvent } from 'react';
 import { RESIZE_POLICY_DESCRIPTIONS, type ResizePolicy } from '../core/model/metadata';
 import { useStudio } from '../state/react';
 import { isImageFile } from './drop';
-import { useSamples } from './samples';
+import { useSamples, type Sample } from './samples';
 
 /** The image: open, paste or drop one, or pick a sample; how it is fitted to the model's input. */
 export function ImagePanel() {
@@ -52,20 +52,22 @@ export function ImagePanel() {
           onChange={onFile}
         />
       </div>
-      <div className="samples" role="group" aria-label="Sample images">
-        {samples.map((sample) => (
-          <button
-            key={sample.file}
-            type="button"
-            className="sample"
-            data-testid={`sample-${sample.file}`}
-            title={`${sample.title} — ${sample.credit}`}
-            onClick={() => void loadSample(sample.file, sample.title)}
-          >
-            <img src={`samples/${sample.file}`} alt="" width={56} height={56} loading="lazy" />
-            <span>{sample.title}</span>
-          </button>
+      <div className="samples" role="group" aria-label="Sample photos">
+        {samples.filter((sample) => sample.group === 'photos').map((sample) => (
+          <SampleButton key={sample.file} sample={sample} onPick={loadSample} />
         ))}
+      </div>
+      {samples.some((sample) => sample.group === 'shapes') && (
+        <details className="shape-samples" data-testid="shape-samples">
+          <summary>Shapes scenes (multi-label, with ground-truth masks; they open the Shapes ResNet)</summary>
+          <div className="samples" role="group" aria-label="Shapes scenes">
+            {samples.filter((sample) => sample.group === 'shapes').map((sample) => (
+              <SampleButton key={sample.file} sample={sample} onPick={loadSample} />
+            ))}
+          </div>
+        </details>
+      )}
+      <div>
         {samplesError && <p className="muted">{samplesError}</p>}
       </div>
       <div className="image-info" aria-live="polite" data-testid="image-status" data-state={imageStatus}>
@@ -92,6 +94,22 @@ export function ImagePanel() {
         </label>
       )}
     </section>
+  );
+}
+
+function SampleButton({ sample, onPick }: { sample: Sample; onPick: (file: string, title: string, model?: string) => Promise<void> }) {
+  const testId = `sample-${sample.file.replace('/', '-')}`;
+  return (
+    <button
+      type="button"
+      className="sample"
+      data-testid={testId}
+      title={`${sample.title} — ${sample.credit}`}
+      onClick={() => void onPick(sample.file, sample.title, sample.model)}
+    >
+      <img src={`samples/${sample.file}`} alt="" width={56} height={56} loading="lazy" />
+      <span>{sample.group === 'shapes' ? (sample.labels ?? []).join(', ') || 'no object' : sample.title}</span>
+    </button>
   );
 }
 
