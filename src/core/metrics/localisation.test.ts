@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfusionMatrix, LocalisationAccumulator, argmax, mapEnergySplit, pointingGameHit, segmentationFromMaps, type SegmentationMask } from './localisation';
+import { ConfusionMatrix, LocalisationAccumulator, argmax, classesInMask, fitMask, mapEnergySplit, pointingGameHit, segmentationFromMaps, type SegmentationMask } from './localisation';
 
 /** 6x4 mask: class 0 (index 1) in the top-left 2x2, class 2 (index 3) in the right column, ignore at (2, 0). */
 function fixtureMask(): SegmentationMask {
@@ -118,5 +118,17 @@ describe('LocalisationAccumulator', () => {
     expect(Number.isNaN(strict.perClassIou[2]!)).toBe(true);
     expect(() => accumulator.add([own], [0, 1], mask)).toThrow(RangeError);
     expect(() => accumulator.add([own, own], [0, 0], mask)).toThrow(RangeError);
+  });
+});
+
+describe('masks fitted to the model input', () => {
+  it('squash scales by nearest neighbour; centre-crop takes the middle first; classes are read back', () => {
+    // 4x2 mask: columns 0-1 class index 1, columns 2-3 index 2 (rows equal).
+    const mask: SegmentationMask = { width: 4, height: 2, data: new Uint8Array([1, 1, 2, 2, 1, 1, 2, 2]) };
+    expect(Array.from(fitMask(mask, 2, 2, 'squash').data)).toEqual([1, 2, 1, 2]);
+    // Centre crop of a 2x2 input from 4x2: the middle 2x2 (columns 1-2).
+    expect(Array.from(fitMask(mask, 2, 2, 'center-crop').data)).toEqual([1, 2, 1, 2]);
+    expect(Array.from(fitMask(mask, 1, 1, 'center-crop').data)).toEqual([2]);
+    expect(classesInMask({ width: 3, height: 1, data: new Uint8Array([0, 3, 255]) }, 8)).toEqual([2]);
   });
 });

@@ -252,3 +252,39 @@ export class LocalisationAccumulator {
     };
   }
 }
+
+/**
+ * A mask fitted to the model input as the image was (nearest neighbour, so class indices stay exact):
+ * 'squash' scales the whole mask; 'center-crop' takes the central region with the input's aspect ratio first.
+ */
+export function fitMask(mask: SegmentationMask, width: number, height: number, policy: 'squash' | 'center-crop'): SegmentationMask {
+  let x0 = 0;
+  let y0 = 0;
+  let cropWidth = mask.width;
+  let cropHeight = mask.height;
+  if (policy === 'center-crop') {
+    const scale = Math.min(mask.width / width, mask.height / height);
+    cropWidth = width * scale;
+    cropHeight = height * scale;
+    x0 = (mask.width - cropWidth) / 2;
+    y0 = (mask.height - cropHeight) / 2;
+  }
+  const data = new Uint8Array(width * height);
+  for (let y = 0; y < height; y += 1) {
+    const sy = Math.min(mask.height - 1, Math.floor(y0 + ((y + 0.5) * cropHeight) / height));
+    for (let x = 0; x < width; x += 1) {
+      const sx = Math.min(mask.width - 1, Math.floor(x0 + ((x + 0.5) * cropWidth) / width));
+      data[y * width + x] = mask.data[sy * mask.width + sx]!;
+    }
+  }
+  return { width, height, data };
+}
+
+/** The object classes present in a mask (indices 1 .. numClasses, minus one), sorted. */
+export function classesInMask(mask: SegmentationMask, numClasses: number): number[] {
+  const seen = new Uint8Array(numClasses + 1);
+  for (const value of mask.data) if (value >= 1 && value <= numClasses) seen[value] = 1;
+  const out: number[] = [];
+  for (let k = 1; k <= numClasses; k += 1) if (seen[k] === 1) out.push(k - 1);
+  return out;
+}

@@ -1,0 +1,179 @@
+/**
+ * Batch evaluation of explanation methods, one image at a time (the same code in the studio's worker and
+ * in `npm run evaluate`): the image's detected set is explained with every chosen method, each map is
+ * scored with the faithfulness metrics (faithfulness.ts) and, when a ground-truth mask is given, with the
+ * pointing game and a segmentation prior (localisation.ts). Each image gives a plain, JSON-serialisable
+ * {@link ImageEvaluation}, so an interrupted run resumes from the records it kept, and the report is
+ * always recomputed from records ({@link aggregateEvaluations}): same inputs, same numbers.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { detectedSet, type DetectionRule } from '../detection';
+import { disposeMethodMaps, explain, type MethodMaps } from '../methods/explain';
+import type { MethodOptions } from '../methods/context';
+import type { MethodId } from '../methods/method-ids';
+import { upsampleMaps } from '../maps/filters';
+import type { Classifier } from '../model/classifier';
+import { FaithfulnessAggregator, detectionScores, maskedProbabilities, type DetectionScores, type FaithfulnessReport } from './faithfulness';
+import { ConfusionMatrix, classesInMask, pointingGameHit, segmentationFromMaps, type SegmentationMask } from './localisation';
+
+export interface EvaluationSettings {
+  methods: readonly MethodId[];
+  detection: DetectionRule;
+  /** Masked inputs per forward batch. */
+  batchSize: number;
+  /** Pointing-game tolerance in input pixels. */
+  pointingTolerance: number;
+  /** Background threshold of the segmentation priors. */
+  backgroundThreshold: number;
+  options?: Partial<MethodOptions>;
+}
+
+/** One image's results: everything the report needs, nothing that cannot be serialised. */
+export interface ImageEvaluation {
+  /** The image's name (its file name), the key for resuming. */
+  name: string;
+  /** Probabilities `Y = p(x)` over all labels. */
+  probabilities: number[];
+  detected: number[];
+  /** scores[method][label] for every detected label. */
+  scores: Record<string, Record<string, DetectionScores>>;
+  /** With a mask: the ground-truth classes, and per method the pointing hits and the prior's confusion counts. */
+  localisation?: {
+    classes: number[];
+    perMethod: Record<string, { hits: Record<string, boolean>; confusion: number[] }>;
+  };
+  ms: number;
+}
+
+/**
+ * Evaluates one preprocessed image `[1, H, W, C]` (not disposed). `mask`, if given, is already fitted to the
+ * input size (localisation.ts `fitMask`); its classes are explained too (for localisation) when the model did
+ * not detect them. `checkpoint` may throw to cancel (nothing leaks).
+ */
+export async function evaluateImage(
+  classifier: Classifier, input: tf.Tensor4D, name: string, settings: EvaluationSettings,
+  extras: { mask?: SegmentationMask; checkpoint?: () => void; onProgress?: (stage: string, done: number, total: number) => void } = {},
+): Promise<ImageEvaluation> {
+  const started = performance.now();
+  const [, height, width] = input.shape;
+  const labels = classifier.numClasses;
+  const forward = classifier.forward(input);
+  let results: MethodMaps[] = [];
+  try {
+    const probabilitiesTensor = classifier.probabilities(forward.logits);
+    const [probabilities, logits] = [await probabilitiesTensor.data(), await forward.logits.data()];
+    probabilitiesTensor.dispose();
+    const detected = detectedSet(settings.detection, probabilities, logits);
+    const classes = extras.mask === undefined ? [] : classesInMask(extras.mask, labels);
+    const explained = [...new Set([...detected, ...classes])].sort((a, b) => a - b);
+    const evaluation: ImageEvaluation = { name, probabilities: Array.from(probabilities), detected, scores: {}, ms: 0 };
+    if (explained.length > 0) {
+      results = await explain(classifier, input, forward, {
+        labels: explained, methods: settings.methods, detected,
+        ...(settings.options === undefined ? {} : { options: settings.options }),
+        ...(extras.checkpoint === undefined ? {} : { checkpoint: extras.checkpoint }),
+      });
+    }
+    if (classes.length > 0) evaluation.localisation = { classes, perMethod: {} };
+    for (const [m, result] of results.entries()) {
+      extras.checkpoint?.();
+      const maps = result.normalized.shape[1] === height && result.normalized.shape[2] === width
+        ? tf.clone(result.normalized)
+        : upsampleMaps(result.normalized, [height, width]);
+      try {
+        const perLabel: Record<string, DetectionScores> = {};
+        if (detected.length > 0) {
+          const rows = detected.map((label) => explained.indexOf(label));
+          const detectedMaps = tf.tidy(() => tf.gather(maps, rows));
+          let masked;
+          try {
+            masked = await maskedProbabilities(classifier, input, detectedMaps, {
+              batchSize: settings.batchSize,
+              ...(extras.checkpoint === undefined ? {} : { checkpoint: extras.checkpoint }),
+            });
+          } finally {
+            detectedMaps.dispose();
+          }
+          detected.forEach((label, i) => {
+            perLabel[String(label)] = detectionScores(
+              probabilities, masked.kept.subarray(i * labels, (i + 1) * labels), masked.removed.subarray(i * labels, (i + 1) * labels), label, detected,
+            );
+          });
+        }
+        evaluation.scores[result.method] = perLabel;
+        if (evaluation.localisation !== undefined && extras.mask !== undefined) {
+          const data = await maps.data();
+          const pixels = height * width;
+          const classMaps = classes.map((label) => data.subarray(explained.indexOf(label) * pixels, (explained.indexOf(label) + 1) * pixels));
+          const hits: Record<string, boolean> = {};
+          classes.forEach((label, i) => {
+            hits[String(label)] = pointingGameHit(classMaps[i]!, extras.mask!, label, settings.pointingTolerance);
+          });
+          const confusion = new ConfusionMatrix(labels + 1);
+          confusion.add(extras.mask.data, segmentationFromMaps(classMaps, classes, pixels, settings.backgroundThreshold));
+          evaluation.localisation.perMethod[result.method] = { hits, confusion: Array.from(confusion.counts) };
+        }
+      } finally {
+        maps.dispose();
+      }
+      extras.onProgress?.('methods', m + 1, results.length);
+    }
+    evaluation.ms = performance.now() - started;
+    return evaluation;
+  } finally {
+    results.forEach(disposeMethodMaps);
+    tf.dispose([forward.activations, forward.logits]);
+  }
+}
+
+export interface EvaluationReport {
+  images: number;
+  /** Explained detections per method (the same for every method). */
+  detections: number;
+  faithfulness: Record<string, FaithfulnessReport>;
+  localisation?: Record<string, {
+    pointing: { perClass: Array<number | null>; support: number[]; macro: number | null };
+    segmentation: { perClassIou: Array<number | null>; meanIou: number | null; backgroundThreshold: number };
+  }>;
+}
+
+/** The report of a set of image records (order-independent: sums and counts). */
+export function aggregateEvaluations(records: readonly ImageEvaluation[], methods: readonly string[], numClasses: number, backgroundThreshold: number): EvaluationReport {
+  const faithfulness: Record<string, FaithfulnessReport> = {};
+  const withMasks = records.filter((record) => record.localisation !== undefined);
+  const localisation: NonNullable<EvaluationReport['localisation']> = {};
+  let detections = 0;
+  for (const method of methods) {
+    const aggregator = new FaithfulnessAggregator(numClasses);
+    for (const record of records) {
+      for (const [label, scores] of Object.entries(record.scores[method] ?? {})) aggregator.add(Number(label), scores);
+    }
+    faithfulness[method] = aggregator.report();
+    if (withMasks.length > 0) {
+      const hits = new Array<number>(numClasses).fill(0);
+      const support = new Array<number>(numClasses).fill(0);
+      const confusion = new ConfusionMatrix(numClasses + 1);
+      for (const record of withMasks) {
+        const entry = record.localisation!.perMethod[method];
+        if (entry === undefined) continue;
+        for (const [label, hit] of Object.entries(entry.hits)) {
+          support[Number(label)] = support[Number(label)]! + 1;
+          if (hit) hits[Number(label)] = hits[Number(label)]! + 1;
+        }
+        entry.confusion.forEach((count, i) => {
+          confusion.counts[i] = confusion.counts[i]! + count;
+        });
+      }
+      const perClass = support.map((count, k) => (count === 0 ? null : (100 * hits[k]!) / count));
+      const present = perClass.filter((value): value is number => value !== null);
+      const iou = confusion.iou().map((value) => (Number.isNaN(value) ? null : 100 * value));
+      const meanIou = confusion.meanIou();
+      localisation[method] = {
+        pointing: { perClass, support, macro: present.length === 0 ? null : present.reduce((a, b) => a + b, 0) / present.length },
+        segmentation: { perClassIou: iou, meanIou: Number.isNaN(meanIou) ? null : 100 * meanIou, backgroundThreshold },
+      };
+    }
+  }
+  for (const record of records) detections += Object.keys(record.scores[methods[0] ?? ''] ?? {}).length;
+  return { images: records.length, detections, faithfulness, ...(withMasks.length > 0 ? { localisation } : {}) };
+}
