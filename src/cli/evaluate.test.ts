@@ -1,0 +1,59 @@
+/**
+ * `npm run evaluate` on the project's shapes model and its committed sample scenes (with their masks), run
+ * as a user would (a child process): the report and the CSV are written, an interrupted run resumes, and the
+ * numbers are the same run to run.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const root = resolve(import.meta.dirname, '..', '..');
+const model = join(root, 'models', 'shapes-resnet');
+const samples = join(root, 'public', 'samples', 'shapes');
+const present = existsSync(join(model, 'model.json'));
+const run = promisify(execFile);
+const cli = (args: string[]) => run(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'src', 'cli', 'evaluate.ts'), ...args], { cwd: root, maxBuffer: 64 * 1024 * 1024 });
+
+interface ReportFile {
+  images: Array<{ name: string; detected: number[] }>;
+  report: {
+    images: number;
+    detections: number;
+    faithfulness: Record<string, Record<string, { macro: number | null; support: number[] }>>;
+    localisation?: Record<string, { pointing: { macro: number | null }; segmentation: { meanIou: number | null } }>;
+  };
+}
+
+describe.skipIf(!present)(`npm run evaluate${present ? '' : ' (cannot run: models/shapes-resnet is missing; run npm run train:shapes)'}`, () => {
+  it('writes the Table-2 report and CSV for a folder with masks, resumes an interrupted run, and repeats its numbers', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cam-evaluate-'));
+    const common = ['--model', model, '--images', samples, '--masks', samples, '--methods', 'cam,minmax-cam'];
+    // "Interrupted" after 3 images, then resumed to 6.
+    await cli([...common, '--limit', '3', '--out', join(dir, 'a.json')]);
+    const { stderr } = await cli([...common, '--limit', '6', '--out', join(dir, 'a.json')]);
+    expect(stderr).toMatch(/resuming .*3 of 6/);
+    await cli([...common, '--limit', '6', '--out', join(dir, 'b.json')]);
+    const resumed = JSON.parse(readFileSync(join(dir, 'a.json'), 'utf8')) as ReportFile;
+    const fresh = JSON.parse(readFileSync(join(dir, 'b.json'), 'utf8')) as ReportFile;
+    expect(resumed.images.map((record) => record.name)).toEqual(['scene-00.png', 'scene-01.png', 'scene-02.png', 'scene-03.png', 'scene-04.png', 'scene-05.png']);
+    expect(resumed.report).toEqual(fresh.report);
+    const { report } = fresh;
+    expect(report.images).toBe(6);
+    expect(report.detections).toBeGreaterThan(0);
+    for (const method of ['cam', 'minmax-cam']) {
+      const ic = report.faithfulness[method]!['ic']!;
+      expect(ic.support.reduce((a, b) => a + b, 0)).toBe(report.detections);
+      expect(ic.macro).not.toBeNull();
+      expect(report.localisation?.[method]?.pointing.macro).toBeGreaterThanOrEqual(0);
+      expect(report.localisation?.[method]?.segmentation.meanIou).toBeGreaterThan(0);
+    }
+    const csv = readFileSync(join(dir, 'b.csv'), 'utf8').trim().split('\n');
+    expect(csv[0]).toBe('metric,better,cam,minmax-cam,support');
+    expect(csv.map((line) => line.split(',')[0])).toEqual(['metric', '%IC', '%AD', '%AR', '%ADO', '%ARO', 'F1+', 'F1-', 'pointing game', 'mIoU']);
+    // A different setting on the same file is refused rather than mixed in.
+    await expect(cli([...common, '--methods', 'gradcam', '--limit', '6', '--out', join(dir, 'a.json')])).rejects.toThrow(/other settings/);
+  }, 240_000);
+});

@@ -1,0 +1,190 @@
+/**
+ * `npm run evaluate -- --model DIR --images DIR [--masks DIR] --methods ID,ID|all --out report.json`
+ *
+ * Batch evaluation in Node on the wasm backend, the same src/core code as the studio
+ * (src/core/metrics/evaluate.ts): every image of the folder is explained (its detected set, and with
+ * --masks the classes of its mask), each map is scored with %IC, %AD, %AR, %ADO, %ARO, F1+ and F1-
+ * (and with masks the pointing game and the mIoU of segmentation priors), then aggregated per class and
+ * macro-averaged. Writes `report.json` — `{ version, model, settings, images: [per-image records],
+ * report }` — after every image (so an interrupted run resumes from it: run the same command again), and
+ * `report.csv` beside it (metrics x methods, macro averages, the best per row marked with *). A progress
+ * line (images done, rate, time left) goes to standard error.
+ */
+import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { inflateSync } from 'node:zlib';
+import { decodePng } from '../data/shapes/png';
+import { defaultDetectionRule, describeDetectionRule, parseDetectionRule } from '../core/detection';
+import { aggregateEvaluations, evaluateImage, type EvaluationReport, type EvaluationSettings, type ImageEvaluation } from '../core/metrics/evaluate';
+import { FAITHFULNESS_METRICS, HIGHER_IS_BETTER } from '../core/metrics/faithfulness';
+import { fitMask, type SegmentationMask } from '../core/metrics/localisation';
+import { METHOD_IDS, isMethodId, type MethodId } from '../core/methods/method-ids';
+import { getMethod } from '../core/methods/registry';
+import { methodAvailability } from '../core/methods/types';
+import { preprocess } from '../core/preprocess';
+import { initNodeBackend } from '../node/backend';
+import { loadClassifierFromDirectory } from '../node/files';
+import { readImagePixels } from '../node/image';
+import { requireString, runMain, UsageError } from './args';
+
+const USAGE = `usage: npm run evaluate -- --model DIR --images DIR [--masks DIR] [options]
+
+  --model DIR          TF.js model folder (model.json, shards, optional metadata.json / labels.json)
+  --images DIR         folder of images (png, jpg, jpeg, webp, gif, bmp, tif); evaluated in name order
+  --masks DIR          VOC-style PNG masks (palette indices: 0 background, k + 1 class k, 255 ignore),
+                       named like the images (cat.jpg -> cat.png or cat.mask.png; may be the images'
+                       own folder): adds the pointing game and mIoU
+  --methods LIST|all   method ids (default: cam,gradcam,minmax-cam)
+  --detect RULE        sigmoid:T | prob:T | topk:K (default: sigmoid:0.5 for sigmoid heads, topk:3 otherwise)
+  --batch N            masked inputs per forward batch (default 16)
+  --tolerance PX       pointing-game tolerance in model-input pixels (default: 15 px scaled from 500 px)
+  --bg-threshold T     background threshold of the segmentation priors (default 0.25)
+  --limit N            evaluate only the first N images
+  --out FILE.json      the report (default report.json); FILE.csv is written beside it; an existing
+                       FILE.json with the same settings is resumed (its images are not evaluated again)
+  --fresh              ignore an existing FILE.json and start over
+
+methods: ${METHOD_IDS.join(', ')}`;
+
+const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp', '.gif', '.bmp', '.tif', '.tiff']);
+
+interface ReportFile {
+  version: 1;
+  model: { dir: string; name: string; numClasses: number; labelNames: string[] };
+  settings: EvaluationSettings & { images: string; masks: string | null };
+  images: ImageEvaluation[];
+  report: EvaluationReport;
+}
+
+const METRIC_NAMES: Record<string, string> = { ic: '%IC', ad: '%AD', ar: '%AR', ado: '%ADO', aro: '%ARO', f1Plus: 'F1+', f1Minus: 'F1-' };
+
+/** The Table-2 layout: rows metrics, columns methods, macro averages, the best per row marked. */
+export function reportCsv(report: EvaluationReport, methods: readonly string[]): string {
+  const lines = [['metric', 'better', ...methods, 'support'].join(',')];
+  for (const metric of FAITHFULNESS_METRICS) {
+    const values = methods.map((method) => report.faithfulness[method]?.[metric].macro ?? null);
+    const present = values.filter((value): value is number => value !== null);
+    const best = present.length === 0 ? null : (HIGHER_IS_BETTER[metric] ? Math.max(...present) : Math.min(...present)).toFixed(2);
+    const support = report.faithfulness[methods[0] ?? '']?.[metric].support.reduce((a, b) => a + b, 0) ?? 0;
+    lines.push([METRIC_NAMES[metric], HIGHER_IS_BETTER[metric] ? 'higher' : 'lower', ...values.map((value) => (value === null ? '' : `${value.toFixed(2)}${value.toFixed(2) === best ? '*' : ''}`)), String(support)].join(','));
+  }
+  if (report.localisation !== undefined) {
+    lines.push(['pointing game', 'higher', ...methods.map((method) => report.localisation?.[method]?.pointing.macro?.toFixed(2) ?? ''), ''].join(','));
+    lines.push(['mIoU', 'higher', ...methods.map((method) => report.localisation?.[method]?.segmentation.meanIou?.toFixed(2) ?? ''), ''].join(','));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function readMask(path: string): SegmentationMask {
+  const png = decodePng(readFileSync(path), inflateSync);
+  if (png.colourType !== 3 && png.colourType !== 0) throw new UsageError(`${path}: a mask must be a palette (or greyscale) PNG of class indices`);
+  return { width: png.width, height: png.height, data: png.data };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      model: { type: 'string' },
+      images: { type: 'string' },
+      masks: { type: 'string' },
+      methods: { type: 'string', default: 'cam,gradcam,minmax-cam' },
+      detect: { type: 'string' },
+      batch: { type: 'string', default: '16' },
+      tolerance: { type: 'string' },
+      'bg-threshold': { type: 'string', default: '0.25' },
+      limit: { type: 'string' },
+      out: { type: 'string', default: 'report.json' },
+      fresh: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const modelDir = requireString(values.model, 'model');
+  const imagesDir = requireString(values.images, 'images');
+  if (!existsSync(join(modelDir, 'model.json'))) throw new UsageError(`no model.json in ${modelDir}`);
+  if (!existsSync(imagesDir)) throw new UsageError(`no folder ${imagesDir}`);
+  if (values.masks !== undefined && !existsSync(values.masks)) throw new UsageError(`no folder ${values.masks}`);
+  const out = values.out;
+  if (!out.endsWith('.json')) throw new UsageError('--out must name a .json file');
+
+  await initNodeBackend('wasm');
+  const loaded = await loadClassifierFromDirectory(modelDir);
+  const adapter = loaded.adapter;
+  const [height, width, channels] = adapter.inputShape;
+  const available = METHOD_IDS.filter((id) => methodAvailability(getMethod(id), adapter).available);
+  const requested = values.methods === 'all' ? available : values.methods.split(',').map((id) => id.trim());
+  const unknown = requested.filter((id) => !isMethodId(id));
+  if (unknown.length > 0) throw new UsageError(`unknown method(s): ${unknown.join(', ')}`);
+  const methods = requested as MethodId[];
+  const settings: ReportFile['settings'] = {
+    methods,
+    detection: values.detect === undefined ? defaultDetectionRule(adapter.headActivation) : parseDetectionRule(values.detect),
+    batchSize: Number(values.batch),
+    pointingTolerance: values.tolerance === undefined ? Math.max(1, Math.round((15 * Math.max(height, width)) / 500)) : Number(values.tolerance),
+    backgroundThreshold: Number(values['bg-threshold']),
+    images: imagesDir,
+    masks: values.masks ?? null,
+  };
+
+  // `x.mask.png` files are masks kept beside their images (as in public/samples/shapes), not images.
+  let files = readdirSync(imagesDir).filter((name) => IMAGE_EXTENSIONS.has(extname(name).toLowerCase()) && !name.endsWith('.mask.png')).sort();
+  if (values.limit !== undefined) files = files.slice(0, Number(values.limit));
+  if (files.length === 0) throw new UsageError(`no images in ${imagesDir}`);
+
+  // Resume: keep the records of an earlier run with the same settings.
+  let records: ImageEvaluation[] = [];
+  if (!values.fresh && existsSync(out)) {
+    const previous = JSON.parse(readFileSync(out, 'utf8')) as Partial<ReportFile>;
+    if (JSON.stringify(previous.settings) === JSON.stringify(settings) && previous.model?.dir === modelDir && Array.isArray(previous.images)) {
+      records = previous.images.filter((record) => files.includes(record.name));
+      process.stderr.write(`resuming ${out}: ${records.length} of ${files.length} images already evaluated\n`);
+    } else {
+      throw new UsageError(`${out} holds a report with other settings or another model: use --fresh to overwrite it, or another --out`);
+    }
+  }
+  const done = new Set(records.map((record) => record.name));
+  const model = { dir: modelDir, name: loaded.metadata.name ?? basename(modelDir), numClasses: adapter.numClasses, labelNames: loaded.labelNames };
+  const write = (): void => {
+    const report = aggregateEvaluations(records, methods, adapter.numClasses, settings.backgroundThreshold);
+    const file: ReportFile = { version: 1, model, settings, images: records, report };
+    writeFileSync(`${out}.partial`, `${JSON.stringify(file)}\n`);
+    renameSync(`${out}.partial`, out); // never a half-written report
+    writeFileSync(out.replace(/\.json$/, '.csv'), reportCsv(report, methods));
+  };
+
+  const started = performance.now();
+  let evaluated = 0;
+  const todo = files.filter((name) => !done.has(name));
+  for (const name of todo) {
+    const pixels = await readImagePixels(join(imagesDir, name), [height, width], loaded.resizePolicy);
+    const input = preprocess(pixels, loaded.preprocessing, channels);
+    pixels.dispose();
+    let mask: SegmentationMask | undefined;
+    if (values.masks !== undefined) {
+      const stem = basename(name, extname(name));
+      const maskPath = [join(values.masks, `${stem}.png`), join(values.masks, `${stem}.mask.png`)].find((path) => path !== join(imagesDir, name) && existsSync(path));
+      if (maskPath !== undefined) mask = fitMask(readMask(maskPath), width, height, loaded.resizePolicy);
+    }
+    try {
+      records.push(await evaluateImage(adapter, input, name, settings, mask === undefined ? {} : { mask }));
+    } finally {
+      input.dispose();
+    }
+    evaluated += 1;
+    write();
+    const seconds = (performance.now() - started) / 1000;
+    const rate = evaluated / seconds;
+    const left = (todo.length - evaluated) / rate;
+    process.stderr.write(`${process.stderr.isTTY ? '\r' : ''}${records.length}/${files.length} images, ${rate.toFixed(2)} images/s, ${Math.ceil(left)} s left${process.stderr.isTTY ? '   ' : '\n'}`);
+  }
+  if (todo.length === 0) write();
+  if (process.stderr.isTTY) process.stderr.write('\n');
+  adapter.dispose();
+  process.stderr.write(`detected set: ${describeDetectionRule(settings.detection)}; wrote ${out} and ${out.replace(/\.json$/, '.csv')}\n`);
+}
+
+if (process.argv[1] !== undefined && /evaluate\.ts$/.test(process.argv[1])) runMain(USAGE, main);
