@@ -6,14 +6,14 @@
 // Progress is printed as JSON lines. See src/train/train.ts.
 //
 // Options:
-//   --budget-minutes N   wall-clock budget of each model's optimisation (default 30)
+//   --budget-minutes N   wall-clock budget of each model's optimisation (default 45; 9000 steps take ~35 min)
 //   --only plain|kur     train one variant
 //   --jobs 1|2           2 (default): the two variants train at the same time in two processes (the wasm
 //                        backend runs one thread per process, so two cores train both in the time of one);
 //                        1: one after the other in this process. Same results either way.
 //   --out DIR            parent folder of shapes-resnet/ and shapes-resnet-kur/ (default models/)
 //   --max-steps N, --train-scenes N, --alpha A, --batch-size N, --lr X, --eval-every N, --stop-f1 X,
-//   --profile-step N, --seed N
+//   --profile-step N, --seed N, --size PX, --widths 16,32,64, --blocks N
 //                        override the defaults of src/train/train.ts (smoke tests, tuning)
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -53,6 +53,13 @@ function parseArgs(argv: string[]): { only: HeadVariant | null; out: string; job
       case '--stop-f1': overrides.stopAtValidationF1 = number(); break;
       case '--profile-step': overrides.profileStep = number(); break;
       case '--seed': overrides.model = { ...overrides.model, seed: number() }; break;
+      case '--size': overrides.model = { ...overrides.model, inputSize: number() }; break;
+      case '--widths':
+        if (value === undefined || !/^\d+(,\d+)*$/.test(value)) throw new Error('--widths takes comma-separated channel counts, e.g. 16,32,64');
+        overrides.model = { ...overrides.model, widths: value.split(',').map(Number) };
+        i += 1;
+        break;
+      case '--blocks': overrides.model = { ...overrides.model, blocksPerStage: number() }; break;
       case '--zero-init-residual': overrides.model = { ...overrides.model, zeroInitResidual: number() !== 0 }; break;
       case '--warmup-steps': overrides.warmupSteps = number(); break;
       case '--weight-decay': overrides.weightDecay = number(); break;

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClassifierAdapter } from '../core/model/adapter';
@@ -227,4 +229,21 @@ describe.each([
       loaded.adapter.dispose();
     }
   });
+  it.skipIf(!present)(`runs in npm run explain on a committed sample scene (CAM and MinMax-CAM for the detected labels)${why}`, async () => {
+    const samples = JSON.parse(readFileSync(join(root, 'public', 'samples', 'shapes', 'index.json'), 'utf8')) as Array<SampleEntry & { file: string }>;
+    const scene = samples.find((sample) => sample.labels.length >= 2)!;
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'src', 'cli', 'explain.ts'), '--model', directory, '--image', join(root, 'public', 'samples', 'shapes', scene.file), '--methods', 'cam,minmax-cam'],
+      { cwd: root, maxBuffer: 16 * 1024 * 1024 },
+    );
+    const output = JSON.parse(stdout) as { backend: string; detected: number[]; detectionRule: string; maps: Record<string, Record<string, { shape: number[]; data: number[] }>> };
+    expect(output.backend).toBe('wasm');
+    expect(output.detectionRule).toMatch(/sigmoid/);
+    expect(output.detected.length).toBeGreaterThan(0);
+    for (const method of ['cam', 'minmax-cam']) {
+      expect(Object.keys(output.maps[method]!).map(Number).sort()).toEqual([...output.detected].sort());
+      for (const map of Object.values(output.maps[method]!)) expect(map.data.every((v) => v >= 0 && v <= 1)).toBe(true);
+    }
+  }, 120_000);
 });
