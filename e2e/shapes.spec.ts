@@ -1,0 +1,77 @@
+/**
+ * The project's own multi-label model (models/shapes-resnet, issue #4): it is in the model picker, its
+ * scenes are in the gallery (picking one opens the model), it finds the scene's objects, and WebGPU gives
+ * the same maps as wasm on it (SwiftShader on machines without a GPU).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, test, type Page, type TestInfo } from '@playwright/test';
+import { expectWellFormedMaps, getState, mapKey, maxAbsDiff, openStudio, screenshot, waitForModel, waitForResults, waitForState, type BackendName, type StateSnapshot } from './helpers';
+
+const SAMPLES = join(import.meta.dirname, '..', 'public', 'samples', 'shapes');
+const INDEX = JSON.parse(readFileSync(join(SAMPLES, 'index.json'), 'utf8')) as Array<{ file: string; labels: string[] }>;
+/** A sample with two or more objects (the MinMax methods need a second detected label). */
+const MULTI = INDEX.findIndex((entry) => entry.labels.length >= 2);
+const PLAIN_URL = 'models/shapes-resnet/model.json';
+const KUR_URL = 'models/shapes-resnet-kur/model.json';
+const METHODS = ['cam', 'gradcam', 'minmax-cam', 'd-minmax-cam'];
+
+async function chooseMethods(page: Page, ids: string[]): Promise<void> {
+  await page.evaluate(async (methods) => {
+    const { store } = (window as unknown as { __camStudio: { store: { getState(): { setMethods(m: string[]): Promise<void> } } } }).__camStudio;
+    await store.getState().setMethods(methods);
+  }, ids);
+}
+
+test('the shapes models are in the picker; a gallery scene opens the plain model and its objects are detected', async ({ page }, testInfo) => {
+  // Start on the KUR variant so that picking a scene has to switch models (and the ResNet50 is not loaded).
+  await openStudio(page, { model: KUR_URL, backend: 'wasm' });
+  await waitForModel(page, 'KUR');
+  const options = await page.getByTestId('model-select').locator('option').allTextContents();
+  expect(options.some((text) => /Shapes ResNet/.test(text) && !/KUR/.test(text)), `picker options: ${options.join(' | ')}`).toBe(true);
+  expect(options.some((text) => /KUR/.test(text))).toBe(true);
+
+  await page.getByTestId('shape-samples').locator('summary').click();
+  const scene = INDEX[MULTI]!;
+  await page.getByTestId(`sample-shapes-${scene.file}`).click();
+  await waitForState(page, (s) => typeof s.model?.['source'] === 'string' && (s.model['source'] as string).endsWith(PLAIN_URL), 'the plain shapes model loaded by the gallery');
+  const state = await waitForResults(page, 1);
+  await screenshot(page, testInfo, 'shapes-scene');
+  expect(state.model?.inputShape?.[2]).toBe(3);
+  // The default labels are the detected set (sigmoid > 0.5); on this scene it is the ground truth.
+  const detectedNames = state.labels.map((label) => state.predictions.find((p) => p.label === label)?.name ?? String(label)).sort();
+  expect(detectedNames, `detected on ${scene.file}`).toEqual([...scene.labels].sort());
+});
+
+async function analyseScene(page: Page, testInfo: TestInfo, backend: BackendName): Promise<StateSnapshot> {
+  await openStudio(page, { backend, model: PLAIN_URL });
+  await waitForModel(page, 'Shapes ResNet');
+  const loaded = await getState(page);
+  expect(loaded.backend?.backend, `the backend that really runs with ?backend=${backend}`).toBe(backend);
+  await chooseMethods(page, METHODS);
+  await page.getByTestId('image-input').setInputFiles(join(SAMPLES, INDEX[MULTI]!.file));
+  await waitForResults(page, 1);
+  const state = await waitForState(page, (s) => new Set(s.maps.map((m) => m.method)).size === METHODS.length && s.labels.length >= 2, 'maps of the four methods for two or more labels');
+  await expect(page.getByTestId('results')).toHaveAttribute('data-state', 'done');
+  await screenshot(page, testInfo, `shapes-${backend}`);
+  expectWellFormedMaps(state);
+  return state;
+}
+
+test('WebGPU runs the shapes model and its CAM and MinMax maps match wasm within 1e-3', async ({ page }, testInfo) => {
+  const gpu = await analyseScene(page, testInfo, 'webgpu');
+  const cpuSide = await analyseScene(page, testInfo, 'wasm');
+  expect(cpuSide.labels).toEqual(gpu.labels);
+  for (const [i, p] of gpu.predictions.entries()) {
+    expect(Math.abs(p.prob - (cpuSide.predictions[i]?.prob ?? Number.NaN)), `prob of class ${p.label}`).toBeLessThanOrEqual(1e-4);
+  }
+  expect(cpuSide.maps.map(mapKey).sort()).toEqual(gpu.maps.map(mapKey).sort());
+  let worst = 0;
+  for (const gpuMap of gpu.maps) {
+    const wasmMap = cpuSide.maps.find((m) => mapKey(m) === mapKey(gpuMap));
+    if (wasmMap === undefined) throw new Error(`wasm lacks ${mapKey(gpuMap)}`);
+    worst = Math.max(worst, maxAbsDiff(gpuMap.normalized, wasmMap.normalized));
+  }
+  testInfo.annotations.push({ type: 'max |webgpu - wasm|', description: worst.toExponential(2) });
+  expect(worst).toBeLessThanOrEqual(1e-3);
+});
