@@ -40,6 +40,7 @@ const USAGE = `usage: npm run evaluate -- --model DIR --images DIR [--masks DIR]
   --batch N            masked inputs per forward batch (default 16)
   --tolerance PX       pointing-game tolerance in model-input pixels (default: 15 px scaled from 500 px)
   --bg-threshold T     background threshold of the segmentation priors (default 0.25)
+  --curves N           also the deletion / insertion curves in N steps (RISE) and their areas (default 0: none)
   --limit N            evaluate only the first N images
   --out FILE.json      the report (default report.json); FILE.csv is written beside it; an existing
                        FILE.json with the same settings is resumed (its images are not evaluated again)
@@ -69,6 +70,10 @@ export function reportCsv(report: EvaluationReport, methods: readonly string[]):
     const support = report.faithfulness[methods[0] ?? '']?.[metric].support.reduce((a, b) => a + b, 0) ?? 0;
     lines.push([METRIC_NAMES[metric], HIGHER_IS_BETTER[metric] ? 'higher' : 'lower', ...values.map((value) => (value === null ? '' : `${value.toFixed(2)}${value.toFixed(2) === best ? '*' : ''}`)), String(support)].join(','));
   }
+  if (report.curves !== undefined) {
+    lines.push(['deletion AUC', 'lower', ...methods.map((method) => report.curves?.[method]?.deletionAuc.toFixed(4) ?? ''), String(report.curves[methods[0] ?? '']?.count ?? '')].join(','));
+    lines.push(['insertion AUC', 'higher', ...methods.map((method) => report.curves?.[method]?.insertionAuc.toFixed(4) ?? ''), String(report.curves[methods[0] ?? '']?.count ?? '')].join(','));
+  }
   if (report.localisation !== undefined) {
     lines.push(['pointing game', 'higher', ...methods.map((method) => report.localisation?.[method]?.pointing.macro?.toFixed(2) ?? ''), ''].join(','));
     lines.push(['mIoU', 'higher', ...methods.map((method) => report.localisation?.[method]?.segmentation.meanIou?.toFixed(2) ?? ''), ''].join(','));
@@ -94,6 +99,7 @@ async function main(): Promise<void> {
       tolerance: { type: 'string' },
       'bg-threshold': { type: 'string', default: '0.25' },
       limit: { type: 'string' },
+      curves: { type: 'string', default: '0' },
       out: { type: 'string', default: 'report.json' },
       fresh: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
@@ -126,6 +132,7 @@ async function main(): Promise<void> {
     batchSize: Number(values.batch),
     pointingTolerance: values.tolerance === undefined ? Math.max(1, Math.round((15 * Math.max(height, width)) / 500)) : Number(values.tolerance),
     backgroundThreshold: Number(values['bg-threshold']),
+    curveSteps: Number(values.curves),
     images: imagesDir,
     masks: values.masks ?? null,
   };

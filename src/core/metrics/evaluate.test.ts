@@ -58,6 +58,21 @@ describe('evaluateImage / aggregateEvaluations (hand-weighted model)', () => {
     expect(JSON.parse(JSON.stringify(record))).toEqual(record);
   });
 
+  it('with curveSteps, records the deletion and insertion curves of each detected label and averages their areas', async () => {
+    const before = tf.memory().numTensors;
+    const record = await evaluateImage(adapter, input, 'hand.png', { ...SETTINGS, curveSteps: 4 });
+    expect(tf.memory().numTensors).toBe(before);
+    const curve = record.curves?.['cam']?.['0'];
+    expect(curve?.fractions).toEqual([0, 0.25, 0.5, 0.75, 1]);
+    // Label 0's CAM is the top-left pixel: deleting it first leaves only channel 1's light (mean A = (0, 0.25)).
+    expect(curve?.deletion[1]).toBeCloseTo(hp(0, 0.25)[0]!, 6);
+    expect(curve?.insertion[1]).toBeCloseTo(hp(0.25, 0)[0]!, 6);
+    const report = aggregateEvaluations([record], ['cam'], 3, 0.5);
+    expect(report.curves?.['cam']?.count).toBe(2);
+    const mean = (record.curves!['cam']!['0']!.deletionAuc + record.curves!['cam']!['1']!.deletionAuc) / 2;
+    expect(report.curves?.['cam']?.deletionAuc).toBeCloseTo(mean, 12);
+  });
+
   it('a cancellation between steps leaks nothing', async () => {
     const before = tf.memory().numTensors;
     let calls = 0;

@@ -13,7 +13,7 @@ import type { MethodOptions } from '../methods/context';
 import type { MethodId } from '../methods/method-ids';
 import { upsampleMaps } from '../maps/filters';
 import type { Classifier } from '../model/classifier';
-import { FaithfulnessAggregator, detectionScores, maskedProbabilities, type DetectionScores, type FaithfulnessReport } from './faithfulness';
+import { FaithfulnessAggregator, detectionScores, maskedProbabilities, saliencyCurves, type DetectionScores, type FaithfulnessReport, type SaliencyCurves } from './faithfulness';
 import { ConfusionMatrix, classesInMask, pointingGameHit, segmentationFromMaps, type SegmentationMask } from './localisation';
 
 export interface EvaluationSettings {
@@ -26,6 +26,8 @@ export interface EvaluationSettings {
   /** Background threshold of the segmentation priors. */
   backgroundThreshold: number;
   options?: Partial<MethodOptions>;
+  /** Steps of the deletion / insertion curves of every detected label (0 or absent: no curves). */
+  curveSteps?: number;
 }
 
 /** One image's results: everything the report needs, nothing that cannot be serialised. */
@@ -37,6 +39,8 @@ export interface ImageEvaluation {
   detected: number[];
   /** scores[method][label] for every detected label. */
   scores: Record<string, Record<string, DetectionScores>>;
+  /** With `curveSteps`: curves[method][label], the deletion and insertion curves of every detected label. */
+  curves?: Record<string, Record<string, SaliencyCurves>>;
   /** With a mask: the ground-truth classes, and per method the pointing hits and the prior's confusion counts. */
   localisation?: {
     classes: number[];
@@ -101,6 +105,22 @@ export async function evaluateImage(
           });
         }
         evaluation.scores[result.method] = perLabel;
+        if ((settings.curveSteps ?? 0) > 0 && detected.length > 0) {
+          const perLabelCurves: Record<string, SaliencyCurves> = {};
+          for (const label of detected) {
+            extras.checkpoint?.();
+            const map = tf.tidy(() => tf.squeeze(tf.slice(maps, [explained.indexOf(label), 0, 0], [1, height, width]), [0]) as tf.Tensor2D);
+            try {
+              perLabelCurves[String(label)] = await saliencyCurves(classifier, input, map, label, {
+                steps: settings.curveSteps ?? 0, batchSize: settings.batchSize,
+                ...(extras.checkpoint === undefined ? {} : { checkpoint: extras.checkpoint }),
+              });
+            } finally {
+              map.dispose();
+            }
+          }
+          (evaluation.curves ??= {})[result.method] = perLabelCurves;
+        }
         if (evaluation.localisation !== undefined && extras.mask !== undefined) {
           const data = await maps.data();
           const pixels = height * width;
@@ -131,6 +151,8 @@ export interface EvaluationReport {
   /** Explained detections per method (the same for every method). */
   detections: number;
   faithfulness: Record<string, FaithfulnessReport>;
+  /** Mean areas under the deletion (lower is better) and insertion (higher) curves per method, over the detections that have curves. */
+  curves?: Record<string, { deletionAuc: number; insertionAuc: number; count: number }>;
   localisation?: Record<string, {
     pointing: { perClass: Array<number | null>; support: number[]; macro: number | null };
     segmentation: { perClassIou: Array<number | null>; meanIou: number | null; backgroundThreshold: number };
@@ -175,5 +197,19 @@ export function aggregateEvaluations(records: readonly ImageEvaluation[], method
     }
   }
   for (const record of records) detections += Object.keys(record.scores[methods[0] ?? ''] ?? {}).length;
-  return { images: records.length, detections, faithfulness, ...(withMasks.length > 0 ? { localisation } : {}) };
+  const curves: NonNullable<EvaluationReport['curves']> = {};
+  for (const method of methods) {
+    const all = records.flatMap((record) => Object.values(record.curves?.[method] ?? {}));
+    if (all.length === 0) continue;
+    curves[method] = {
+      deletionAuc: all.reduce((sum, curve) => sum + curve.deletionAuc, 0) / all.length,
+      insertionAuc: all.reduce((sum, curve) => sum + curve.insertionAuc, 0) / all.length,
+      count: all.length,
+    };
+  }
+  return {
+    images: records.length, detections, faithfulness,
+    ...(Object.keys(curves).length > 0 ? { curves } : {}),
+    ...(withMasks.length > 0 ? { localisation } : {}),
+  };
 }
