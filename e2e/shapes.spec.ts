@@ -75,3 +75,38 @@ test('WebGPU runs the shapes model and its CAM and MinMax maps match wasm within
   testInfo.annotations.push({ type: 'max |webgpu - wasm|', description: worst.toExponential(2) });
   expect(worst).toBeLessThanOrEqual(1e-3);
 });
+
+test('faithfulness metrics of a shapes scene: computed in the worker, shown as a table, numbers in range', async ({ page }, testInfo) => {
+  await openStudio(page, { backend: 'wasm', model: PLAIN_URL });
+  await waitForModel(page, 'Shapes ResNet');
+  await chooseMethods(page, ['cam', 'minmax-cam']);
+  await page.getByTestId('image-input').setInputFiles(join(SAMPLES, INDEX[MULTI]!.file));
+  await waitForResults(page, 1);
+  await expect(page.getByTestId('results')).toHaveAttribute('data-state', 'done');
+  await page.getByTestId('metrics-compute').click();
+  await expect(page.getByTestId('metrics')).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
+  await expect(page.getByTestId('metrics-table').locator('tbody tr')).toHaveCount(9);
+  await screenshot(page, testInfo, 'shapes-metrics');
+  const state = await getState(page);
+  const metrics = state['metrics'] as { backend: string; detected: number[]; scores: Record<string, Record<string, Record<string, number | null>>>; curves: Record<string, Record<string, { deletionAuc: number; insertionAuc: number }>>; stale: boolean };
+  expect(metrics.backend).toBe('wasm');
+  expect(metrics.stale).toBe(false);
+  expect(metrics.detected.length).toBeGreaterThanOrEqual(2);
+  for (const method of ['cam', 'minmax-cam']) {
+    expect(Object.keys(metrics.scores[method]!).map(Number).sort()).toEqual([...metrics.detected].sort());
+    for (const scores of Object.values(metrics.scores[method]!)) {
+      for (const [name, value] of Object.entries(scores)) {
+        expect(value, `${method} ${name}`).not.toBeNull(); // two or more detections: every metric exists
+        expect(value as number).toBeGreaterThanOrEqual(0);
+        expect(value as number).toBeLessThanOrEqual(1);
+      }
+    }
+    for (const curve of Object.values(metrics.curves[method]!)) {
+      expect(curve.deletionAuc).toBeGreaterThanOrEqual(0);
+      expect(curve.insertionAuc).toBeLessThanOrEqual(1);
+    }
+  }
+  // A new image makes the numbers stale (they stay visible, flagged).
+  await page.getByTestId('image-input').setInputFiles(join(SAMPLES, INDEX[(MULTI + 1) % INDEX.length]!.file));
+  await expect(page.getByTestId('metrics-stale')).toBeVisible();
+});

@@ -65,6 +65,15 @@ export interface StudioSnapshot {
     configuring: boolean;
     modelLoadFailed: boolean;
   };
+  /** Faithfulness metrics of the current image, when computed (scores are fractions, per method and label). */
+  metrics: {
+    status: string;
+    backend: string | null;
+    detected: number[];
+    scores: Record<string, Record<string, Record<string, number | null>>>;
+    curves: Record<string, Record<string, { deletionAuc: number; insertionAuc: number }>>;
+    stale: boolean;
+  };
   lastError: string | null;
   lastErrorCode: string | null;
 }
@@ -130,6 +139,16 @@ export function snapshotState(state: StudioState): StudioSnapshot {
       configuring: state.configuring,
       modelLoadFailed: state.modelLoadFailed,
     },
+    metrics: {
+      status: state.metricsStatus,
+      backend: state.metrics?.backend ?? null,
+      detected: state.metrics ? [...state.metrics.evaluation.detected] : [],
+      scores: state.metrics ? structuredCloneSafe(state.metrics.evaluation.scores) as unknown as Record<string, Record<string, Record<string, number | null>>> : {},
+      curves: Object.fromEntries(Object.entries(state.metrics?.evaluation.curves ?? {}).map(([method, perLabel]) => [
+        method, Object.fromEntries(Object.entries(perLabel).map(([label, curve]) => [label, { deletionAuc: curve.deletionAuc, insertionAuc: curve.insertionAuc }])),
+      ])),
+      stale: metricsStale(state),
+    },
     lastError: state.lastError ? state.lastError.message : null,
     lastErrorCode: state.lastError ? state.lastError.code : null,
   };
@@ -140,3 +159,8 @@ function structuredCloneSafe<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
 }
 
+/** True when the metrics shown were computed for another image or model than the current ones. */
+export function metricsStale(state: Pick<StudioState, 'metricsFor' | 'image' | 'model'>): boolean {
+  const target = state.metricsFor;
+  return target !== null && (target.image !== state.image || target.loadId !== state.model?.loadId);
+}

@@ -7,6 +7,9 @@ import type {
   EngineApi,
   ImageSummary,
   LoadProgress,
+  MetricsProgress,
+  MetricsRequest,
+  MetricsResult,
   ModelSource,
   ModelSummary,
 } from '../worker/protocol';
@@ -187,8 +190,28 @@ class FakeEngine implements EngineApi {
     }
     return result;
   }
+  metricsRequests: MetricsRequest[] = [];
+  heldMetrics: Array<Deferred<MetricsResult>> = [];
+  holdMetrics = false;
+  async evaluateMetrics(request: MetricsRequest, onProgress?: (progress: MetricsProgress) => void): Promise<MetricsResult> {
+    this.calls.push('evaluateMetrics');
+    this.metricsRequests.push(request);
+    const jobId = ++this.job;
+    onProgress?.({ jobId, stage: 'methods', done: 1, total: request.methods.length });
+    const result: MetricsResult = {
+      jobId, loadId: this.current?.loadId ?? -1, backend: 'wasm', detectionRule: 'top 3',
+      evaluation: { name: 'image 1', probabilities: [0.7, 0.2, 0.1], detected: [0], scores: { cam: { 0: { ic: 0, ad: 0.1, ar: 0.5, ado: null, aro: null, f1Plus: null, f1Minus: null } } }, ms: 1 },
+    };
+    if (this.holdMetrics) {
+      const d = deferred<MetricsResult>();
+      this.heldMetrics.push(d);
+      return d.promise;
+    }
+    return result;
+  }
   cancelled = 0;
   async cancel(): Promise<void> {
+    for (const d of this.heldMetrics) d.reject(studioError('cancelled', 'Cancelled.'));
     this.calls.push('cancel');
     this.cancelled++;
     for (const d of this.held.analyze) d.reject(studioError('cancelled', 'Cancelled.'));
@@ -723,5 +746,47 @@ describe('detected set, method options and grid', () => {
     expect(engine.requests.length).toBe(n);
     await store.getState().setMethods(['fullgrad' as never, 'gradcam', 'cam']);
     expect(store.getState().methods).toEqual(['cam', 'gradcam', 'fullgrad']);
+  });
+});
+
+describe('faithfulness metrics of the current image', () => {
+  async function ready(): Promise<StudioStore> {
+    const store = makeStore(engine);
+    await store.getState().start();
+    await store.getState().setImage(blob(100), 'cat.png');
+    return store;
+  }
+
+  it('computes for the chosen methods and the detection rule, and records what they were computed for', async () => {
+    const store = await ready();
+    await store.getState().setDetection({ kind: 'top-k', k: 2 });
+    await store.getState().computeMetrics();
+    const s = store.getState();
+    expect(engine.metricsRequests.at(-1)).toMatchObject({ methods: ['cam', 'gradcam'], detection: { kind: 'top-k', k: 2 }, curveSteps: 16 });
+    expect(s.metricsStatus).toBe('done');
+    expect(s.metrics?.evaluation.scores['cam']?.['0']?.ar).toBe(0.5);
+    expect(s.metricsFor?.image).toBe(s.image);
+    expect(s.metricsFor?.loadId).toBe(s.model?.loadId);
+  });
+
+  it('cancel returns at once, keeps the studio usable, and a late answer is ignored', async () => {
+    const store = await ready();
+    engine.holdMetrics = true;
+    const running = store.getState().computeMetrics();
+    expect(store.getState().metricsStatus).toBe('busy');
+    await store.getState().cancelMetrics();
+    expect(store.getState().metricsStatus).toBe('idle');
+    await running;
+    expect(store.getState().metrics).toBeNull();
+    expect(store.getState().lastError).toBeNull();
+    expect(engine.calls).toContain('cancel');
+  });
+
+  it('no image: nothing to compute', async () => {
+    const store = makeStore(engine);
+    await store.getState().start();
+    await store.getState().computeMetrics();
+    expect(engine.metricsRequests).toHaveLength(0);
+    expect(store.getState().metricsStatus).toBe('idle');
   });
 });

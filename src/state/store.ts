@@ -24,6 +24,8 @@ import type {
   ImageSummary,
   LoadProgress,
   MethodId,
+  MetricsProgress,
+  MetricsResult,
   MethodOptions,
   ModelSource,
   ModelSummary,
@@ -197,7 +199,24 @@ export interface ErrorSlice {
   reportError(error: unknown, context: string): void;
 }
 
-export type StudioState = EngineSlice & ModelSlice & ImageSlice & AnalysisSlice & ViewSlice & ErrorSlice;
+export type MetricsStatus = 'idle' | 'busy' | 'done' | 'error';
+
+/** Faithfulness metrics of the current image (issue #5), computed on demand in the worker. */
+export interface MetricsSlice {
+  metrics: MetricsResult | null;
+  /** What the metrics were computed for: they are stale once the image or the model changes. */
+  metricsFor: { image: ImageSummary; loadId: number; methods: MethodId[] } | null;
+  metricsStatus: MetricsStatus;
+  metricsProgress: MetricsProgress | null;
+  /** Scores the chosen methods on the detected set of the current image (masked forward passes, curves). */
+  computeMetrics(): Promise<void>;
+  cancelMetrics(): Promise<void>;
+}
+
+/** Steps of the deletion / insertion curves the studio computes. */
+export const CURVE_STEPS = 16;
+
+export type StudioState = EngineSlice & ModelSlice & ImageSlice & AnalysisSlice & ViewSlice & ErrorSlice & MetricsSlice;
 export type StudioStore = StoreApi<StudioState>;
 
 /** Request sequence numbers shared by the slices: the latest of each kind wins. */
@@ -207,6 +226,7 @@ interface Sequences {
   configure: number;
   image: number;
   analyze: number;
+  metrics: number;
 }
 
 /** Methods chosen by the user that the current model supports, in registry order. */
@@ -423,6 +443,54 @@ function analysisSlice(deps: StudioDeps, seq: Sequences): Slice<AnalysisSlice> {
 
 function structuredCopy(rule: DetectionRule): DetectionRule {
   return rule.kind === 'ground-truth' ? { kind: rule.kind, labels: [...rule.labels] } : { ...rule };
+}
+
+function metricsSlice(deps: StudioDeps, seq: Sequences): Slice<MetricsSlice> {
+  return (set, get) => ({
+    metrics: null,
+    metricsFor: null,
+    metricsStatus: 'idle',
+    metricsProgress: null,
+    computeMetrics: async () => {
+      const state = get();
+      const { model, image } = state;
+      if (!model || !image) return;
+      const methods = effectiveMethods(state);
+      if (methods.length === 0) return;
+      const id = ++seq.metrics;
+      const options = optionsForRequest(state.methodOptions);
+      set({ metricsStatus: 'busy', metricsProgress: null });
+      try {
+        const metrics = await deps.engine.evaluateMetrics({
+          methods,
+          curveSteps: CURVE_STEPS,
+          ...(state.detection === null ? {} : { detection: state.detection }),
+          ...(options === undefined ? {} : { options }),
+        }, (progress) => {
+          if (id === seq.metrics) set({ metricsProgress: progress });
+        });
+        if (id !== seq.metrics) return;
+        set({ metrics, metricsFor: { image, loadId: model.loadId, methods }, metricsStatus: 'done', metricsProgress: null });
+      } catch (error) {
+        if (id !== seq.metrics) return;
+        if (isCancelled(error)) {
+          set({ metricsStatus: get().metrics ? 'done' : 'idle', metricsProgress: null });
+          return;
+        }
+        set({ metricsStatus: 'error', metricsProgress: null, lastError: toUiError(error, 'Computing faithfulness metrics') });
+      }
+    },
+    cancelMetrics: async () => {
+      if (get().metricsStatus !== 'busy') return;
+      seq.metrics++;
+      set({ metricsStatus: get().metrics ? 'done' : 'idle', metricsProgress: null });
+      try {
+        await deps.engine.cancel();
+      } catch (error) {
+        if (!isCancelled(error)) set({ lastError: toUiError(error, 'Cancelling the metrics') });
+      }
+    },
+  });
 }
 
 function imageSlice(deps: StudioDeps, seq: Sequences): Slice<ImageSlice> {
@@ -726,7 +794,7 @@ async function fetchCatalog(deps: StudioDeps): Promise<CatalogEntry[]> {
 
 /** Builds the store. Nothing runs until `start()` is called. */
 export function createStudioStore(deps: StudioDeps): StudioStore {
-  const seq: Sequences = { backend: 0, load: 0, configure: 0, image: 0, analyze: 0 };
+  const seq: Sequences = { backend: 0, load: 0, configure: 0, image: 0, analyze: 0, metrics: 0 };
   return createStore<StudioState>()((...a) => ({
     ...engineSlice(deps, seq)(...a),
     ...modelSlice(deps, seq)(...a),
@@ -734,5 +802,6 @@ export function createStudioStore(deps: StudioDeps): StudioStore {
     ...analysisSlice(deps, seq)(...a),
     ...viewSlice()(...a),
     ...errorSlice()(...a),
+    ...metricsSlice(deps, seq)(...a),
   }));
 }

@@ -4,6 +4,7 @@ import { ErrorBanner } from './ErrorBanner';
 import { ImagePanel } from './ImagePanel';
 import { ModelDetails } from './ModelDetails';
 import { ModelPicker } from './ModelPicker';
+import { MetricsPanel } from './MetricsPanel';
 import { ModelStatus } from './ModelStatus';
 import { PageDrop } from './PageDrop';
 import { Results } from './Results';
@@ -32,7 +33,10 @@ export function App() {
           <AnalysisControls />
           <ModelDetails />
         </aside>
-        <Results />
+        <div className="main-column">
+          <Results />
+          <MetricsPanel />
+        </div>
       </main>
       <PageDrop />
     </div>

@@ -5,7 +5,7 @@
  * StudioErrorCode and whose `message` is for the user; a crashed worker becomes an 'engine-crashed' error.
  */
 import * as Comlink from 'comlink';
-import type { AnalyzeProgress, EngineApi, LoadProgress } from '../worker/protocol';
+import type { AnalyzeProgress, EngineApi, LoadProgress, MetricsProgress } from '../worker/protocol';
 
 export interface EngineClient extends EngineApi {
   /** Stops the worker (page unload / tests). */
@@ -63,6 +63,12 @@ export function createEngineClient(): EngineClient {
         onProgress
           ? remote.analyze(request, Comlink.proxy((progress: AnalyzeProgress) => onProgress(progress)))
           : remote.analyze(request),
+      ),
+    evaluateMetrics: (request, onProgress) =>
+      call(() =>
+        onProgress
+          ? remote.evaluateMetrics(request, Comlink.proxy((progress: MetricsProgress) => onProgress(progress)))
+          : remote.evaluateMetrics(request),
       ),
     cancel: () => call(() => remote.cancel()),
     memory: () => call(() => remote.memory()),

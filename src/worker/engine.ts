@@ -11,6 +11,7 @@ import { upsampleMaps } from '../core/maps/filters';
 import { defaultDetectionRule, describeDetectionRule, detectedSet } from '../core/detection';
 import { disposeMethodMaps, explain, validateLabels, type ExplainRequest } from '../core/methods/explain';
 import { explainWithMeta } from '../core/methods/meta';
+import { evaluateImage } from '../core/metrics/evaluate';
 import { METHOD_IDS, type MethodId } from '../core/methods/method-ids';
 import { getMethod } from '../core/methods/registry';
 import { methodAvailability } from '../core/methods/types';
@@ -24,7 +25,7 @@ import { cropFor, decodeImage, describePolicy, displayBitmap, pixelsForModel, ty
 import { openModelSource } from './model-source';
 import type {
   AnalyzeProgress, AnalyzeRequest, AnalyzeResult, BackendChoice, BackendReport, EngineApi, EngineMemory, HeatmapResult,
-  ImageSummary, LoadProgress, ModelSource, ModelSummary,
+  ImageSummary, LoadProgress, MetricsProgress, MetricsRequest, MetricsResult, ModelSource, ModelSummary,
 } from './protocol';
 
 interface CurrentModel {
@@ -181,15 +182,43 @@ export class Engine implements EngineApi {
   }
 
   async analyze(request: AnalyzeRequest, onProgress?: (progress: AnalyzeProgress) => void): Promise<AnalyzeResult> {
+    return this.runJob('analysis', (jobId, checkpoint) => this.runAnalysis(jobId, request, checkpoint, onProgress));
+  }
+
+  async evaluateMetrics(request: MetricsRequest, onProgress?: (progress: MetricsProgress) => void): Promise<MetricsResult> {
+    return this.runJob('metrics computation', async (jobId, checkpoint) => {
+      const model = this.requireModel();
+      const image = this.requireImage();
+      const adapter = model.loaded.adapter;
+      const { cache } = await this.forwardFor(model, image);
+      checkpoint();
+      const rule = request.detection ?? defaultDetectionRule(adapter.headActivation);
+      validateLabels(adapter, rule.kind === 'ground-truth' ? rule.labels : []);
+      const [, height, width] = cache.input.shape;
+      const evaluation = await evaluateImage(adapter, cache.input, `image ${image.imageId}`, {
+        methods: request.methods,
+        detection: rule,
+        batchSize: request.batchSize ?? 16,
+        pointingTolerance: Math.max(1, Math.round((15 * Math.max(height, width)) / 500)),
+        backgroundThreshold: 0.25,
+        curveSteps: request.curveSteps,
+        ...(request.options === undefined ? {} : { options: request.options }),
+      }, { checkpoint, onProgress: (stage, done, total) => onProgress?.({ jobId, stage, done, total }) });
+      return { jobId, loadId: model.loadId, backend: tf.getBackend() as MetricsResult['backend'], detectionRule: describeDetectionRule(rule), evaluation };
+    });
+  }
+
+  /** Runs one job: a newer job supersedes (cancels) the running one, which stops at its next checkpoint. */
+  private async runJob<T>(what: string, work: (jobId: number, checkpoint: () => void) => Promise<T>): Promise<T> {
     const jobId = (this.jobCounter += 1);
-    if (this.activeJob !== null) this.activeJob.cancelled = true; // a newer request supersedes the running one
+    if (this.activeJob !== null) this.activeJob.cancelled = true;
     const job = { id: jobId, cancelled: false };
     this.activeJob = job;
     const checkpoint = (): void => {
-      if (job.cancelled) throw new StudioError('cancelled', 'The analysis was cancelled; the model is still loaded.');
+      if (job.cancelled) throw new StudioError('cancelled', `The ${what} was cancelled; the model is still loaded.`);
     };
     try {
-      return await this.runAnalysis(jobId, request, checkpoint, onProgress);
+      return await work(jobId, checkpoint);
     } finally {
       if (this.activeJob === job) this.activeJob = null;
     }

@@ -10,6 +10,7 @@ import type { HeadActivation, HeadKind, PreprocessingId, ResizePolicy } from '..
 import type { DetectionRule } from '../core/detection';
 import type { MethodOptions } from '../core/methods/context';
 import type { MetaOptions } from '../core/methods/meta';
+import type { ImageEvaluation } from '../core/metrics/evaluate';
 
 export type { MethodId, HeadActivation, HeadKind, PreprocessingId, ResizePolicy, DetectionRule, MethodOptions, MetaOptions };
 
@@ -163,6 +164,35 @@ export interface AnalyzeResult {
   forwardReused: boolean;
 }
 
+/** Faithfulness metrics of the current image (src/core/metrics): the detected set, every chosen method. */
+export interface MetricsRequest {
+  methods: MethodId[];
+  /** The detected set's rule; default: the head's (sigmoid > 0.5, or top 3). */
+  detection?: DetectionRule;
+  /** Steps of the deletion / insertion curves (0: none). */
+  curveSteps: number;
+  /** Masked inputs per forward batch (default 16). */
+  batchSize?: number;
+  options?: Partial<MethodOptions>;
+}
+
+export interface MetricsProgress {
+  jobId: number;
+  /** 'methods': maps scored, of all methods. */
+  stage: string;
+  done: number;
+  total: number;
+}
+
+export interface MetricsResult {
+  jobId: number;
+  loadId: number;
+  backend: BackendName;
+  detectionRule: string;
+  /** Per method and detected label: %IC, %AD, %AR, %ADO, %ARO, F1+, F1- (fractions) and the curves. */
+  evaluation: ImageEvaluation;
+}
+
 export interface EngineMemory {
   numTensors: number;
   numBytes: number;
@@ -179,6 +209,11 @@ export interface EngineApi {
   setImage(image: Blob): Promise<ImageSummary>;
   /** Explains the current image. Long methods report progress; a newer analyze or cancel() stops it between batches. */
   analyze(request: AnalyzeRequest, onProgress?: (progress: AnalyzeProgress) => void): Promise<AnalyzeResult>;
+  /**
+   * Faithfulness metrics of the current image (masked forward passes, batched; progress; cancel() or a newer
+   * analyze / evaluateMetrics stops it between batches).
+   */
+  evaluateMetrics(request: MetricsRequest, onProgress?: (progress: MetricsProgress) => void): Promise<MetricsResult>;
   /** Cancels the running analysis (it rejects with a `cancelled` error); the model stays loaded. */
   cancel(): Promise<void>;
   memory(): Promise<EngineMemory>;
