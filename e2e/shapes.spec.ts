@@ -106,6 +106,23 @@ test('faithfulness metrics of a shapes scene: computed in the worker, shown as a
       expect(curve.insertionAuc).toBeLessThanOrEqual(1);
     }
   }
+  // d3 charts: 7 percentage metrics x 2 methods bars; one small multiple of curves per detected label.
+  await expect(page.getByTestId('metrics-bars').locator('rect[data-method]')).toHaveCount(14);
+  await expect(page.getByTestId('metrics-curves').locator('g[data-method] path')).toHaveCount(4 * metrics.detected.length);
+  // Hovering a bar highlights that method's heatmaps.
+  await page.getByTestId('metrics-bars').locator('rect[data-method="minmax-cam"]').first().hover();
+  await expect(page.locator('[data-testid="heatmap-cell"][data-method="minmax-cam"][data-highlighted="true"]')).toHaveCount(metrics.detected.length);
+  await expect(page.locator('[data-testid="heatmap-cell"][data-method="cam"][data-highlighted="true"]')).toHaveCount(0);
+  // Exports: an SVG document, and a PNG at twice the chart's size.
+  const [svgDownload] = await Promise.all([page.waitForEvent('download'), page.getByTestId('metrics-bars-svg').click()]);
+  const svgText = readFileSync(await svgDownload.path(), 'utf8');
+  expect(svgText.startsWith('<svg')).toBe(true);
+  expect(svgText).toContain('xmlns="http://www.w3.org/2000/svg"');
+  expect((svgText.match(/<rect[^>]*data-method/g) ?? []).length).toBe(14);
+  const [pngDownload] = await Promise.all([page.waitForEvent('download'), page.getByTestId('metrics-bars-png').click()]);
+  const png = readFileSync(await pngDownload.path());
+  expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
+  expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([1280, 520]);
   // A new image makes the numbers stale (they stay visible, flagged).
   await page.getByTestId('image-input').setInputFiles(join(SAMPLES, INDEX[(MULTI + 1) % INDEX.length]!.file));
   await expect(page.getByTestId('metrics-stale')).toBeVisible();

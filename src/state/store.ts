@@ -208,6 +208,9 @@ export interface MetricsSlice {
   metricsFor: { image: ImageSummary; loadId: number; methods: MethodId[] } | null;
   metricsStatus: MetricsStatus;
   metricsProgress: MetricsProgress | null;
+  /** The method whose heatmaps are emphasised (hovering its bar in the metrics chart); null: none. */
+  highlightedMethod: string | null;
+  setHighlightedMethod(method: string | null): void;
   /** Scores the chosen methods on the detected set of the current image (masked forward passes, curves). */
   computeMetrics(): Promise<void>;
   cancelMetrics(): Promise<void>;
@@ -451,6 +454,8 @@ function metricsSlice(deps: StudioDeps, seq: Sequences): Slice<MetricsSlice> {
     metricsFor: null,
     metricsStatus: 'idle',
     metricsProgress: null,
+    highlightedMethod: null,
+    setHighlightedMethod: (method) => set({ highlightedMethod: method }),
     computeMetrics: async () => {
       const state = get();
       const { model, image } = state;

@@ -21,6 +21,7 @@ export function HeatmapGrid() {
   const colormap = useStudio((s) => s.colormap);
   const opacity = useStudio((s) => s.opacity);
   const methodInfo = useStudio((s) => s.model?.methods ?? null);
+  const highlighted = useStudio((s) => s.highlightedMethod);
   const transposed = useStudio((s) => s.gridTransposed);
   const setTransposed = useStudio((s) => s.setGridTransposed);
   const toggleId = useId();
@@ -74,7 +75,7 @@ export function HeatmapGrid() {
     const extras = extrasText(map.extras);
     return (
       <td key={`${method}-${label}`} className="grid-cell">
-        <figure className="card" title={rangeText(map)} data-testid="heatmap-cell" data-method={method} data-label={label}>
+        <figure className={highlighted === method ? 'card highlighted' : 'card'} title={rangeText(map)} data-testid="heatmap-cell" data-method={method} data-label={label} data-highlighted={highlighted === method}>
           <HeatmapCanvas map={map} image={image.display} colormap={colormap} opacity={opacity} label={name} methodTitle={titleOf(method)} />
           <figcaption>
             <strong>{titleOf(method)}</strong> · {name}

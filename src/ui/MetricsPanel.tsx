@@ -1,3 +1,4 @@
+import { CurvesChart, ExportableChart, MetricsBarChart, type CurveSet } from '../charts/MetricsCharts';
 import { methodTitle } from '../state/method-catalog';
 import { metricsTable } from '../state/metrics-table';
 import { useStudio } from '../state/react';
@@ -22,7 +23,17 @@ export function MetricsPanel() {
   const methodInfo = useStudio((s) => s.model?.methods ?? null);
   const predictions = useStudio((s) => s.result?.predictions ?? null);
   const labelName = (label: number): string => predictions?.find((p) => p.label === label)?.name ?? `class ${label}`;
+  const setHighlighted = useStudio((s) => s.setHighlightedMethod);
   const table = metrics === null ? null : metricsTable(metrics, metricsFor?.methods ?? []);
+  const styles = (table?.methods ?? []).map((id) => ({ id, title: methodTitle(id, methodInfo) }));
+  const curveSets: CurveSet[] = metrics === null || table === null ? [] : table.detected.map((label) => ({
+    label,
+    name: labelName(label),
+    byMethod: table.methods.flatMap((method) => {
+      const curve = metrics.evaluation.curves?.[method]?.[String(label)];
+      return curve === undefined ? [] : [{ method, fractions: curve.fractions, deletion: curve.deletion, insertion: curve.insertion }];
+    }),
+  })).filter((set) => set.byMethod.length > 0);
   return (
     <section className="metrics panel" data-testid="metrics" data-state={status} aria-labelledby="metrics-title" aria-busy={status === 'busy'}>
       <div className="results-head">
@@ -83,6 +94,18 @@ export function MetricsPanel() {
               ))}
             </tbody>
           </table>
+        </div>
+      )}
+      {table && (
+        <div className="charts">
+          <ExportableChart name="metrics-bars" title="Metrics by method (hover a bar to highlight that method's heatmaps)">
+            <MetricsBarChart table={table} methods={styles} onHover={setHighlighted} />
+          </ExportableChart>
+          {curveSets.length > 0 && (
+            <ExportableChart name="metrics-curves" title="Deletion and insertion curves, per label">
+              <CurvesChart sets={curveSets} methods={styles} />
+            </ExportableChart>
+          )}
         </div>
       )}
     </section>
