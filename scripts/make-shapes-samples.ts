@@ -4,24 +4,31 @@
 // input size (DEFAULT_TRAIN_CONFIG, so the studio feeds them to the model unresampled), as RGB PNG
 // images (scene-XX.png), VOC palette PNG masks (scene-XX.mask.png: 0 background, k + 1 class k, 255 ignore)
 // and index.json ([{ file, mask, labels: [class names], seed, size }]). Used by tests and the gallery.
+//
+// Options, to write a larger set elsewhere (e.g. for `npm run evaluate`): --count N (default 16),
+// --split train|validation|test (default test), --out DIR (default public/samples/shapes).
 import { deflateSync } from 'node:zlib';
 import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SHAPE_CLASSES, encodeIndexedPng, encodeRgbPng, generateSplitScene } from '../src/data/shapes/index.ts';
+import { parseArgs } from 'node:util';
 import { DEFAULT_TRAIN_CONFIG } from '../src/train/train.ts';
 
-const COUNT = 16;
+const { values } = parseArgs({ options: { count: { type: 'string', default: '16' }, split: { type: 'string', default: 'test' }, out: { type: 'string' } } });
+const COUNT = Number(values.count);
+const SPLIT = values.split as 'train' | 'validation' | 'test';
+if (!['train', 'validation', 'test'].includes(SPLIT) || !(COUNT > 0)) throw new Error('usage: --count N --split train|validation|test --out DIR');
 const SIZE = DEFAULT_TRAIN_CONFIG.model.inputSize ?? 96;
-const out = join(resolve(dirname(fileURLToPath(import.meta.url)), '..'), 'public', 'samples', 'shapes');
+const out = values.out === undefined ? join(resolve(dirname(fileURLToPath(import.meta.url)), '..'), 'public', 'samples', 'shapes') : resolve(values.out);
 mkdirSync(out, { recursive: true });
 for (const name of readdirSync(out)) if (/^scene-\d+(\.mask)?\.png$/.test(name)) rmSync(join(out, name));
 
 const deflate = (data: Uint8Array): Uint8Array => deflateSync(data, { level: 9 });
 const index = [];
 for (let i = 0; i < COUNT; i += 1) {
-  const scene = generateSplitScene('test', i, { size: SIZE });
-  const stem = `scene-${String(i).padStart(2, '0')}`;
+  const scene = generateSplitScene(SPLIT, i, { size: SIZE });
+  const stem = `scene-${String(i).padStart(COUNT > 100 ? 4 : 2, '0')}`;
   writeFileSync(join(out, `${stem}.png`), encodeRgbPng(scene.image, SIZE, SIZE, deflate));
   writeFileSync(join(out, `${stem}.mask.png`), encodeIndexedPng(scene.mask, SIZE, SIZE, deflate));
   index.push({ file: `${stem}.png`, mask: `${stem}.mask.png`, labels: scene.labels.map((k) => SHAPE_CLASSES[k]), seed: scene.seed, size: SIZE });
