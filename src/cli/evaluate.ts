@@ -16,8 +16,7 @@ import { parseArgs } from 'node:util';
 import { inflateSync } from 'node:zlib';
 import { decodePng } from '../data/shapes/png';
 import { defaultDetectionRule, describeDetectionRule, parseDetectionRule } from '../core/detection';
-import { aggregateEvaluations, evaluateImage, type EvaluationReport, type EvaluationSettings, type ImageEvaluation } from '../core/metrics/evaluate';
-import { FAITHFULNESS_METRICS, HIGHER_IS_BETTER } from '../core/metrics/faithfulness';
+import { aggregateEvaluations, evaluateImage, reportCsv, type EvaluationReport, type EvaluationSettings, type ImageEvaluation } from '../core/metrics/evaluate';
 import { fitMask, type SegmentationMask } from '../core/metrics/localisation';
 import { METHOD_IDS, isMethodId, type MethodId } from '../core/methods/method-ids';
 import { getMethod } from '../core/methods/registry';
@@ -56,29 +55,6 @@ interface ReportFile {
   settings: EvaluationSettings & { images: string; masks: string | null };
   images: ImageEvaluation[];
   report: EvaluationReport;
-}
-
-const METRIC_NAMES: Record<string, string> = { ic: '%IC', ad: '%AD', ar: '%AR', ado: '%ADO', aro: '%ARO', f1Plus: 'F1+', f1Minus: 'F1-' };
-
-/** The Table-2 layout: rows metrics, columns methods, macro averages, the best per row marked. */
-export function reportCsv(report: EvaluationReport, methods: readonly string[]): string {
-  const lines = [['metric', 'better', ...methods, 'support'].join(',')];
-  for (const metric of FAITHFULNESS_METRICS) {
-    const values = methods.map((method) => report.faithfulness[method]?.[metric].macro ?? null);
-    const present = values.filter((value): value is number => value !== null);
-    const best = present.length === 0 ? null : (HIGHER_IS_BETTER[metric] ? Math.max(...present) : Math.min(...present)).toFixed(2);
-    const support = report.faithfulness[methods[0] ?? '']?.[metric].support.reduce((a, b) => a + b, 0) ?? 0;
-    lines.push([METRIC_NAMES[metric], HIGHER_IS_BETTER[metric] ? 'higher' : 'lower', ...values.map((value) => (value === null ? '' : `${value.toFixed(2)}${value.toFixed(2) === best ? '*' : ''}`)), String(support)].join(','));
-  }
-  if (report.curves !== undefined) {
-    lines.push(['deletion AUC', 'lower', ...methods.map((method) => report.curves?.[method]?.deletionAuc.toFixed(4) ?? ''), String(report.curves[methods[0] ?? '']?.count ?? '')].join(','));
-    lines.push(['insertion AUC', 'higher', ...methods.map((method) => report.curves?.[method]?.insertionAuc.toFixed(4) ?? ''), String(report.curves[methods[0] ?? '']?.count ?? '')].join(','));
-  }
-  if (report.localisation !== undefined) {
-    lines.push(['pointing game', 'higher', ...methods.map((method) => report.localisation?.[method]?.pointing.macro?.toFixed(2) ?? ''), ''].join(','));
-    lines.push(['mIoU', 'higher', ...methods.map((method) => report.localisation?.[method]?.segmentation.meanIou?.toFixed(2) ?? ''), ''].join(','));
-  }
-  return `${lines.join('\n')}\n`;
 }
 
 function readMask(path: string): SegmentationMask {

@@ -13,8 +13,11 @@ import type { MethodOptions } from '../methods/context';
 import type { MethodId } from '../methods/method-ids';
 import { upsampleMaps } from '../maps/filters';
 import type { Classifier } from '../model/classifier';
-import { FaithfulnessAggregator, detectionScores, maskedProbabilities, saliencyCurves, type DetectionScores, type FaithfulnessReport, type SaliencyCurves } from './faithfulness';
+import { detectionScores, maskedProbabilities, saliencyCurves, type DetectionScores, type SaliencyCurves } from './faithfulness';
 import { ConfusionMatrix, classesInMask, pointingGameHit, segmentationFromMaps, type SegmentationMask } from './localisation';
+import type { ImageEvaluation } from './report';
+
+export * from './report';
 
 export interface EvaluationSettings {
   methods: readonly MethodId[];
@@ -28,25 +31,6 @@ export interface EvaluationSettings {
   options?: Partial<MethodOptions>;
   /** Steps of the deletion / insertion curves of every detected label (0 or absent: no curves). */
   curveSteps?: number;
-}
-
-/** One image's results: everything the report needs, nothing that cannot be serialised. */
-export interface ImageEvaluation {
-  /** The image's name (its file name), the key for resuming. */
-  name: string;
-  /** Probabilities `Y = p(x)` over all labels. */
-  probabilities: number[];
-  detected: number[];
-  /** scores[method][label] for every detected label. */
-  scores: Record<string, Record<string, DetectionScores>>;
-  /** With `curveSteps`: curves[method][label], the deletion and insertion curves of every detected label. */
-  curves?: Record<string, Record<string, SaliencyCurves>>;
-  /** With a mask: the ground-truth classes, and per method the pointing hits and the prior's confusion counts. */
-  localisation?: {
-    classes: number[];
-    perMethod: Record<string, { hits: Record<string, boolean>; confusion: number[] }>;
-  };
-  ms: number;
 }
 
 /**
@@ -144,72 +128,4 @@ export async function evaluateImage(
     results.forEach(disposeMethodMaps);
     tf.dispose([forward.activations, forward.logits]);
   }
-}
-
-export interface EvaluationReport {
-  images: number;
-  /** Explained detections per method (the same for every method). */
-  detections: number;
-  faithfulness: Record<string, FaithfulnessReport>;
-  /** Mean areas under the deletion (lower is better) and insertion (higher) curves per method, over the detections that have curves. */
-  curves?: Record<string, { deletionAuc: number; insertionAuc: number; count: number }>;
-  localisation?: Record<string, {
-    pointing: { perClass: Array<number | null>; support: number[]; macro: number | null };
-    segmentation: { perClassIou: Array<number | null>; meanIou: number | null; backgroundThreshold: number };
-  }>;
-}
-
-/** The report of a set of image records (order-independent: sums and counts). */
-export function aggregateEvaluations(records: readonly ImageEvaluation[], methods: readonly string[], numClasses: number, backgroundThreshold: number): EvaluationReport {
-  const faithfulness: Record<string, FaithfulnessReport> = {};
-  const withMasks = records.filter((record) => record.localisation !== undefined);
-  const localisation: NonNullable<EvaluationReport['localisation']> = {};
-  let detections = 0;
-  for (const method of methods) {
-    const aggregator = new FaithfulnessAggregator(numClasses);
-    for (const record of records) {
-      for (const [label, scores] of Object.entries(record.scores[method] ?? {})) aggregator.add(Number(label), scores);
-    }
-    faithfulness[method] = aggregator.report();
-    if (withMasks.length > 0) {
-      const hits = new Array<number>(numClasses).fill(0);
-      const support = new Array<number>(numClasses).fill(0);
-      const confusion = new ConfusionMatrix(numClasses + 1);
-      for (const record of withMasks) {
-        const entry = record.localisation!.perMethod[method];
-        if (entry === undefined) continue;
-        for (const [label, hit] of Object.entries(entry.hits)) {
-          support[Number(label)] = support[Number(label)]! + 1;
-          if (hit) hits[Number(label)] = hits[Number(label)]! + 1;
-        }
-        entry.confusion.forEach((count, i) => {
-          confusion.counts[i] = confusion.counts[i]! + count;
-        });
-      }
-      const perClass = support.map((count, k) => (count === 0 ? null : (100 * hits[k]!) / count));
-      const present = perClass.filter((value): value is number => value !== null);
-      const iou = confusion.iou().map((value) => (Number.isNaN(value) ? null : 100 * value));
-      const meanIou = confusion.meanIou();
-      localisation[method] = {
-        pointing: { perClass, support, macro: present.length === 0 ? null : present.reduce((a, b) => a + b, 0) / present.length },
-        segmentation: { perClassIou: iou, meanIou: Number.isNaN(meanIou) ? null : 100 * meanIou, backgroundThreshold },
-      };
-    }
-  }
-  for (const record of records) detections += Object.keys(record.scores[methods[0] ?? ''] ?? {}).length;
-  const curves: NonNullable<EvaluationReport['curves']> = {};
-  for (const method of methods) {
-    const all = records.flatMap((record) => Object.values(record.curves?.[method] ?? {}));
-    if (all.length === 0) continue;
-    curves[method] = {
-      deletionAuc: all.reduce((sum, curve) => sum + curve.deletionAuc, 0) / all.length,
-      insertionAuc: all.reduce((sum, curve) => sum + curve.insertionAuc, 0) / all.length,
-      count: all.length,
-    };
-  }
-  return {
-    images: records.length, detections, faithfulness,
-    ...(Object.keys(curves).length > 0 ? { curves } : {}),
-    ...(withMasks.length > 0 ? { localisation } : {}),
-  };
 }
