@@ -127,3 +127,39 @@ test('faithfulness metrics of a shapes scene: computed in the worker, shown as a
   await page.getByTestId('image-input').setInputFiles(join(SAMPLES, INDEX[(MULTI + 1) % INDEX.length]!.file));
   await expect(page.getByTestId('metrics-stale')).toBeVisible();
 });
+
+test('folder evaluation: sample scenes with their masks give the Table-2 report with localisation rows; cancel keeps partial results', async ({ page }) => {
+  await openStudio(page, { backend: 'wasm', model: PLAIN_URL });
+  await waitForModel(page, 'Shapes ResNet');
+  await chooseMethods(page, ['cam', 'minmax-cam']);
+  const six = INDEX.slice(0, 6).flatMap((entry) => [join(SAMPLES, entry.file), join(SAMPLES, entry.file.replace('.png', '.mask.png'))]);
+  await page.getByTestId('batch-files-input').setInputFiles(six);
+  await expect(page.getByTestId('batch')).toHaveAttribute('data-state', 'done', { timeout: 120_000 });
+  await expect(page.getByTestId('batch-count')).toContainText('6 / 6 images');
+  const rows = page.getByTestId('batch-report').locator('tbody tr');
+  await expect(rows).toHaveCount(9); // 7 faithfulness metrics + pointing game + mIoU (the masks were paired)
+  const miou = Number(await rows.nth(8).locator('td').first().textContent());
+  expect(miou).toBeGreaterThan(0);
+  expect(miou).toBeLessThanOrEqual(100);
+  const [csv] = await Promise.all([page.waitForEvent('download'), page.getByTestId('batch-export-csv').click()]);
+  const lines = readFileSync(await csv.path(), 'utf8').trim().split('\n');
+  expect(lines[0]).toBe('metric,better,cam,minmax-cam,support');
+  expect(lines).toHaveLength(10);
+  const done = await getState(page);
+  expect(done['batch']).toMatchObject({ status: 'done', total: 6, next: 6, records: 6, failures: 0 });
+
+  // All 16 scenes, cancelled once the first ones are done: partial results stay, the studio stays usable.
+  const all = INDEX.map((entry) => join(SAMPLES, entry.file));
+  await page.getByTestId('batch-files-input').setInputFiles(all);
+  await waitForState(page, (s) => (s['batch'] as { records: number }).records >= 2, 'two images evaluated');
+  const before = Date.now();
+  await page.getByTestId('batch-cancel').click();
+  await expect(page.getByTestId('batch')).toHaveAttribute('data-state', 'cancelled');
+  expect(Date.now() - before).toBeLessThan(1000);
+  const cancelled = (await getState(page))['batch'] as { records: number; total: number };
+  expect(cancelled.total).toBe(16);
+  expect(cancelled.records).toBeGreaterThanOrEqual(2);
+  expect(cancelled.records).toBeLessThan(16);
+  await expect(page.getByTestId('batch-report')).toBeVisible();
+  await expect(page.getByTestId('batch-choose-files')).toBeEnabled();
+});

@@ -74,6 +74,7 @@ export interface StudioSnapshot {
     curves: Record<string, Record<string, { deletionAuc: number; insertionAuc: number }>>;
     stale: boolean;
   };
+  batch: { status: string; total: number; next: number; records: number; failures: number };
   lastError: string | null;
   lastErrorCode: string | null;
 }
@@ -149,6 +150,7 @@ export function snapshotState(state: StudioState): StudioSnapshot {
       ])),
       stale: metricsStale(state),
     },
+    batch: { status: state.batchStatus, total: state.batchFiles.length, next: state.batchNext, records: state.batchRecords.length, failures: state.batchFailures.length },
     lastError: state.lastError ? state.lastError.message : null,
     lastErrorCode: state.lastError ? state.lastError.code : null,
   };

@@ -5,6 +5,7 @@ import type {
   BackendChoice,
   BackendReport,
   EngineApi,
+  ImageEvaluation,
   ImageSummary,
   LoadProgress,
   MetricsProgress,
@@ -209,8 +210,29 @@ class FakeEngine implements EngineApi {
     }
     return result;
   }
+  fileRequests: string[] = [];
+  failFile: Set<string> = new Set();
+  holdFiles = false;
+  heldFiles: Array<Deferred<ImageEvaluation>> = [];
+  async evaluateFile(_image: Blob, mask: Blob | null, name: string, request: MetricsRequest): Promise<ImageEvaluation> {
+    this.calls.push(`evaluateFile:${name}`);
+    this.fileRequests.push(name);
+    if (this.failFile.has(name)) throw studioError('image-decode-failed', `${name} is not an image`);
+    const record: ImageEvaluation = {
+      name, probabilities: [0.8, 0.1], detected: [0], ms: 1,
+      scores: Object.fromEntries(request.methods.map((method) => [method, { 0: { ic: 1, ad: 0.2, ar: 0.6, ado: null, aro: null, f1Plus: null, f1Minus: null } }])),
+      ...(mask === null ? {} : { localisation: { classes: [0], perMethod: Object.fromEntries(request.methods.map((method) => [method, { hits: { 0: true }, confusion: [4, 0, 0, 4, 0, 0, 0, 0, 0] }])) } }),
+    };
+    if (this.holdFiles) {
+      const d = deferred<ImageEvaluation>();
+      this.heldFiles.push(d);
+      return d.promise;
+    }
+    return record;
+  }
   cancelled = 0;
   async cancel(): Promise<void> {
+    for (const d of this.heldFiles) d.reject(studioError('cancelled', 'Cancelled.'));
     for (const d of this.heldMetrics) d.reject(studioError('cancelled', 'Cancelled.'));
     this.calls.push('cancel');
     this.cancelled++;
@@ -788,5 +810,60 @@ describe('faithfulness metrics of the current image', () => {
     await store.getState().computeMetrics();
     expect(engine.metricsRequests).toHaveLength(0);
     expect(store.getState().metricsStatus).toBe('idle');
+  });
+});
+
+describe('folder evaluation', () => {
+  async function ready(): Promise<StudioStore> {
+    const store = makeStore(engine);
+    await store.getState().start();
+    return store;
+  }
+  const files = (names: string[]) => names.map((name, i) => ({ name, image: blob(10 + i), mask: i === 0 ? blob(5) : null }));
+
+  it('evaluates every file in order with the chosen methods, keeps failures apart, ends done', async () => {
+    const store = await ready();
+    engine.failFile.add('b.png');
+    await store.getState().startBatch(files(['a.png', 'b.png', 'c.png']));
+    const s = store.getState();
+    expect(engine.fileRequests).toEqual(['a.png', 'b.png', 'c.png']);
+    expect(s.batchStatus).toBe('done');
+    expect(s.batchRecords.map((record) => record.name)).toEqual(['a.png', 'c.png']);
+    expect(s.batchFailures).toEqual([{ name: 'b.png', message: 'b.png is not an image' }]);
+    expect(s.batchMethods).toEqual(['cam', 'gradcam']);
+    expect(s.batchRecords[0]!.localisation).toBeDefined(); // a.png came with a mask
+    expect(s.batchRecords[1]!.localisation).toBeUndefined();
+  });
+
+  it('pause stops after the current image and resume goes on; cancel keeps the partial results', async () => {
+    const store = await ready();
+    engine.holdFiles = true;
+    const running = store.getState().startBatch(files(['a.png', 'b.png', 'c.png']));
+    await Promise.resolve();
+    store.getState().pauseBatch();
+    engine.heldFiles.shift()!.resolve({ name: 'a.png', probabilities: [1], detected: [], scores: {}, ms: 1 });
+    await running;
+    expect(store.getState().batchStatus).toBe('paused');
+    expect(store.getState().batchRecords).toHaveLength(1);
+    expect(engine.fileRequests).toEqual(['a.png']);
+
+    const resumed = store.getState().resumeBatch();
+    await Promise.resolve();
+    expect(engine.fileRequests).toEqual(['a.png', 'b.png']);
+    await store.getState().cancelBatch();
+    await resumed;
+    const s = store.getState();
+    expect(s.batchStatus).toBe('cancelled');
+    expect(s.batchRecords.map((record) => record.name)).toEqual(['a.png']);
+    expect(s.batchFailures).toEqual([]);
+    expect(engine.calls).toContain('cancel');
+  });
+
+  it('no methods chosen: a clear message, nothing runs', async () => {
+    const store = await ready();
+    await store.getState().setMethods([]);
+    await store.getState().startBatch(files(['a.png']));
+    expect(engine.fileRequests).toEqual([]);
+    expect(store.getState().lastError?.code).toBe('no-methods');
   });
 });

@@ -24,6 +24,7 @@ import type {
   ImageSummary,
   LoadProgress,
   MethodId,
+  ImageEvaluation,
   MetricsProgress,
   MetricsResult,
   MethodOptions,
@@ -40,6 +41,7 @@ import {
   sameRule,
   type MethodOptionsPatch,
 } from './analysis-options';
+import type { BatchFile } from './batch';
 import { isCancelled, toUiError, type UiError } from './errors';
 import { nameFromUrl, parseCatalog, parseStartupParams, resolveUrl, type CatalogEntry } from './startup';
 
@@ -216,10 +218,34 @@ export interface MetricsSlice {
   cancelMetrics(): Promise<void>;
 }
 
+export type BatchStatus = 'idle' | 'running' | 'paused' | 'done' | 'cancelled';
+
+/** Folder evaluation (issue #5): every image of a dropped folder scored in the worker, one after the other. */
+export interface BatchSlice {
+  batchFiles: BatchFile[];
+  /** One record per evaluated image, in folder order (kept when paused or cancelled). */
+  batchRecords: ImageEvaluation[];
+  batchFailures: Array<{ name: string; message: string }>;
+  batchStatus: BatchStatus;
+  /** The methods of the running batch (fixed when it starts). */
+  batchMethods: MethodId[];
+  /** Index of the next file to evaluate. */
+  batchNext: number;
+  /** Running time so far (pauses excluded), for the rate and the time left. */
+  batchElapsedMs: number;
+  /** Starts a batch over these files with the chosen methods and detection rule (any earlier batch is dropped). */
+  startBatch(files: BatchFile[]): Promise<void>;
+  /** Stops after the current image; resumeBatch() goes on from the next one. */
+  pauseBatch(): void;
+  resumeBatch(): Promise<void>;
+  /** Stops now (within the current image's next batch of forward passes); the results so far stay. */
+  cancelBatch(): Promise<void>;
+}
+
 /** Steps of the deletion / insertion curves the studio computes. */
 export const CURVE_STEPS = 16;
 
-export type StudioState = EngineSlice & ModelSlice & ImageSlice & AnalysisSlice & ViewSlice & ErrorSlice & MetricsSlice;
+export type StudioState = EngineSlice & ModelSlice & ImageSlice & AnalysisSlice & ViewSlice & ErrorSlice & MetricsSlice & BatchSlice;
 export type StudioStore = StoreApi<StudioState>;
 
 /** Request sequence numbers shared by the slices: the latest of each kind wins. */
@@ -230,6 +256,7 @@ interface Sequences {
   image: number;
   analyze: number;
   metrics: number;
+  batch: number;
 }
 
 /** Methods chosen by the user that the current model supports, in registry order. */
@@ -493,6 +520,81 @@ function metricsSlice(deps: StudioDeps, seq: Sequences): Slice<MetricsSlice> {
         await deps.engine.cancel();
       } catch (error) {
         if (!isCancelled(error)) set({ lastError: toUiError(error, 'Cancelling the metrics') });
+      }
+    },
+  });
+}
+
+function batchSlice(deps: StudioDeps, seq: Sequences): Slice<BatchSlice> {
+  /** Evaluates files from `batchNext` on while the batch `id` is running. */
+  const run = async (id: number, get: () => StudioState, set: (patch: Partial<StudioState>) => void): Promise<void> => {
+    while (id === seq.batch && get().batchStatus === 'running' && get().batchNext < get().batchFiles.length) {
+      const state = get();
+      const file = state.batchFiles[state.batchNext]!;
+      const started = Date.now();
+      const options = optionsForRequest(state.methodOptions);
+      try {
+        const record = await deps.engine.evaluateFile(file.image, file.mask, file.name, {
+          methods: state.batchMethods,
+          curveSteps: 0,
+          ...(state.detection === null ? {} : { detection: state.detection }),
+          ...(options === undefined ? {} : { options }),
+        });
+        if (id !== seq.batch) return;
+        set({ batchRecords: [...get().batchRecords, record], batchNext: get().batchNext + 1, batchElapsedMs: get().batchElapsedMs + (Date.now() - started) });
+      } catch (error) {
+        if (id !== seq.batch) return;
+        // Cancelled by the user: stop. Superseded by an interactive analysis in the worker: try the same image again.
+        if (isCancelled(error)) {
+          if (get().batchStatus === 'running') continue;
+          return;
+        }
+        const message = toUiError(error, `Evaluating ${file.name}`).message;
+        set({ batchFailures: [...get().batchFailures, { name: file.name, message }], batchNext: get().batchNext + 1, batchElapsedMs: get().batchElapsedMs + (Date.now() - started) });
+      }
+    }
+    if (id === seq.batch && get().batchStatus === 'running') set({ batchStatus: 'done' });
+  };
+  return (set, get) => ({
+    batchFiles: [],
+    batchRecords: [],
+    batchFailures: [],
+    batchStatus: 'idle',
+    batchMethods: [],
+    batchNext: 0,
+    batchElapsedMs: 0,
+    startBatch: async (files) => {
+      const state = get();
+      if (!state.model || files.length === 0) return;
+      const methods = effectiveMethods(state);
+      if (methods.length === 0) {
+        set({ lastError: { code: 'no-methods', message: 'Choose at least one method before evaluating a folder.', context: 'Evaluating a folder' } });
+        return;
+      }
+      const id = ++seq.batch;
+      set({ batchFiles: files, batchRecords: [], batchFailures: [], batchStatus: 'running', batchMethods: methods, batchNext: 0, batchElapsedMs: 0 });
+      await run(id, get, set);
+    },
+    pauseBatch: () => {
+      if (get().batchStatus === 'running') set({ batchStatus: 'paused' });
+    },
+    resumeBatch: async () => {
+      if (get().batchStatus !== 'paused') return;
+      const id = ++seq.batch;
+      set({ batchStatus: 'running' });
+      await run(id, get, set);
+    },
+    cancelBatch: async () => {
+      const status = get().batchStatus;
+      if (status !== 'running' && status !== 'paused') return;
+      seq.batch++;
+      set({ batchStatus: 'cancelled' });
+      if (status === 'running') {
+        try {
+          await deps.engine.cancel();
+        } catch (error) {
+          if (!isCancelled(error)) set({ lastError: toUiError(error, 'Cancelling the folder evaluation') });
+        }
       }
     },
   });
@@ -799,7 +901,7 @@ async function fetchCatalog(deps: StudioDeps): Promise<CatalogEntry[]> {
 
 /** Builds the store. Nothing runs until `start()` is called. */
 export function createStudioStore(deps: StudioDeps): StudioStore {
-  const seq: Sequences = { backend: 0, load: 0, configure: 0, image: 0, analyze: 0, metrics: 0 };
+  const seq: Sequences = { backend: 0, load: 0, configure: 0, image: 0, analyze: 0, metrics: 0, batch: 0 };
   return createStore<StudioState>()((...a) => ({
     ...engineSlice(deps, seq)(...a),
     ...modelSlice(deps, seq)(...a),
@@ -808,5 +910,6 @@ export function createStudioStore(deps: StudioDeps): StudioStore {
     ...viewSlice()(...a),
     ...errorSlice()(...a),
     ...metricsSlice(deps, seq)(...a),
+    ...batchSlice(deps, seq)(...a),
   }));
 }

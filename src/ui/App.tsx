@@ -4,6 +4,7 @@ import { ErrorBanner } from './ErrorBanner';
 import { ImagePanel } from './ImagePanel';
 import { ModelDetails } from './ModelDetails';
 import { ModelPicker } from './ModelPicker';
+import { BatchPanel } from './BatchPanel';
 import { MetricsPanel } from './MetricsPanel';
 import { ModelStatus } from './ModelStatus';
 import { PageDrop } from './PageDrop';
@@ -36,6 +37,7 @@ export function App() {
         <div className="main-column">
           <Results />
           <MetricsPanel />
+          <BatchPanel />
         </div>
       </main>
       <PageDrop />

@@ -70,6 +70,7 @@ export function createEngineClient(): EngineClient {
           ? remote.evaluateMetrics(request, Comlink.proxy((progress: MetricsProgress) => onProgress(progress)))
           : remote.evaluateMetrics(request),
       ),
+    evaluateFile: (image, mask, name, request) => call(() => remote.evaluateFile(image, mask, name, request)),
     cancel: () => call(() => remote.cancel()),
     memory: () => call(() => remote.memory()),
     terminate: () => {

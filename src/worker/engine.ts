@@ -11,7 +11,8 @@ import { upsampleMaps } from '../core/maps/filters';
 import { defaultDetectionRule, describeDetectionRule, detectedSet } from '../core/detection';
 import { disposeMethodMaps, explain, validateLabels, type ExplainRequest } from '../core/methods/explain';
 import { explainWithMeta } from '../core/methods/meta';
-import { evaluateImage } from '../core/metrics/evaluate';
+import { evaluateImage, type ImageEvaluation } from '../core/metrics/evaluate';
+import { fitMask, type SegmentationMask } from '../core/metrics/localisation';
 import { METHOD_IDS, type MethodId } from '../core/methods/method-ids';
 import { getMethod } from '../core/methods/registry';
 import { methodAvailability } from '../core/methods/types';
@@ -21,7 +22,7 @@ import type { PreprocessingId, ResizePolicy } from '../core/model/metadata';
 import { topK } from '../core/predictions';
 import { preprocess } from '../core/preprocess';
 import { selectBackend } from './backend';
-import { cropFor, decodeImage, describePolicy, displayBitmap, pixelsForModel, type Crop } from './image';
+import { cropFor, decodeImage, decodeMask, describePolicy, displayBitmap, pixelsForModel, type Crop } from './image';
 import { openModelSource } from './model-source';
 import type {
   AnalyzeProgress, AnalyzeRequest, AnalyzeResult, BackendChoice, BackendReport, EngineApi, EngineMemory, HeatmapResult,
@@ -205,6 +206,46 @@ export class Engine implements EngineApi {
         ...(request.options === undefined ? {} : { options: request.options }),
       }, { checkpoint, onProgress: (stage, done, total) => onProgress?.({ jobId, stage, done, total }) });
       return { jobId, loadId: model.loadId, backend: tf.getBackend() as MetricsResult['backend'], detectionRule: describeDetectionRule(rule), evaluation };
+    });
+  }
+
+  async evaluateFile(imageBlob: Blob, maskBlob: Blob | null, name: string, request: MetricsRequest): Promise<ImageEvaluation> {
+    return this.runJob('folder evaluation', async (_jobId, checkpoint) => {
+      const model = this.requireModel();
+      const adapter = model.loaded.adapter;
+      const [height, width, channels] = adapter.inputShape;
+      const { bitmap } = await decodeImage(imageBlob);
+      try {
+        let mask: SegmentationMask | undefined;
+        if (maskBlob !== null) {
+          const decoded = await decodeMask(maskBlob);
+          if (decoded.width !== bitmap.width || decoded.height !== bitmap.height) {
+            throw new StudioError('image-decode-failed', `The mask of ${name} is ${decoded.width}x${decoded.height} px but the image is ${bitmap.width}x${bitmap.height} px.`);
+          }
+          mask = fitMask(decoded, width, height, model.resizePolicy);
+        }
+        const crop = cropFor(bitmap.width, bitmap.height, model.resizePolicy);
+        const pixels = pixelsForModel(bitmap, crop, [height, width]);
+        const input = preprocess(pixels, model.preprocessing, channels);
+        pixels.dispose();
+        try {
+          checkpoint();
+          const rule = request.detection ?? defaultDetectionRule(adapter.headActivation);
+          return await evaluateImage(adapter, input, name, {
+            methods: request.methods,
+            detection: rule,
+            batchSize: request.batchSize ?? 16,
+            pointingTolerance: Math.max(1, Math.round((15 * Math.max(height, width)) / 500)),
+            backgroundThreshold: 0.25,
+            curveSteps: request.curveSteps,
+            ...(request.options === undefined ? {} : { options: request.options }),
+          }, { checkpoint, ...(mask === undefined ? {} : { mask }) });
+        } finally {
+          input.dispose();
+        }
+      } finally {
+        bitmap.close();
+      }
     });
   }
 

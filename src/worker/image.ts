@@ -3,6 +3,7 @@
  * BMP), EXIF orientation honoured, then the model's crop/resize policy.
  */
 import * as tf from '@tensorflow/tfjs';
+import { rgbaToMask } from '../data/shapes/palette';
 import { StudioError } from '../core/errors';
 import { RESIZE_POLICY_DESCRIPTIONS, type ResizePolicy } from '../core/model/metadata';
 
@@ -73,4 +74,28 @@ export function pixelsForModel(bitmap: ImageBitmap, crop: Crop, size: [number, n
   context.drawImage(bitmap, crop.x, crop.y, crop.width, crop.height, 0, 0, width, height);
   const pixels = context.getImageData(0, 0, width, height);
   return tf.tidy(() => tf.expandDims(tf.browser.fromPixels(pixels, 3), 0) as tf.Tensor4D);
+}
+
+/**
+ * A VOC-style mask file as class indices: decoded at its own size without smoothing or colour conversion,
+ * each colour looked up in the VOC palette (255 where a colour is not in it).
+ */
+export async function decodeMask(blob: Blob): Promise<{ width: number; height: number; data: Uint8Array }> {
+  let bitmap: ImageBitmap;
+  try {
+    bitmap = await createImageBitmap(blob, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
+  } catch {
+    throw new StudioError('image-decode-failed', 'The mask is not an image the browser can decode (expected a VOC palette PNG).');
+  }
+  try {
+    const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+    const context = canvas.getContext('2d', { willReadFrequently: true });
+    if (context === null) throw new StudioError('image-decode-failed', 'This browser cannot draw images in a worker (no OffscreenCanvas 2D).');
+    context.imageSmoothingEnabled = false;
+    context.drawImage(bitmap, 0, 0);
+    const { data } = context.getImageData(0, 0, bitmap.width, bitmap.height);
+    return { width: bitmap.width, height: bitmap.height, data: rgbaToMask(data) };
+  } finally {
+    bitmap.close();
+  }
 }

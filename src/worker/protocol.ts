@@ -10,7 +10,9 @@ import type { HeadActivation, HeadKind, PreprocessingId, ResizePolicy } from '..
 import type { DetectionRule } from '../core/detection';
 import type { MethodOptions } from '../core/methods/context';
 import type { MetaOptions } from '../core/methods/meta';
-import type { ImageEvaluation } from '../core/metrics/evaluate';
+import type { ImageEvaluation } from '../core/metrics/report';
+
+export type { ImageEvaluation };
 
 export type { MethodId, HeadActivation, HeadKind, PreprocessingId, ResizePolicy, DetectionRule, MethodOptions, MetaOptions };
 
@@ -214,6 +216,12 @@ export interface EngineApi {
    * analyze / evaluateMetrics stops it between batches).
    */
   evaluateMetrics(request: MetricsRequest, onProgress?: (progress: MetricsProgress) => void): Promise<MetricsResult>;
+  /**
+   * One image of a folder evaluation, independent of the current image: decoded, fitted to the model as the
+   * current model's policy says, explained and scored; `mask` (a VOC palette PNG of the same image) adds the
+   * pointing game and the segmentation prior. Cancellable like evaluateMetrics.
+   */
+  evaluateFile(image: Blob, mask: Blob | null, name: string, request: MetricsRequest): Promise<ImageEvaluation>;
   /** Cancels the running analysis (it rejects with a `cancelled` error); the model stays loaded. */
   cancel(): Promise<void>;
   memory(): Promise<EngineMemory>;

@@ -23,6 +23,6 @@ export {
   type SceneOptions,
   type Split,
 } from './generator';
-export { VOC_PALETTE, maskToRgb } from './palette';
+export { VOC_PALETTE, maskToRgb, rgbaToMask } from './palette';
 export { crc32, decodePng, encodeIndexedPng, encodeRgbPng, type DecodedPng, type Deflate, type Inflate } from './png';
 export { Rng, deriveSeed, mix32, mulberry32, sinCos } from './prng';

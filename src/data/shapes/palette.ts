@@ -40,3 +40,18 @@ export function maskToRgb(mask: Uint8Array, palette: Uint8Array = VOC_PALETTE): 
   }
   return rgb;
 }
+
+/**
+ * The class indices of a palette mask seen as colours (a browser decodes a palette PNG to RGBA): each pixel's
+ * colour is looked up in the palette (default VOC); colours not in it become 255 ("ignore").
+ * @param rgba `width * height * 4` bytes (ImageData order)
+ */
+export function rgbaToMask(rgba: ArrayLike<number>, palette: Uint8Array = VOC_PALETTE): Uint8Array {
+  const lookup = new Map<number, number>();
+  for (let i = palette.length / 3 - 1; i >= 0; i -= 1) lookup.set((palette[i * 3]! << 16) | (palette[i * 3 + 1]! << 8) | palette[i * 3 + 2]!, i);
+  const mask = new Uint8Array(rgba.length / 4);
+  for (let p = 0; p < mask.length; p += 1) {
+    mask[p] = lookup.get((rgba[p * 4]! << 16) | (rgba[p * 4 + 1]! << 8) | rgba[p * 4 + 2]!) ?? 255;
+  }
+  return mask;
+}

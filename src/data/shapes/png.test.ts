@@ -1,7 +1,7 @@
 import { deflateSync, inflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { VOC_PALETTE, decodePng, encodeIndexedPng, encodeRgbPng, generateScene, maskToRgb } from './index';
+import { VOC_PALETTE, decodePng, encodeIndexedPng, encodeRgbPng, generateScene, maskToRgb, rgbaToMask } from './index';
 
 const deflate = (data: Uint8Array): Uint8Array => deflateSync(data);
 
@@ -52,5 +52,16 @@ describe('shape scene PNGs', () => {
     corrupt[40] = corrupt[40]! ^ 0xff;
     expect(() => decodePng(corrupt, inflateSync)).toThrow(/CRC/);
     expect(() => decodePng(new Uint8Array(16), inflateSync)).toThrow(/not a PNG/);
+  });
+});
+
+describe('rgbaToMask', () => {
+  it('reads class indices back from the VOC colours (a browser decodes palette PNGs to RGBA); unknown colours are 255', () => {
+    const scene = generateScene(11, { size: 32 });
+    const rgb = maskToRgb(scene.mask);
+    const rgba = new Uint8ClampedArray(scene.mask.length * 4);
+    for (let p = 0; p < scene.mask.length; p += 1) rgba.set([rgb[p * 3]!, rgb[p * 3 + 1]!, rgb[p * 3 + 2]!, 255], p * 4);
+    expect(Buffer.from(rgbaToMask(rgba)).equals(Buffer.from(scene.mask))).toBe(true);
+    expect(Array.from(rgbaToMask([1, 2, 3, 255, 0, 0, 0, 255]))).toEqual([255, 0]);
   });
 });

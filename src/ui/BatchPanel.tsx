@@ -1,0 +1,169 @@
+import { useRef, type ChangeEvent } from 'react';
+import { aggregateEvaluations, reportCsv } from '../core/metrics/report';
+import { batchRate, pairFolderFiles } from '../state/batch';
+import { methodTitle } from '../state/method-catalog';
+import { METRICS } from '../state/metrics-table';
+import { useStudio } from '../state/react';
+
+const download = (text: string, type: string, name: string): void => {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+};
+
+/**
+ * Folder evaluation: drop or choose a folder of images (with VOC masks beside them, optionally), evaluate the
+ * chosen methods on every image in the worker, and read the seed's Table-2 report (metrics x methods, per-class
+ * then macro averages, best per row), with pause, cancel (partial results kept) and CSV / JSON export.
+ */
+export function BatchPanel() {
+  const status = useStudio((s) => s.batchStatus);
+  const files = useStudio((s) => s.batchFiles);
+  const records = useStudio((s) => s.batchRecords);
+  const failures = useStudio((s) => s.batchFailures);
+  const methods = useStudio((s) => s.batchMethods);
+  const next = useStudio((s) => s.batchNext);
+  const elapsedMs = useStudio((s) => s.batchElapsedMs);
+  const model = useStudio((s) => s.model);
+  const start = useStudio((s) => s.startBatch);
+  const pause = useStudio((s) => s.pauseBatch);
+  const resume = useStudio((s) => s.resumeBatch);
+  const cancel = useStudio((s) => s.cancelBatch);
+  const reportError = useStudio((s) => s.reportError);
+  const folderRef = useRef<HTMLInputElement | null>(null);
+  const filesRef = useRef<HTMLInputElement | null>(null);
+
+  const onPick = (event: ChangeEvent<HTMLInputElement>): void => {
+    const input = event.target;
+    const picked = Array.from(input.files ?? []).map((file) => ({ path: file.webkitRelativePath || file.name, file }));
+    input.value = '';
+    const { images } = pairFolderFiles(picked);
+    if (images.length === 0) {
+      reportError(new Error('That folder holds no images (PNG, JPEG, WebP, GIF, BMP, AVIF).'), 'Evaluating a folder');
+      return;
+    }
+    void start(images);
+  };
+
+  const numClasses = model?.numClasses ?? 0;
+  const report = records.length > 0 && numClasses > 0 ? aggregateEvaluations(records, methods, numClasses, 0.25) : null;
+  const { rate, secondsLeft } = batchRate(next, files.length, elapsedMs);
+  const busy = status === 'running' || status === 'paused';
+  const percentMetrics = METRICS.filter((metric) => metric.percent);
+  const titleOf = (id: string): string => methodTitle(id, model?.methods ?? null);
+
+  return (
+    <section className="batch panel" data-testid="batch" data-state={status} aria-labelledby="batch-title">
+      <div className="results-head">
+        <h2 id="batch-title">Evaluate a folder</h2>
+        <div className="row">
+          <button type="button" className="button" data-testid="batch-choose-folder" disabled={busy || model === null} onClick={() => folderRef.current?.click()}>
+            Choose a folder…
+          </button>
+          <button type="button" className="button" data-testid="batch-choose-files" disabled={busy || model === null} onClick={() => filesRef.current?.click()}>
+            Choose images…
+          </button>
+        </div>
+      </div>
+      <input
+        ref={(el) => {
+          folderRef.current = el;
+          if (el) {
+            el.setAttribute('webkitdirectory', '');
+            el.setAttribute('directory', '');
+          }
+        }}
+        className="visually-hidden" type="file" multiple tabIndex={-1} aria-label="Folder of images to evaluate" data-testid="batch-folder-input" onChange={onPick}
+      />
+      <input ref={filesRef} className="visually-hidden" type="file" multiple accept="image/*" tabIndex={-1} aria-label="Images to evaluate" data-testid="batch-files-input" onChange={onPick} />
+      <p className="hint">
+        Every image is explained (its detected set) with the methods chosen in Display and scored in the worker. VOC-style masks
+        (palette PNGs) named <code>x.mask.png</code> beside <code>x.jpg</code>, or <code>x.png</code> in a <code>SegmentationClass/</code> or{' '}
+        <code>masks/</code> folder, add the pointing game and mIoU. Nothing leaves this computer.
+      </p>
+      {files.length > 0 && (
+        <div className="batch-progress" aria-live="polite">
+          <progress max={files.length} value={next} data-testid="batch-progress" aria-label="Images evaluated" />
+          <span data-testid="batch-count">
+            {next} / {files.length} images{rate !== null ? ` · ${rate.toFixed(2)} images/s` : ''}
+            {busy && secondsLeft !== null ? ` · about ${Math.ceil(secondsLeft)} s left` : ''}
+            {status === 'paused' ? ' · paused' : status === 'cancelled' ? ' · cancelled (results so far kept)' : status === 'done' ? ' · done' : ''}
+          </span>
+          <span className="row">
+            {status === 'running' && <button type="button" className="button" data-testid="batch-pause" onClick={pause}>Pause</button>}
+            {status === 'paused' && <button type="button" className="button" data-testid="batch-resume" onClick={() => void resume()}>Resume</button>}
+            {busy && <button type="button" className="button" data-testid="batch-cancel" onClick={() => void cancel()}>Cancel</button>}
+          </span>
+        </div>
+      )}
+      {failures.length > 0 && (
+        <details className="hint" data-testid="batch-failures">
+          <summary>{failures.length} image(s) could not be evaluated</summary>
+          <ul>{failures.map((failure) => <li key={failure.name}>{failure.name}: {failure.message}</li>)}</ul>
+        </details>
+      )}
+      {report && (
+        <>
+          <div className="table-scroll">
+            <table className="metrics-table" data-testid="batch-report">
+              <caption>
+                {report.images} images · {report.detections} detections · per class, then the macro average over classes (support: detections)
+              </caption>
+              <thead>
+                <tr>
+                  <th scope="col">metric</th>
+                  {methods.map((method) => <th scope="col" key={method}>{titleOf(method)}</th>)}
+                  <th scope="col">support</th>
+                </tr>
+              </thead>
+              <tbody>
+                {percentMetrics.map((metric) => {
+                  const id = metric.id as keyof (typeof report.faithfulness)[string];
+                  const values = methods.map((method) => report.faithfulness[method]?.[id].macro ?? null);
+                  const shown = values.filter((value): value is number => value !== null).map((value) => Number(value.toFixed(1)));
+                  const best = shown.length < 2 ? null : metric.higherIsBetter ? Math.max(...shown) : Math.min(...shown);
+                  const support = report.faithfulness[methods[0] ?? '']?.[id].support.reduce((a, b) => a + b, 0) ?? 0;
+                  return (
+                    <tr key={metric.id} data-metric={metric.id}>
+                      <th scope="row" title={metric.description}>{metric.name} {metric.higherIsBetter ? '↑' : '↓'}</th>
+                      {values.map((value, i) => (
+                        <td key={methods[i]} className={value !== null && Number(value.toFixed(1)) === best ? 'best' : undefined}>{value === null ? '–' : value.toFixed(1)}</td>
+                      ))}
+                      <td>{support}</td>
+                    </tr>
+                  );
+                })}
+                {report.localisation && (
+                  <>
+                    <tr data-metric="pointing">
+                      <th scope="row">Pointing game ↑</th>
+                      {methods.map((method) => <td key={method}>{report.localisation?.[method]?.pointing.macro?.toFixed(1) ?? '–'}</td>)}
+                      <td />
+                    </tr>
+                    <tr data-metric="miou">
+                      <th scope="row">mIoU ↑</th>
+                      {methods.map((method) => <td key={method}>{report.localisation?.[method]?.segmentation.meanIou?.toFixed(1) ?? '–'}</td>)}
+                      <td />
+                    </tr>
+                  </>
+                )}
+              </tbody>
+            </table>
+          </div>
+          <div className="row">
+            <button type="button" className="button" data-testid="batch-export-csv" onClick={() => download(reportCsv(report, methods), 'text/csv', 'report.csv')}>Export CSV</button>
+            <button
+              type="button" className="button" data-testid="batch-export-json"
+              onClick={() => download(`${JSON.stringify({ version: 1, model: { name: model?.name, numClasses }, methods, images: records, failures, report })}\n`, 'application/json', 'report.json')}
+            >
+              Export JSON
+            </button>
+          </div>
+        </>
+      )}
+    </section>
+  );
+}
