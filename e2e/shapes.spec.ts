@@ -147,6 +147,14 @@ test('folder evaluation: sample scenes with their masks give the Table-2 report 
   expect(lines).toHaveLength(10);
   const done = await getState(page);
   expect(done['batch']).toMatchObject({ status: 'done', total: 6, next: 6, records: 6, failures: 0 });
+  // Per class: one row per class with detections, named from the model's labels, supports adding up.
+  await page.getByTestId('batch-per-class').locator('summary').click();
+  const classRows = page.getByTestId('batch-per-class-table').locator('tbody tr');
+  expect(await classRows.count()).toBeGreaterThan(1);
+  const classNames = await classRows.locator('th').allTextContents();
+  for (const name of classNames) expect(['circle', 'square', 'triangle', 'star', 'ring', 'cross', 'heart', 'arrow']).toContain(name);
+  const supports = (await classRows.locator('td:last-child').allTextContents()).map(Number);
+  expect(supports.reduce((a, b) => a + b, 0)).toBe(Number(lines[3]!.split(',').at(-1))); // the %AR row's support
 
   // All 16 scenes, cancelled once the first ones are done: partial results stay, the studio stays usable.
   const all = INDEX.map((entry) => join(SAMPLES, entry.file));

@@ -4,7 +4,7 @@
  * numbers are the same run to run.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -53,6 +53,13 @@ describe.skipIf(!present)(`npm run evaluate${present ? '' : ' (cannot run: model
     const csv = readFileSync(join(dir, 'b.csv'), 'utf8').trim().split('\n');
     expect(csv[0]).toBe('metric,better,cam,minmax-cam,support');
     expect(csv.map((line) => line.split(',')[0])).toEqual(['metric', '%IC', '%AD', '%AR', '%ADO', '%ARO', 'F1+', 'F1-', 'pointing game', 'mIoU']);
+    // A labels file beside an image makes its labels the detected set; the output folder is created.
+    const withLabels = mkdtempSync(join(tmpdir(), 'cam-evaluate-labels-'));
+    copyFileSync(join(samples, 'scene-01.png'), join(withLabels, 'scene-01.png'));
+    writeFileSync(join(withLabels, 'scene-01.labels.json'), '["heart", 1]');
+    await cli(['--model', model, '--images', withLabels, '--methods', 'cam', '--out', join(withLabels, 'out', 'r.json')]);
+    const labelled = JSON.parse(readFileSync(join(withLabels, 'out', 'r.json'), 'utf8')) as ReportFile;
+    expect(labelled.images[0]!.detected).toEqual([1, 6]);
     // A different setting on the same file is refused rather than mixed in.
     await expect(cli([...common, '--methods', 'gradcam', '--limit', '6', '--out', join(dir, 'a.json')])).rejects.toThrow(/other settings/);
   }, 240_000);

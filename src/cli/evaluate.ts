@@ -10,13 +10,13 @@
  * `report.csv` beside it (metrics x methods, macro averages, the best per row marked with *). A progress
  * line (images done, rate, time left) goes to standard error.
  */
-import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { basename, extname, join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { basename, dirname, extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { inflateSync } from 'node:zlib';
 import { decodePng } from '../data/shapes/png';
 import { defaultDetectionRule, describeDetectionRule, parseDetectionRule } from '../core/detection';
-import { aggregateEvaluations, evaluateImage, reportCsv, type EvaluationReport, type EvaluationSettings, type ImageEvaluation } from '../core/metrics/evaluate';
+import { aggregateEvaluations, evaluateImage, parseLabelsFile, reportCsv, type EvaluationReport, type EvaluationSettings, type ImageEvaluation } from '../core/metrics/evaluate';
 import { fitMask, type SegmentationMask } from '../core/metrics/localisation';
 import { METHOD_IDS, isMethodId, type MethodId } from '../core/methods/method-ids';
 import { getMethod } from '../core/methods/registry';
@@ -35,7 +35,9 @@ const USAGE = `usage: npm run evaluate -- --model DIR --images DIR [--masks DIR]
                        named like the images (cat.jpg -> cat.png or cat.mask.png; may be the images'
                        own folder): adds the pointing game and mIoU
   --methods LIST|all   method ids (default: cam,gradcam,minmax-cam)
-  --detect RULE        sigmoid:T | prob:T | topk:K (default: sigmoid:0.5 for sigmoid heads, topk:3 otherwise)
+  --detect RULE        sigmoid:T | prob:T | topk:K (default: sigmoid:0.5 for sigmoid heads, topk:3 otherwise);
+                       an image with a labels file beside it (x.labels.json or x.txt: class names or
+                       indices) is explained for those ground-truth labels instead
   --batch N            masked inputs per forward batch (default 16)
   --tolerance PX       pointing-game tolerance in model-input pixels (default: 15 px scaled from 500 px)
   --bg-threshold T     background threshold of the segmentation priors (default 0.25)
@@ -131,6 +133,7 @@ async function main(): Promise<void> {
   }
   const done = new Set(records.map((record) => record.name));
   const model = { dir: modelDir, name: loaded.metadata.name ?? basename(modelDir), numClasses: adapter.numClasses, labelNames: loaded.labelNames };
+  mkdirSync(dirname(out), { recursive: true });
   const write = (): void => {
     const report = aggregateEvaluations(records, methods, adapter.numClasses, settings.backgroundThreshold);
     const file: ReportFile = { version: 1, model, settings, images: records, report };
@@ -152,8 +155,13 @@ async function main(): Promise<void> {
       const maskPath = [join(values.masks, `${stem}.png`), join(values.masks, `${stem}.mask.png`)].find((path) => path !== join(imagesDir, name) && existsSync(path));
       if (maskPath !== undefined) mask = fitMask(readMask(maskPath), width, height, loaded.resizePolicy);
     }
+    const stem = basename(name, extname(name));
+    const labelsPath = [join(imagesDir, `${stem}.labels.json`), join(imagesDir, `${stem}.txt`)].find((path) => existsSync(path));
+    const imageSettings = labelsPath === undefined
+      ? settings
+      : { ...settings, detection: { kind: 'ground-truth' as const, labels: parseLabelsFile(readFileSync(labelsPath, 'utf8'), loaded.labelNames) } };
     try {
-      records.push(await evaluateImage(adapter, input, name, settings, mask === undefined ? {} : { mask }));
+      records.push(await evaluateImage(adapter, input, name, imageSettings, mask === undefined ? {} : { mask }));
     } finally {
       input.dispose();
     }

@@ -9,7 +9,11 @@ export interface BatchFile {
   image: Blob;
   /** Its VOC-style mask, when the folder has one. */
   mask: Blob | null;
+  /** Its ground-truth labels file (`x.labels.json` or `x.txt`), when the folder has one. */
+  labels?: Blob | null;
 }
+
+export { parseLabelsFile } from '../core/metrics/report';
 
 const IMAGE_EXTENSION = /\.(png|jpe?g|webp|gif|bmp|avif)$/i;
 /** Folders that hold masks in VOC's layout and common variants. */
@@ -21,21 +25,27 @@ const stemOf = (path: string): string => {
 };
 
 /**
- * Splits dropped files into images and masks and pairs them by name: `cat.jpg` gets `cat.mask.png` beside it,
- * or `cat.png` in a `SegmentationClass/` or `masks/` folder. Images come back in path order; files that are
+ * Splits dropped files into images, masks and labels files and pairs them by name: `cat.jpg` gets `cat.mask.png`
+ * beside it, or `cat.png` in a `SegmentationClass/` or `masks/` folder, and `cat.labels.json` or `cat.txt`. Images come back in path order; files that are
  * neither are counted as skipped.
  */
 export function pairFolderFiles(files: ReadonlyArray<{ path: string; file: Blob }>): { images: BatchFile[]; skipped: number } {
   const masks = new Map<string, Blob>();
+  const labels = new Map<string, Blob>();
   const images: Array<{ path: string; file: Blob }> = [];
   let skipped = 0;
   for (const entry of files) {
-    if (/\.mask\.png$/i.test(entry.path) || (MASK_FOLDER.test(entry.path) && /\.png$/i.test(entry.path))) masks.set(stemOf(entry.path), entry.file);
+    if (/\.labels\.json$/i.test(entry.path)) labels.set(stemOf(entry.path).replace(/\.labels$/i, ''), entry.file);
+    else if (/\.txt$/i.test(entry.path)) labels.set(stemOf(entry.path), entry.file);
+    else if (/\.mask\.png$/i.test(entry.path) || (MASK_FOLDER.test(entry.path) && /\.png$/i.test(entry.path))) masks.set(stemOf(entry.path), entry.file);
     else if (IMAGE_EXTENSION.test(entry.path)) images.push(entry);
     else skipped += 1;
   }
   images.sort((a, b) => a.path.localeCompare(b.path));
-  return { images: images.map((entry) => ({ name: entry.path, image: entry.file, mask: masks.get(stemOf(entry.path)) ?? null })), skipped };
+  return {
+    images: images.map((entry) => ({ name: entry.path, image: entry.file, mask: masks.get(stemOf(entry.path)) ?? null, labels: labels.get(stemOf(entry.path)) ?? null })),
+    skipped,
+  };
 }
 
 /** Images per second and seconds left, from images done and the running time. */

@@ -54,6 +54,7 @@ function summary(name: string, overrides: Partial<ModelSummary> = {}): ModelSumm
     source: `http://h/models/${name}/model.json`,
     inputShape: [224, 224, 3],
     numClasses: 1000,
+    labelNames: Array.from({ length: 1000 }, (_, k) => `class ${k}`),
     numParameters: 25_636_712,
     targetLayer: 'activation_48',
     targetLayerCandidates: [{ name: 'activation_48', shape: [7, 7, 2048] }],
@@ -857,6 +858,25 @@ describe('folder evaluation', () => {
     expect(s.batchRecords.map((record) => record.name)).toEqual(['a.png']);
     expect(s.batchFailures).toEqual([]);
     expect(engine.calls).toContain('cancel');
+  });
+
+  it('a labels file makes the ground truth the detected set; a bad one is a failure of that image only', async () => {
+    const store = await ready();
+    const seen: unknown[] = [];
+    const original = engine.evaluateFile.bind(engine);
+    engine.evaluateFile = async (image, mask, name, request) => {
+      seen.push(request.detection);
+      return original(image, mask, name, request);
+    };
+    await store.getState().startBatch([
+      { name: 'a.png', image: blob(1), mask: null, labels: new Blob(['["class 3", 5]']) },
+      { name: 'b.png', image: blob(2), mask: null, labels: new Blob(['["no such class"]']) },
+      { name: 'c.png', image: blob(3), mask: null },
+    ]);
+    expect(seen).toEqual([{ kind: 'ground-truth', labels: [3, 5] }, undefined]);
+    expect(store.getState().batchFailures.map((failure) => failure.name)).toEqual(['b.png']);
+    expect(store.getState().batchFailures[0]!.message).toMatch(/unknown label/);
+    expect(store.getState().batchRecords.map((record) => record.name)).toEqual(['a.png', 'c.png']);
   });
 
   it('no methods chosen: a clear message, nothing runs', async () => {

@@ -41,7 +41,7 @@ import {
   sameRule,
   type MethodOptionsPatch,
 } from './analysis-options';
-import type { BatchFile } from './batch';
+import { parseLabelsFile, type BatchFile } from './batch';
 import { isCancelled, toUiError, type UiError } from './errors';
 import { nameFromUrl, parseCatalog, parseStartupParams, resolveUrl, type CatalogEntry } from './startup';
 
@@ -534,10 +534,13 @@ function batchSlice(deps: StudioDeps, seq: Sequences): Slice<BatchSlice> {
       const started = Date.now();
       const options = optionsForRequest(state.methodOptions);
       try {
+        // A labels file beside the image gives its ground truth: the detected set is then those labels.
+        const groundTruth = file.labels ? parseLabelsFile(await file.labels.text(), state.model?.labelNames ?? []) : null;
+        const detection = groundTruth !== null ? { kind: 'ground-truth' as const, labels: groundTruth } : state.detection;
         const record = await deps.engine.evaluateFile(file.image, file.mask, file.name, {
           methods: state.batchMethods,
           curveSteps: 0,
-          ...(state.detection === null ? {} : { detection: state.detection }),
+          ...(detection === null ? {} : { detection }),
           ...(options === undefined ? {} : { options }),
         });
         if (id !== seq.batch) return;

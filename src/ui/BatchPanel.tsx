@@ -1,4 +1,4 @@
-import { useRef, type ChangeEvent } from 'react';
+import { useRef, useState, type ChangeEvent } from 'react';
 import { aggregateEvaluations, reportCsv } from '../core/metrics/report';
 import { batchRate, pairFolderFiles } from '../state/batch';
 import { methodTitle } from '../state/method-catalog';
@@ -33,6 +33,7 @@ export function BatchPanel() {
   const resume = useStudio((s) => s.resumeBatch);
   const cancel = useStudio((s) => s.cancelBatch);
   const reportError = useStudio((s) => s.reportError);
+  const [classMetric, setClassMetric] = useState<string>('ar');
   const folderRef = useRef<HTMLInputElement | null>(null);
   const filesRef = useRef<HTMLInputElement | null>(null);
 
@@ -82,7 +83,8 @@ export function BatchPanel() {
       <p className="hint">
         Every image is explained (its detected set) with the methods chosen in Display and scored in the worker. VOC-style masks
         (palette PNGs) named <code>x.mask.png</code> beside <code>x.jpg</code>, or <code>x.png</code> in a <code>SegmentationClass/</code> or{' '}
-        <code>masks/</code> folder, add the pointing game and mIoU. Nothing leaves this computer.
+        <code>masks/</code> folder, add the pointing game and mIoU; a labels file (<code>x.labels.json</code> or <code>x.txt</code>: class
+        names or indices) makes those labels the image's detected set. Nothing leaves this computer.
       </p>
       {files.length > 0 && (
         <div className="batch-progress" aria-live="polite">
@@ -153,6 +155,40 @@ export function BatchPanel() {
               </tbody>
             </table>
           </div>
+          <details className="per-class" data-testid="batch-per-class">
+            <summary>Per class</summary>
+            <label className="field">
+              <span className="field-label">Metric</span>
+              <select value={classMetric} onChange={(event) => setClassMetric(event.target.value)} data-testid="batch-class-metric">
+                {percentMetrics.map((metric) => <option key={metric.id} value={metric.id}>{metric.name}</option>)}
+              </select>
+            </label>
+            <div className="table-scroll">
+              <table className="metrics-table" data-testid="batch-per-class-table">
+                <thead>
+                  <tr>
+                    <th scope="col">class</th>
+                    {methods.map((method) => <th scope="col" key={method}>{titleOf(method)}</th>)}
+                    <th scope="col">support</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {Array.from({ length: numClasses }, (_, k) => k)
+                    .filter((k) => (report.faithfulness[methods[0] ?? '']?.[classMetric as 'ar'].support[k] ?? 0) > 0)
+                    .map((k) => (
+                      <tr key={k}>
+                        <th scope="row">{model?.labelNames[k] ?? `class ${k}`}</th>
+                        {methods.map((method) => {
+                          const value = report.faithfulness[method]?.[classMetric as 'ar'].perClass[k] ?? null;
+                          return <td key={method}>{value === null ? '–' : value.toFixed(1)}</td>;
+                        })}
+                        <td>{report.faithfulness[methods[0] ?? '']?.[classMetric as 'ar'].support[k]}</td>
+                      </tr>
+                    ))}
+                </tbody>
+              </table>
+            </div>
+          </details>
           <div className="row">
             <button type="button" className="button" data-testid="batch-export-csv" onClick={() => download(reportCsv(report, methods), 'text/csv', 'report.csv')}>Export CSV</button>
             <button

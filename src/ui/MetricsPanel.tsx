@@ -21,8 +21,8 @@ export function MetricsPanel() {
   const cancel = useStudio((s) => s.cancelMetrics);
   const metricsFor = useStudio((s) => s.metricsFor);
   const methodInfo = useStudio((s) => s.model?.methods ?? null);
-  const predictions = useStudio((s) => s.result?.predictions ?? null);
-  const labelName = (label: number): string => predictions?.find((p) => p.label === label)?.name ?? `class ${label}`;
+  const labelNames = useStudio((s) => s.model?.labelNames ?? null);
+  const labelName = (label: number): string => labelNames?.[label] ?? `class ${label}`;
   const setHighlighted = useStudio((s) => s.setHighlightedMethod);
   const table = metrics === null ? null : metricsTable(metrics, metricsFor?.methods ?? []);
   const styles = (table?.methods ?? []).map((id) => ({ id, title: methodTitle(id, methodInfo) }));

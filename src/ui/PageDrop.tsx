@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { useStudioStore } from '../state/react';
+import { pairFolderFiles } from '../state/batch';
 import { classifyFiles, collectDroppedFiles, isImageFile } from './drop';
 
 function hasFiles(event: DragEvent): boolean {
@@ -7,7 +8,8 @@ function hasFiles(event: DragEvent): boolean {
 }
 
 /**
- * The whole page accepts drops (an image, or a model folder / model files) and pastes (an image).
+ * The whole page accepts drops (an image, a model folder / model files, or a folder of images to evaluate)
+ * and pastes (an image).
  * Shows a highlight while something is dragged over.
  */
 export function PageDrop() {
@@ -39,10 +41,11 @@ export function PageDrop() {
       event.preventDefault();
       const collected = collectDroppedFiles(event.dataTransfer); // synchronous part: before the handler returns
       void collected.then(
-        ({ files, folder }) => {
+        ({ files, folder, paths }) => {
           const state = store.getState();
           const kind = classifyFiles(files, folder);
           if (kind.kind === 'model') void state.loadModel({ kind: 'files', files: kind.files }, kind.name);
+          else if (kind.kind === 'images-folder') void state.startBatch(pairFolderFiles(files.map((file, i) => ({ path: paths?.[i] ?? file.name, file }))).images);
           else if (kind.kind === 'image') void state.setImage(kind.file, kind.file.name);
           else state.reportError(new Error(kind.reason), 'Opening the dropped files');
         },

@@ -20,6 +20,12 @@ describe('classifyFiles', () => {
     const kind = classifyFiles([f('notes.txt', 'text/plain'), f('photo.JPG')]);
     expect(kind).toEqual({ kind: 'image', file: f('photo.JPG') });
   });
+  it('a dropped folder of images (no model files) is a folder to evaluate, masks and all', () => {
+    const files = [f('a.png', 'image/png'), f('a.mask.png', 'image/png'), f('notes.txt')];
+    expect(classifyFiles(files, 'scenes')).toEqual({ kind: 'images-folder', files, name: 'scenes' });
+    // Loose images (no folder) still open the first one.
+    expect(classifyFiles(files).kind).toBe('image');
+  });
   it('explains what it cannot open', () => {
     const kind = classifyFiles([f('notes.txt', 'text/plain')]);
     expect(kind.kind === 'none' && kind.reason).toMatch(/notes\.txt/);

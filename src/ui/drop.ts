@@ -15,12 +15,14 @@ export function isModelPart(file: { name: string }): boolean {
 
 export type DropKind<F> =
   | { kind: 'model'; files: F[]; name: string }
+  | { kind: 'images-folder'; files: F[]; name: string }
   | { kind: 'image'; file: F }
   | { kind: 'none'; reason: string };
 
 /**
  * A set of files is a model when it holds a model.json (or any .bin shard): its .json and .bin files are
- * sent, the rest ignored. Otherwise the first image is used.
+ * sent, the rest ignored. A dropped folder of images (no model files) is a folder to evaluate (all its files
+ * are kept: masks pair with images by name). Otherwise the first image is used.
  * `folder` names the dropped folder, for the model's display name.
  */
 export function classifyFiles<F extends { name: string; type: string }>(files: readonly F[], folder?: string): DropKind<F> {
@@ -32,6 +34,7 @@ export function classifyFiles<F extends { name: string; type: string }>(files: r
     return { kind: 'model', files: parts, name: folder && folder !== '' ? folder : 'local model' };
   }
   const image = files.find(isImageFile);
+  if (image && folder !== undefined && folder !== '') return { kind: 'images-folder', files: [...files], name: folder };
   if (image) return { kind: 'image', file: image };
   if (files.length === 0) return { kind: 'none', reason: 'Nothing to open: drop an image, or a model folder (model.json and its .bin shards).' };
   return { kind: 'none', reason: `Cannot open ${files.map((f) => f.name).slice(0, 3).join(', ')}: drop an image, or a model folder (model.json and its .bin shards).` };
@@ -61,11 +64,12 @@ async function readAll(dir: FileSystemDirectoryEntry): Promise<FileSystemEntry[]
   }
 }
 
-async function walk(entry: FileSystemEntry, out: File[], depth: number): Promise<void> {
+async function walk(entry: FileSystemEntry, out: File[], paths: string[], depth: number): Promise<void> {
   if (entry.isFile) {
     out.push(await fileOf(entry as FileSystemFileEntry));
+    paths.push(entry.fullPath.replace(/^\//, ''));
   } else if (entry.isDirectory && depth < 4) {
-    for (const child of await readAll(entry as FileSystemDirectoryEntry)) await walk(child, out, depth + 1);
+    for (const child of await readAll(entry as FileSystemDirectoryEntry)) await walk(child, out, paths, depth + 1);
   }
 }
 
@@ -73,7 +77,7 @@ async function walk(entry: FileSystemEntry, out: File[], depth: number): Promise
  * The files of a drop, folders walked. Must be called synchronously inside the drop handler (the
  * DataTransfer empties after it returns); the returned promise may settle later.
  */
-export function collectDroppedFiles(data: DataTransfer): Promise<{ files: File[]; folder?: string }> {
+export function collectDroppedFiles(data: DataTransfer): Promise<{ files: File[]; folder?: string; paths?: string[] }> {
   const entries: FileSystemEntry[] = [];
   for (const item of Array.from(data.items)) {
     if (item.kind !== 'file') continue;
@@ -85,7 +89,8 @@ export function collectDroppedFiles(data: DataTransfer): Promise<{ files: File[]
   const folderEntry = entries.find((e) => e.isDirectory);
   return (async () => {
     const files: File[] = [];
-    for (const entry of entries) await walk(entry, files, 0);
-    return folderEntry ? { files, folder: folderEntry.name } : { files };
+    const paths: string[] = [];
+    for (const entry of entries) await walk(entry, files, paths, 0);
+    return folderEntry ? { files, folder: folderEntry.name, paths } : { files, paths };
   })();
 }

@@ -428,6 +428,7 @@ export class Engine implements EngineApi {
       source: model.sourceDescription,
       inputShape: adapter.inputShape,
       numClasses: adapter.numClasses,
+      labelNames: Array.from({ length: adapter.numClasses }, (_, k) => model.loaded.labelNames[k] ?? `class ${k}`),
       numParameters: adapter.numParameters,
       targetLayer: adapter.targetLayer,
       targetLayerCandidates: adapter.candidates,

@@ -64,6 +64,8 @@ export interface ModelSummary {
   /** Input shape without batch: [height, width, channels]. */
   inputShape: [number, number, number];
   numClasses: number;
+  /** Class names, index = class (from labels.json / metadata.json, else "class N"). */
+  labelNames: string[];
   numParameters: number;
   targetLayer: string;
   targetLayerCandidates: LayerChoice[];

@@ -116,3 +116,29 @@ export function reportCsv(report: EvaluationReport, methods: readonly string[]):
   }
   return `${lines.join('\n')}\n`;
 }
+
+/**
+ * The ground-truth classes in a labels file: a JSON list of class indices or names, or a text file with one
+ * index or name per line (or separated by commas). Names are matched case-insensitively to `labelNames`.
+ * Throws on an unknown name or an index out of range.
+ */
+export function parseLabelsFile(text: string, labelNames: readonly string[]): number[] {
+  let items: unknown[];
+  const trimmed = text.trim();
+  if (trimmed.startsWith('[')) {
+    const parsed: unknown = JSON.parse(trimmed);
+    if (!Array.isArray(parsed)) throw new Error('a labels file must hold a list');
+    items = parsed;
+  } else {
+    items = trimmed.split(/[\n,]+/).map((part) => part.trim()).filter((part) => part !== '');
+  }
+  const lower = labelNames.map((name) => name.toLowerCase());
+  const out = new Set<number>();
+  for (const item of items) {
+    const asNumber = typeof item === 'number' ? item : typeof item === 'string' && /^\d+$/.test(item) ? Number(item) : null;
+    const index = asNumber ?? (typeof item === 'string' ? lower.indexOf(item.toLowerCase()) : -1);
+    if (!Number.isInteger(index) || index < 0 || index >= labelNames.length) throw new Error(`unknown label ${JSON.stringify(item)}`);
+    out.add(index);
+  }
+  return [...out].sort((a, b) => a - b);
+}
