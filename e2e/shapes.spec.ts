@@ -145,6 +145,14 @@ test('folder evaluation: sample scenes with their masks give the Table-2 report 
   const lines = readFileSync(await csv.path(), 'utf8').trim().split('\n');
   expect(lines[0]).toBe('metric,better,cam,minmax-cam,support');
   expect(lines).toHaveLength(10);
+  await expect(page.getByTestId('batch').getByTestId('metrics-bars').locator('rect[data-method]')).toHaveCount(14);
+  const [json] = await Promise.all([page.waitForEvent('download'), page.getByTestId('batch-export-json').click()]);
+  const exported = JSON.parse(readFileSync(await json.path(), 'utf8')) as { version: number; model: { labelNames: string[] }; settings: { methods: string[] }; images: unknown[]; report: { images: number } };
+  expect(exported.version).toBe(1);
+  expect(exported.model.labelNames).toHaveLength(8);
+  expect(exported.settings.methods).toEqual(['cam', 'minmax-cam']);
+  expect(exported.images).toHaveLength(6);
+  expect(exported.report.images).toBe(6);
   const done = await getState(page);
   expect(done['batch']).toMatchObject({ status: 'done', total: 6, next: 6, records: 6, failures: 0 });
   // Per class: one row per class with detections, named from the model's labels, supports adding up.

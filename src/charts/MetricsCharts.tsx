@@ -105,7 +105,7 @@ export function CurvesChart({ sets, methods }: { sets: readonly CurveSet[]; meth
   const columns = Math.min(2, Math.max(1, sets.length));
   const rowsCount = Math.ceil(sets.length / columns);
   const width = columns * SMALL.width;
-  const height = rowsCount * SMALL.height + 24;
+  const height = rowsCount * SMALL.height + 40;
   const { margin } = SMALL;
   const x = scaleLinear().domain([0, 1]).range([margin.left, SMALL.width - margin.right]);
   const y = scaleLinear().domain([0, 1]).range([SMALL.height - margin.bottom, margin.top]);
@@ -132,6 +132,7 @@ export function CurvesChart({ sets, methods }: { sets: readonly CurveSet[]; meth
         </g>
       ))}
       <text x={12} y={height - 8} fill="#333">x: fraction of pixels removed (dashed, deletion) or added (solid, insertion); y: probability of the label</text>
+      <Legend methods={methods.map((m) => m.id)} titleOf={(id) => methods.find((m) => m.id === id)?.title ?? id} colour={colour} y={height - 24} />
     </svg>
   );
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { MetricsResult } from '../worker/protocol';
-import { metricsTable } from './metrics-table';
+import { metricsTable, reportTable } from './metrics-table';
 
 const none = { ado: null, aro: null, f1Plus: null, f1Minus: null };
 
@@ -28,5 +28,21 @@ describe('metricsTable', () => {
     expect(row('ado').cells[0]!.best).toBe(false); // one value: nothing to compare
     expect(row('deletionAuc').cells[0]!.value).toBe(0.5); // only label 0 has a curve
     expect(row('deletionAuc').cells[0]!.perLabel).toEqual([{ label: 0, value: 0.5 }, { label: 1, value: null }]);
+  });
+});
+
+describe('reportTable', () => {
+  it('the folder report as chart rows: macro values, percent metrics only, best by direction', () => {
+    const macro = (value: number | null) => ({ macro: value });
+    const faithfulness = {
+      cam: { ic: macro(30), ad: macro(20), ar: macro(60), ado: macro(90), aro: macro(2), f1Plus: macro(70), f1Minus: macro(1) },
+      'minmax-cam': { ic: macro(25), ad: macro(25), ar: macro(58), ado: macro(95), aro: macro(1), f1Plus: macro(68), f1Minus: macro(null) },
+    };
+    const table = reportTable({ faithfulness }, ['cam', 'minmax-cam', 'absent']);
+    expect(table.methods).toEqual(['cam', 'minmax-cam']);
+    expect(table.rows.map((row) => row.metric.id)).toEqual(['ic', 'ad', 'ar', 'ado', 'aro', 'f1Plus', 'f1Minus']);
+    expect(table.rows[1]!.cells.map((cell) => cell.best)).toEqual([true, false]);
+    expect(table.rows[3]!.cells.map((cell) => cell.best)).toEqual([false, true]);
+    expect(table.rows[6]!.cells.map((cell) => cell.value)).toEqual([1, null]);
   });
 });

@@ -67,3 +67,18 @@ export function metricsTable(result: MetricsResult, methods: readonly string[]):
   });
   return { methods: present, rows, detected: [...evaluation.detected] };
 }
+
+/** A folder report as the same table (macro averages per method; percent metrics only), for the same chart. */
+export function reportTable(report: { faithfulness: Record<string, Record<string, { macro: number | null }>> }, methods: readonly string[]): MetricsTable {
+  const present = methods.filter((method) => report.faithfulness[method] !== undefined);
+  const rows = METRICS.filter((metric) => metric.percent).map((metric) => {
+    const cells = present.map((method) => ({ value: report.faithfulness[method]?.[metric.id]?.macro ?? null, perLabel: [], best: false }));
+    const shown = cells.map((cell) => cell.value).filter((value): value is number => value !== null).map((value) => Number(value.toFixed(1)));
+    if (shown.length > 1) {
+      const best = metric.higherIsBetter ? Math.max(...shown) : Math.min(...shown);
+      for (const cell of cells) cell.best = cell.value !== null && Number(cell.value.toFixed(1)) === best;
+    }
+    return { metric, cells };
+  });
+  return { methods: present, rows, detected: [] };
+}

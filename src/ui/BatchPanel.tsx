@@ -2,7 +2,8 @@ import { useRef, useState, type ChangeEvent } from 'react';
 import { aggregateEvaluations, reportCsv } from '../core/metrics/report';
 import { batchRate, pairFolderFiles } from '../state/batch';
 import { methodTitle } from '../state/method-catalog';
-import { METRICS } from '../state/metrics-table';
+import { ExportableChart, MetricsBarChart } from '../charts/MetricsCharts';
+import { METRICS, reportTable } from '../state/metrics-table';
 import { useStudio } from '../state/react';
 
 const download = (text: string, type: string, name: string): void => {
@@ -33,6 +34,8 @@ export function BatchPanel() {
   const resume = useStudio((s) => s.resumeBatch);
   const cancel = useStudio((s) => s.cancelBatch);
   const reportError = useStudio((s) => s.reportError);
+  const detection = useStudio((s) => s.detection);
+  const folderName = files[0]?.name.includes('/') ? files[0].name.split('/')[0] : null;
   const [classMetric, setClassMetric] = useState<string>('ar');
   const folderRef = useRef<HTMLInputElement | null>(null);
   const filesRef = useRef<HTMLInputElement | null>(null);
@@ -155,6 +158,9 @@ export function BatchPanel() {
               </tbody>
             </table>
           </div>
+          <ExportableChart name="batch-bars" title="Macro averages by method">
+            <MetricsBarChart table={reportTable(report, methods)} methods={methods.map((id) => ({ id, title: titleOf(id) }))} />
+          </ExportableChart>
           <details className="per-class" data-testid="batch-per-class">
             <summary>Per class</summary>
             <label className="field">
@@ -193,7 +199,15 @@ export function BatchPanel() {
             <button type="button" className="button" data-testid="batch-export-csv" onClick={() => download(reportCsv(report, methods), 'text/csv', 'report.csv')}>Export CSV</button>
             <button
               type="button" className="button" data-testid="batch-export-json"
-              onClick={() => download(`${JSON.stringify({ version: 1, model: { name: model?.name, numClasses }, methods, images: records, failures, report })}\n`, 'application/json', 'report.json')}
+              onClick={() => download(`${JSON.stringify({
+                // The layout of `npm run evaluate`'s report.json (plus the images that failed).
+                version: 1,
+                model: { dir: model?.source ?? null, name: model?.name ?? null, numClasses, labelNames: model?.labelNames ?? [] },
+                settings: { methods, detection: detection ?? 'default of the head', batchSize: 16, backgroundThreshold: 0.25, curveSteps: 0, images: folderName, masks: files.some((file) => file.mask !== null) ? 'paired by name' : null },
+                images: records,
+                report,
+                failures,
+              })}\n`, 'application/json', 'report.json')}
             >
               Export JSON
             </button>
