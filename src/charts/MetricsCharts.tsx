@@ -3,6 +3,7 @@ import { schemeTableau10 } from 'd3-scale-chromatic';
 import { line } from 'd3-shape';
 import { useRef } from 'react';
 import type { MetricsTable } from '../state/metrics-table';
+import { downloadBlob } from '../ui/download';
 
 const WIDTH = 640;
 const BAR_HEIGHT = 260;
@@ -146,14 +147,7 @@ export function ChartExport({ target, name }: { target: React.RefObject<HTMLDivE
     copy.setAttribute('xmlns', 'http://www.w3.org/2000/svg');
     return new XMLSerializer().serializeToString(copy);
   };
-  const save = (blob: Blob, file: string): void => {
-    const url = URL.createObjectURL(blob);
-    const a = document.createElement('a');
-    a.href = url;
-    a.download = file;
-    a.click();
-    setTimeout(() => URL.revokeObjectURL(url), 1000);
-  };
+  const save = downloadBlob;
   const saveSvg = (): void => {
     const text = svgText();
     if (text) save(new Blob([text], { type: 'image/svg+xml' }), `${name}.svg`);

@@ -5,15 +5,9 @@ import { methodTitle } from '../state/method-catalog';
 import { ExportableChart, MetricsBarChart } from '../charts/MetricsCharts';
 import { METRICS, reportTable } from '../state/metrics-table';
 import { useStudio } from '../state/react';
+import { downloadBlob } from './download';
 
-const download = (text: string, type: string, name: string): void => {
-  const url = URL.createObjectURL(new Blob([text], { type }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
-};
+const download = (text: string, type: string, name: string): void => downloadBlob(new Blob([text], { type }), name);
 
 /**
  * Folder evaluation: drop or choose a folder of images (with VOC masks beside them, optionally), evaluate the

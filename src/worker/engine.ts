@@ -11,7 +11,8 @@ import { upsampleMaps } from '../core/maps/filters';
 import { defaultDetectionRule, describeDetectionRule, detectedSet } from '../core/detection';
 import { disposeMethodMaps, explain, validateLabels, type ExplainRequest } from '../core/methods/explain';
 import { explainWithMeta } from '../core/methods/meta';
-import { evaluateImage, type ImageEvaluation } from '../core/metrics/evaluate';
+import { evaluateImage, type EvaluationSettings, type ImageEvaluation } from '../core/metrics/evaluate';
+import type { DetectionRule } from '../core/detection';
 import { fitMask, type SegmentationMask } from '../core/metrics/localisation';
 import { METHOD_IDS, type MethodId } from '../core/methods/method-ids';
 import { getMethod } from '../core/methods/registry';
@@ -28,6 +29,20 @@ import type {
   AnalyzeProgress, AnalyzeRequest, AnalyzeResult, BackendChoice, BackendReport, EngineApi, EngineMemory, HeatmapResult,
   ImageSummary, LoadProgress, MetricsProgress, MetricsRequest, MetricsResult, ModelSource, ModelSummary,
 } from './protocol';
+
+/** The evaluation settings of a metrics request (pointing tolerance: 15 px on a ~500-px image, scaled). */
+function evaluationSettings(adapter: Classifier, request: MetricsRequest, detection: DetectionRule): EvaluationSettings {
+  const [height, width] = adapter.inputShape;
+  return {
+    methods: request.methods,
+    detection,
+    batchSize: request.batchSize ?? 16,
+    pointingTolerance: Math.max(1, Math.round((15 * Math.max(height, width)) / 500)),
+    backgroundThreshold: 0.25,
+    curveSteps: request.curveSteps,
+    ...(request.options === undefined ? {} : { options: request.options }),
+  };
+}
 
 interface CurrentModel {
   loaded: LoadedClassifier;
@@ -195,16 +210,9 @@ export class Engine implements EngineApi {
       checkpoint();
       const rule = request.detection ?? defaultDetectionRule(adapter.headActivation);
       validateLabels(adapter, rule.kind === 'ground-truth' ? rule.labels : []);
-      const [, height, width] = cache.input.shape;
-      const evaluation = await evaluateImage(adapter, cache.input, `image ${image.imageId}`, {
-        methods: request.methods,
-        detection: rule,
-        batchSize: request.batchSize ?? 16,
-        pointingTolerance: Math.max(1, Math.round((15 * Math.max(height, width)) / 500)),
-        backgroundThreshold: 0.25,
-        curveSteps: request.curveSteps,
-        ...(request.options === undefined ? {} : { options: request.options }),
-      }, { checkpoint, onProgress: (stage, done, total) => onProgress?.({ jobId, stage, done, total }) });
+      const evaluation = await evaluateImage(adapter, cache.input, `image ${image.imageId}`, evaluationSettings(adapter, request, rule), {
+        checkpoint, forward: cache.forward, onProgress: (stage, done, total) => onProgress?.({ jobId, stage, done, total }),
+      });
       return { jobId, loadId: model.loadId, backend: tf.getBackend() as MetricsResult['backend'], detectionRule: describeDetectionRule(rule), evaluation };
     });
   }
@@ -231,15 +239,7 @@ export class Engine implements EngineApi {
         try {
           checkpoint();
           const rule = request.detection ?? defaultDetectionRule(adapter.headActivation);
-          return await evaluateImage(adapter, input, name, {
-            methods: request.methods,
-            detection: rule,
-            batchSize: request.batchSize ?? 16,
-            pointingTolerance: Math.max(1, Math.round((15 * Math.max(height, width)) / 500)),
-            backgroundThreshold: 0.25,
-            curveSteps: request.curveSteps,
-            ...(request.options === undefined ? {} : { options: request.options }),
-          }, { checkpoint, ...(mask === undefined ? {} : { mask }) });
+          return await evaluateImage(adapter, input, name, evaluationSettings(adapter, request, rule), { checkpoint, ...(mask === undefined ? {} : { mask }) });
         } finally {
           input.dispose();
         }

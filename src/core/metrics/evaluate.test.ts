@@ -73,6 +73,17 @@ describe('evaluateImage / aggregateEvaluations (hand-weighted model)', () => {
     expect(report.curves?.['cam']?.deletionAuc).toBeCloseTo(mean, 12);
   });
 
+  it("reuses the caller's forward pass (same record, the caller's tensors left alone)", async () => {
+    const forward = adapter.forward(input);
+    const before = tf.memory().numTensors;
+    const reused = await evaluateImage(adapter, input, 'hand.png', SETTINGS, { forward });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(forward.logits.isDisposed).toBe(false);
+    const fresh = await evaluateImage(adapter, input, 'hand.png', SETTINGS);
+    expect({ ...reused, ms: 0 }).toEqual({ ...fresh, ms: 0 });
+    tf.dispose([forward.activations, forward.logits]);
+  });
+
   it('a cancellation between steps leaks nothing', async () => {
     const before = tf.memory().numTensors;
     let calls = 0;

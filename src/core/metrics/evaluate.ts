@@ -12,7 +12,7 @@ import { disposeMethodMaps, explain, type MethodMaps } from '../methods/explain'
 import type { MethodOptions } from '../methods/context';
 import type { MethodId } from '../methods/method-ids';
 import { upsampleMaps } from '../maps/filters';
-import type { Classifier } from '../model/classifier';
+import type { Classifier, ForwardPass } from '../model/classifier';
 import { detectionScores, maskedProbabilities, saliencyCurves, type DetectionScores, type SaliencyCurves } from './faithfulness';
 import { ConfusionMatrix, classesInMask, pointingGameHit, segmentationFromMaps, type SegmentationMask } from './localisation';
 import type { ImageEvaluation } from './report';
@@ -40,12 +40,16 @@ export interface EvaluationSettings {
  */
 export async function evaluateImage(
   classifier: Classifier, input: tf.Tensor4D, name: string, settings: EvaluationSettings,
-  extras: { mask?: SegmentationMask; checkpoint?: () => void; onProgress?: (stage: string, done: number, total: number) => void } = {},
+  extras: {
+    mask?: SegmentationMask; checkpoint?: () => void; onProgress?: (stage: string, done: number, total: number) => void;
+    /** The input's forward pass when the caller has it already (then not recomputed, and not disposed here). */
+    forward?: ForwardPass;
+  } = {},
 ): Promise<ImageEvaluation> {
   const started = performance.now();
   const [, height, width] = input.shape;
   const labels = classifier.numClasses;
-  const forward = classifier.forward(input);
+  const forward = extras.forward ?? classifier.forward(input);
   let results: MethodMaps[] = [];
   try {
     const probabilitiesTensor = classifier.probabilities(forward.logits);
@@ -126,6 +130,6 @@ export async function evaluateImage(
     return evaluation;
   } finally {
     results.forEach(disposeMethodMaps);
-    tf.dispose([forward.activations, forward.logits]);
+    if (extras.forward === undefined) tf.dispose([forward.activations, forward.logits]);
   }
 }
