@@ -25,7 +25,7 @@ import { LocalisationAccumulator, type LocalisationResult } from '../src/core/me
 import { preprocess } from '../src/core/preprocess.ts';
 import { initNodeBackend } from '../src/node/backend.ts';
 import { loadClassifierFromDirectory } from '../src/node/files.ts';
-import { useFilterGradient, useInputGradient } from '../src/train/filter-gradient.ts';
+import { useFilterGradient, useInputGradient } from '../src/core/kernels/conv-gradients.ts';
 
 const THRESHOLDS = Array.from({ length: 19 }, (_, i) => Math.round((0.05 + 0.05 * i) * 100) / 100);
 

@@ -12,7 +12,9 @@
 //                        backend runs one thread per process, so two cores train both in the time of one);
 //                        1: one after the other in this process. Same results either way.
 //   --out DIR            parent folder of shapes-resnet/ and shapes-resnet-kur/ (default models/)
-//   --max-steps N, --train-scenes N, --alpha A, --batch-size N, --lr X, --eval-every N, --stop-f1 X,
+//   --train-scenes N     a fixed set of N training scenes reshuffled every epoch, instead of fresh scenes every
+//                        step (the default; --fresh-scenes 1|0 sets it explicitly)
+//   --max-steps N, --alpha A, --batch-size N, --lr X, --eval-every N, --stop-f1 X,
 //   --profile-step N, --seed N, --size PX, --widths 16,32,64, --blocks N
 //                        override the defaults of src/train/train.ts (smoke tests, tuning)
 import { spawn } from 'node:child_process';
@@ -43,7 +45,8 @@ function parseArgs(argv: string[]): { only: HeadVariant | null; out: string; job
       case '--budget-minutes': overrides.budgetMinutes = number(); break;
       case '--jobs': jobs = number(); break;
       case '--max-steps': overrides.maxSteps = number(); break;
-      case '--train-scenes': overrides.trainScenes = number(); break;
+      case '--train-scenes': overrides.trainScenes = number(); overrides.freshTrainScenes = false; break;
+      case '--fresh-scenes': overrides.freshTrainScenes = number() !== 0; break;
       case '--validation-scenes': overrides.validationScenes = number(); break;
       case '--test-scenes': overrides.testScenes = number(); break;
       case '--alpha': overrides.alpha = number(); break;

@@ -10,7 +10,7 @@ import { SHAPE_CLASSES, generateScene, labelVector } from '../data/shapes';
 import { initNodeBackend } from '../node/backend';
 import { loadClassifierFromDirectory } from '../node/files';
 import { batchOf, generateSceneSet, range } from './data';
-import { conv2dFilterGradientAsConv, conv2dInputGradientAsConv, useFilterGradient, useInputGradient } from './filter-gradient';
+import { conv2dFilterGradientAsConv, conv2dInputGradientAsConv, useFilterGradient, useInputGradient } from '../core/kernels/conv-gradients';
 import { trainingForward } from './forward';
 import { multiLabelScores } from './metrics';
 import { HEAD_LAYER, POOL_LAYER, TARGET_LAYER, buildShapesResNet, kurKernel } from './shapes-model';
@@ -79,7 +79,7 @@ describe('kurKernel', () => {
   });
 });
 
-describe('training-time kernels (filter-gradient.ts)', () => {
+describe('single-convolution gradients (core/kernels/conv-gradients.ts)', () => {
   const cases: Array<{ size: number; k: number; s: number; pad: 'same' | 'valid'; cin: number; cout: number }> = [
     { size: 12, k: 3, s: 1, pad: 'same', cin: 4, cout: 5 },
     { size: 12, k: 3, s: 2, pad: 'same', cin: 8, cout: 3 },

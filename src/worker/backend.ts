@@ -11,7 +11,7 @@ import wasmUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?u
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { StudioError } from '../core/errors';
-import { registerConv2DBackpropFilter } from '../core/kernels/conv2d-backprop-filter';
+import { registerWasmConvGradients } from '../core/kernels/conv-gradients';
 import type { BackendChoice, BackendName, BackendReport, GpuAdapterSummary } from './protocol';
 
 setWasmPaths({
@@ -21,8 +21,9 @@ setWasmPaths({
 });
 // Threaded wasm breaks in a bundled build when the page is cross-origin isolated; we never are, but be safe.
 tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-// wasm lacks the filter gradient TF.js computes through every convolution: input gradients need it.
-registerConv2DBackpropFilter('wasm');
+// wasm lacks the filter gradient TF.js computes through every convolution (input gradients need it), and its
+// input gradient is slower than one convolution: both as single convolutions (npm run bench:gradients).
+registerWasmConvGradients('wasm');
 
 interface GpuAdapterInfoLike {
   vendor?: string;

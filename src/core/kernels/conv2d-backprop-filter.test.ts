@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initNodeBackend } from '../../node/backend';
 import { maxAbsDifference } from '../../testing/golden';
-import { registerConv2DBackpropFilter } from './conv2d-backprop-filter';
+import { registerWasmConvGradients, useFilterGradient, type FilterGradientImplementation } from './conv-gradients';
 
 beforeAll(async () => {
   await initNodeBackend('wasm');
-  registerConv2DBackpropFilter('wasm');
 });
+afterAll(() => registerWasmConvGradients('wasm'));
 
 /** The filter gradient of sum(conv(x, w) * weights) on a backend. */
 async function filterGradient(backend: string, pad: 'same' | 'valid', stride: number): Promise<Float32Array> {
@@ -32,9 +32,32 @@ async function filterGradient(backend: string, pad: 'same' | 'valid', stride: nu
 }
 
 describe('Conv2DBackpropFilter for wasm', () => {
-  it.each([['same', 1], ['same', 2], ['valid', 1], ['valid', 2]] as const)('matches the cpu backend (pad %s, stride %d), without leaks', async (pad, stride) => {
+  const cases = (['core', 'conv'] as const).flatMap((kernel) => ([['same', 1], ['same', 2], ['valid', 1], ['valid', 2]] as const).map(([pad, stride]) => [kernel, pad, stride] as const));
+  it.each(cases)('%s kernel matches the cpu backend (pad %s, stride %d), without leaks', async (kernel: FilterGradientImplementation, pad, stride) => {
+    useFilterGradient(kernel, 'wasm');
     const reference = await filterGradient('cpu', pad, stride);
     const ours = await filterGradient('wasm', pad, stride);
+    expect(tf.getBackend()).toBe('wasm');
+    expect(maxAbsDifference(ours, reference)).toBeLessThan(1e-3);
+  });
+});
+
+describe('Conv2DBackpropInput for wasm (registered at import, before the backend starts)', () => {
+  // 1x1 filters take the backend's own kernel, 3x3 the single-convolution one: both must be bound.
+  it.each([[1, 1], [3, 1], [3, 2]] as const)('filter size %d, stride %d: matches the cpu backend', async (size, stride) => {
+    const inputGradient = async (backend: string): Promise<Float32Array> => {
+      await tf.setBackend(backend);
+      const x = tf.randomUniform([2, 9, 9, 8], -1, 1, 'float32', 4) as tf.Tensor4D;
+      const w = tf.randomUniform([size, size, 8, 5], -1, 1, 'float32', 5) as tf.Tensor4D;
+      const gradient = tf.grad((input: tf.Tensor) => tf.sum(tf.square(tf.conv2d(input as tf.Tensor4D, w, stride, 'same'))))(x);
+      try {
+        return (await gradient.data()) as Float32Array;
+      } finally {
+        tf.dispose([x, w, gradient]);
+      }
+    };
+    const reference = await inputGradient('cpu');
+    const ours = await inputGradient('wasm');
     expect(tf.getBackend()).toBe('wasm');
     expect(maxAbsDifference(ours, reference)).toBeLessThan(1e-3);
   });

@@ -1,8 +1,9 @@
 /**
- * `Conv2DBackpropFilter` for backends that lack it (the wasm backend): dL/dW of a 2-D convolution,
- * written with existing ops. TF.js's fused conv2d computes the filter gradient eagerly whenever anything
- * is differentiated through a convolution, so without this kernel the wasm backend can compute no input
- * gradient (saliency methods) and train no convolution.
+ * The reference `Conv2DBackpropFilter` for backends that lack it (the wasm backend): dL/dW of a 2-D
+ * convolution, written with existing ops. TF.js's fused conv2d computes the filter gradient eagerly whenever
+ * anything is differentiated through a convolution, so without this kernel the wasm backend can compute no
+ * input gradient (saliency methods) and train no convolution. The registered kernel is the faster
+ * single-convolution version of ./conv-gradients.ts; this one is the plain statement it is tested against.
  *
  * For every filter tap (i, j): `dW[i, j] = X_pad[:, i::s, j::s, :]^T dY` over all output positions, i.e.
  * a `[C_in, B*oh*ow] x [B*oh*ow, C_out]` matrix product per tap (NHWC, dilation 1).
@@ -76,14 +77,4 @@ export function copyingKernelFunc(
       b.dispose();
     }
   };
-}
-
-/** Registers the kernel for `backendName` unless that backend already has one. */
-export function registerConv2DBackpropFilter(backendName: string): void {
-  if (tf.getKernel('Conv2DBackpropFilter', backendName) !== undefined) return;
-  tf.registerKernel({
-    kernelName: 'Conv2DBackpropFilter',
-    backendName,
-    kernelFunc: copyingKernelFunc(['x', 'dy'], (x, dy, attrs) => conv2dFilterGradient(x, dy, attrs as BackpropFilterAttrs)),
-  });
 }

@@ -1,6 +1,8 @@
 /**
- * A faster `Conv2DBackpropFilter` for training on the wasm backend: the filter gradient written as one
- * (dilated) convolution instead of one strided slice + matrix product per filter tap.
+ * The convolution gradients the wasm backend lacks or runs slowly, each written as one convolution:
+ * `Conv2DBackpropFilter` (missing from wasm) as one dilated convolution instead of one strided slice +
+ * matrix product per filter tap, and `Conv2DBackpropInput` as one stride-1 convolution where that is faster
+ * than the backend's own.
  *
  * For a forward convolution `y = conv(x, W)` (NHWC, stride s, dilation 1) with padded input `X_pad`:
  * `dW[i, j, ci, co] = sum_{b, y, x} X_pad[b, y s + i, x s + j, ci] dY[b, y, x, co]`. With the batch axis
@@ -9,14 +11,23 @@
  * one transpose gives `[fh, fw, C_in, C_out]`. This is how TensorFlow's own backprop-filter is classically
  * derived (the gradient of a convolution w.r.t. its filter is a convolution of the input with the output
  * gradient). On wasm it runs through XNNPACK's convolution: 5 to 10 times faster than the per-tap version
- * of src/core/kernels/conv2d-backprop-filter.ts for this network's layers (measured by
- * src/train/filter-gradient.test.ts and logged by the training script's kernel profile).
+ * of ./conv2d-backprop-filter.ts for the shapes network's layers (logged by the training script's kernel
+ * profile; `npm run bench:gradients` measures both on the bundled models).
  *
- * The training script registers it in place of the core kernel for its own process only (see
- * {@link useConvFilterGradient}); the studio keeps the core kernel.
+ * {@link registerWasmConvGradients} installs both for the studio's worker, the command line and training;
+ * the per-tap version stays as the reference the tests compare against.
  */
 import * as tf from '@tensorflow/tfjs';
-import { conv2dFilterGradient, copyingKernelFunc, type BackpropFilterAttrs } from '../core/kernels/conv2d-backprop-filter';
+import { conv2dFilterGradient, copyingKernelFunc, type BackpropFilterAttrs } from './conv2d-backprop-filter';
+
+/**
+ * Registers this file's convolution gradients for `backendName` (the wasm backend): the filter gradient as
+ * one dilated convolution, the input gradient as one convolution where that is faster than the backend's.
+ */
+export function registerWasmConvGradients(backendName = 'wasm'): void {
+  useFilterGradient('conv', backendName);
+  useInputGradient('conv', backendName);
+}
 
 /** `dL/dW: [fh, fw, C_in, C_out]` of a convolution of `x: [B, H, W, C_in]` giving `dy: [B, oh, ow, C_out]`. */
 export function conv2dFilterGradientAsConv(x: tf.Tensor4D, dy: tf.Tensor4D, attrs: BackpropFilterAttrs): tf.Tensor4D {
@@ -40,11 +51,12 @@ export function conv2dFilterGradientAsConv(x: tf.Tensor4D, dy: tf.Tensor4D, attr
   });
 }
 
+/** 'core': the per-tap reference of ./conv2d-backprop-filter.ts; 'conv': {@link conv2dFilterGradientAsConv}. */
 export type FilterGradientImplementation = 'core' | 'conv';
 
 /**
  * Registers `Conv2DBackpropFilter` for `backendName` with the chosen implementation, replacing whatever is
- * registered ('core': src/core/kernels/conv2d-backprop-filter.ts's per-tap version; 'conv': this file's).
+ * registered ('core': ./conv2d-backprop-filter.ts's per-tap version; 'conv': this file's).
  * Inputs are copied into ordinary tensors and the result written as the kernel's output, as the core
  * registration does, so the kernel leaves no tensor behind.
  */
@@ -56,11 +68,6 @@ export function useFilterGradient(implementation: FilterGradientImplementation, 
     backendName,
     kernelFunc: copyingKernelFunc(['x', 'dy'], (x, dy, attrs) => gradient(x, dy, attrs as BackpropFilterAttrs)),
   });
-}
-
-/** {@link useFilterGradient}('conv'). */
-export function useConvFilterGradient(backendName = 'wasm'): void {
-  useFilterGradient('conv', backendName);
 }
 
 interface BackpropInputAttrs {
@@ -127,6 +134,9 @@ export function useInputGradient(implementation: 'native' | 'conv', backendName 
   tf.registerKernel({
     kernelName: 'Conv2DBackpropInput',
     backendName,
+    // The wasm kernel binds its C function in a setup run when the backend starts: keep it, or registering
+    // before the backend starts would leave the native path unbound.
+    ...(native?.setupFunc === undefined ? {} : { setupFunc: native.setupFunc }),
     kernelFunc: (args) => {
       const { inputs, attrs } = args;
       const filterInfo = inputs['filter'] as tf.TensorInfo;
