@@ -6,7 +6,7 @@
 // Progress is printed as JSON lines. See src/train/train.ts.
 //
 // Options:
-//   --budget-minutes N   wall-clock budget of each model's optimisation (default 45; 9000 steps take ~35 min)
+//   --budget-minutes N   wall-clock budget of each model's optimisation (default 60: a safety net; the steps define the run)
 //   --only plain|kur     train one variant
 //   --jobs 1|2           2 (default): the two variants train at the same time in two processes (the wasm
 //                        backend runs one thread per process, so two cores train both in the time of one);

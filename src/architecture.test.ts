@@ -20,9 +20,9 @@ function files(directory: string): string[] {
 /** Modules with no TF.js in their import graph: plain data and types the UI shares with the engine. */
 const TF_FREE_MODULES = [
   'core/model/metadata', 'core/methods/method-ids', 'core/errors', 'worker/protocol',
-  'core/metrics/scores', 'core/metrics/localisation', 'core/metrics/report',
+  'core/metrics/scores', 'core/metrics/localisation', 'core/metrics/report', 'core/detection', 'core/predictions',
 ];
-const uiFiles = files(src).filter((path) => /^(ui|state|charts)\/|^main\.tsx$/.test(relative(src, path)));
+const uiFiles = files(src).filter((path) => /^(ui|state|charts|figure)\/|^main\.tsx$/.test(relative(src, path)));
 
 describe('architecture', () => {
   it('has UI files to check', () => {

@@ -57,6 +57,16 @@ export function parseDetectionRule(text: string): DetectionRule {
   throw new Error(`Cannot read the detection rule "${text}": use sigmoid:T, prob:T (0 <= T <= 1), topk:K (K >= 1) or gt:N,N.`);
 }
 
+/** The rule in `parseDetectionRule`'s notation (saved figure settings, the command line). */
+export function formatDetectionRule(rule: DetectionRule): string {
+  switch (rule.kind) {
+    case 'sigmoid': return `sigmoid:${rule.threshold}`;
+    case 'probability': return `prob:${rule.threshold}`;
+    case 'top-k': return `topk:${rule.k}`;
+    case 'ground-truth': return `gt:${rule.labels.join(',')}`;
+  }
+}
+
 export function describeDetectionRule(rule: DetectionRule): string {
   switch (rule.kind) {
     case 'sigmoid': return `sigmoid(S) > ${rule.threshold}`;

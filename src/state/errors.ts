@@ -6,7 +6,7 @@ import type { StudioErrorCode } from '../core/errors';
 
 export interface UiError {
   /** A StudioErrorCode from the engine, or a UI-side code. */
-  code: StudioErrorCode | 'catalog-unavailable' | 'sample-fetch-failed' | 'engine-crashed' | 'no-methods' | 'unknown';
+  code: StudioErrorCode | 'catalog-unavailable' | 'sample-fetch-failed' | 'engine-crashed' | 'no-methods' | 'figure-settings' | 'unknown';
   message: string;
   /** What the user was doing, e.g. "Loading model". */
   context: string;

@@ -10,6 +10,8 @@ import type {
   LoadProgress,
   MetricsProgress,
   MetricsRequest,
+  FigureRowRequest,
+  FigureRowResult,
   MetricsResult,
   ModelSource,
   ModelSummary,
@@ -231,8 +233,28 @@ class FakeEngine implements EngineApi {
     }
     return record;
   }
+  figureRequests: Array<{ name: string; request: FigureRowRequest }> = [];
+  holdFigure = false;
+  heldFigure: Array<Deferred<FigureRowResult>> = [];
+  async explainFigureRow(image: Blob, request: FigureRowRequest): Promise<FigureRowResult> {
+    const name = await image.text();
+    this.calls.push(`explainFigureRow:${name}`);
+    this.figureRequests.push({ name, request });
+    if (name === 'broken') throw studioError('image-decode-failed', 'broken is not an image');
+    const result: FigureRowResult = {
+      pixels: new Uint8ClampedArray(4 * 4 * 4).fill(200), pixelsShape: [4, 4], top: { label: 1, name: 'class 1', prob: 0.9 }, detected: [1],
+      cells: request.cells.map((cell) => ({ method: cell.method, label: cell.label === 'top' ? 1 : cell.label, shape: [2, 2] as [number, number], normalized: new Float32Array([0, 0.5, 1, 0.25]), raw: new Float32Array([0, 1, 2, 0.5]) })),
+    };
+    if (this.holdFigure) {
+      const d = deferred<FigureRowResult>();
+      this.heldFigure.push(d);
+      return d.promise;
+    }
+    return result;
+  }
   cancelled = 0;
   async cancel(): Promise<void> {
+    for (const d of this.heldFigure) d.reject(studioError('cancelled', 'Cancelled.'));
     for (const d of this.heldFiles) d.reject(studioError('cancelled', 'Cancelled.'));
     for (const d of this.heldMetrics) d.reject(studioError('cancelled', 'Cancelled.'));
     this.calls.push('cancel');
@@ -885,5 +907,87 @@ describe('folder evaluation', () => {
     await store.getState().startBatch(files(['a.png']));
     expect(engine.fileRequests).toEqual([]);
     expect(store.getState().lastError?.code).toBe('no-methods');
+  });
+});
+
+describe('figure builder', () => {
+  async function ready(): Promise<StudioStore> {
+    const store = makeStore(engine);
+    await store.getState().start();
+    return store;
+  }
+  const image = (name: string) => ({ name: `${name}.png`, blob: new Blob([name]) });
+
+  it('explains each image once for its cells; a look-only change needs no engine, a column change re-explains', async () => {
+    const store = await ready();
+    store.getState().addFigureImages([image('a'), image('broken'), image('b')]);
+    store.getState().setFigureSpec({ methods: ['cam', 'gradcam'], label: 'top' });
+    await store.getState().buildFigure();
+    let s = store.getState();
+    expect(engine.figureRequests.map((r) => r.name)).toEqual(['a', 'broken', 'b']);
+    expect(engine.figureRequests[0]!.request.cells).toEqual([{ method: 'cam', label: 'top' }, { method: 'gradcam', label: 'top' }]);
+    expect(Object.keys(s.figureRows)).toEqual(['a.png', 'b.png']);
+    expect(s.figureFailures).toEqual({ 'broken.png': 'broken is not an image' });
+    expect(s.figureStatus).toBe('done');
+
+    store.getState().setFigureSpec({ colormap: 'viridis', opacity: 0.8, width: 'single' });
+    store.getState().removeFigureImage('broken.png');
+    await store.getState().buildFigure();
+    expect(engine.figureRequests).toHaveLength(3); // nothing to explain again
+
+    store.getState().addFigureImages([image('a')]); // same name: kept apart
+    expect(store.getState().figureImages.map((i) => i.name)).toEqual(['a.png', 'b.png', 'a (2).png']);
+    await store.getState().buildFigure();
+    expect(engine.figureRequests.map((r) => r.name).slice(3)).toEqual(['a']);
+
+    store.getState().setFigureSpec({ columns: 'labels', labels: [0, 2], methods: ['minmax-cam'] });
+    await store.getState().buildFigure();
+    s = store.getState();
+    expect(engine.figureRequests).toHaveLength(7);
+    expect(engine.figureRequests[6]!.request.cells).toEqual([{ method: 'minmax-cam', label: 0 }, { method: 'minmax-cam', label: 2 }]);
+    store.getState().moveFigureImage('a (2).png', -1);
+    expect(store.getState().figureImages.map((i) => i.name)).toEqual(['a.png', 'a (2).png', 'b.png']);
+  });
+
+  it('cancel stops the build and keeps the rows done', async () => {
+    const store = await ready();
+    store.getState().addFigureImages([image('a'), image('b')]);
+    engine.holdFigure = true;
+    const building = store.getState().buildFigure();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    await store.getState().cancelFigure();
+    await building;
+    expect(store.getState().figureStatus).toBe('cancelled');
+    expect(store.getState().figureProgress).toBeNull();
+    expect(engine.figureRequests).toHaveLength(1);
+  });
+
+  it('saves settings with the images and the catalog model, and loads them back (samples fetched, others listed as missing)', async () => {
+    const store = await ready();
+    store.getState().addFigureImages([{ ...image('scene'), src: 'samples/shapes/scene.png' }, image('mine')]);
+    store.getState().setFigureSpec({ methods: ['gradcam'], colormap: 'magma' });
+    const json = store.getState().figureSpecJson();
+    const saved = JSON.parse(json) as { model: string; images: unknown[]; colormap: string };
+    expect(saved.model).toBe('resnet50-imagenet');
+    expect(saved.images).toEqual([{ name: 'scene.png', src: 'samples/shapes/scene.png' }, { name: 'mine.png' }]);
+    const other = await ready();
+    await other.getState().loadFigureSpec(json);
+    const s = other.getState();
+    expect(s.figureSpec.colormap).toBe('magma');
+    expect(s.figureSpec.methods).toEqual(['gradcam']);
+    expect(s.figureImages.map((i) => [i.name, i.src])).toEqual([['scene.png', 'samples/shapes/scene.png']]);
+    expect(s.figureMissing).toEqual(['mine.png']);
+    other.getState().addFigureImages([image('mine')]);
+    expect(other.getState().figureMissing).toEqual([]);
+  });
+
+  it('bad settings files get a message naming the problem, and the figure stays', async () => {
+    const store = await ready();
+    store.getState().addFigureImages([image('a')]);
+    await store.getState().loadFigureSpec('{ not json');
+    expect(store.getState().lastError?.code).toBe('figure-settings');
+    await store.getState().loadFigureSpec(JSON.stringify({ methods: ['cam'], label: 5000 }));
+    expect(store.getState().lastError?.message).toMatch(/"label" must be a class index from 0 to/);
+    expect(store.getState().figureImages).toHaveLength(1);
   });
 });

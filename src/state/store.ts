@@ -42,6 +42,7 @@ import {
   type MethodOptionsPatch,
 } from './analysis-options';
 import { parseLabelsFile, type BatchFile } from './batch';
+import { figureSlice, type FigureSlice } from './figure-slice';
 import { isCancelled, toUiError, type UiError } from './errors';
 import { nameFromUrl, parseCatalog, parseStartupParams, resolveUrl, type CatalogEntry } from './startup';
 
@@ -178,7 +179,13 @@ export interface AnalysisSlice {
   resetMethodOptions(): Promise<void>;
 }
 
+/** The studio's modes, one per use: exploring images, a classroom walkthrough, building figures. */
+export const STUDIO_MODES = ['explore', 'figure'] as const;
+export type StudioMode = (typeof STUDIO_MODES)[number];
+
 export interface ViewSlice {
+  mode: StudioMode;
+  setMode(mode: StudioMode): void;
   colormap: ColormapId;
   opacity: number;
   methods: MethodId[];
@@ -245,7 +252,7 @@ export interface BatchSlice {
 /** Steps of the deletion / insertion curves the studio computes. */
 export const CURVE_STEPS = 16;
 
-export type StudioState = EngineSlice & ModelSlice & ImageSlice & AnalysisSlice & ViewSlice & ErrorSlice & MetricsSlice & BatchSlice;
+export type StudioState = EngineSlice & ModelSlice & ImageSlice & AnalysisSlice & ViewSlice & ErrorSlice & MetricsSlice & BatchSlice & FigureSlice;
 export type StudioStore = StoreApi<StudioState>;
 
 /** Request sequence numbers shared by the slices: the latest of each kind wins. */
@@ -313,6 +320,8 @@ function errorSlice(): Slice<ErrorSlice> {
 
 function viewSlice(): Slice<ViewSlice> {
   return (set, get) => ({
+    mode: 'explore',
+    setMode: (mode) => set({ mode }),
     colormap: DEFAULT_COLORMAP,
     opacity: DEFAULT_OPACITY,
     methods: [...DEFAULT_METHODS],
@@ -914,5 +923,6 @@ export function createStudioStore(deps: StudioDeps): StudioStore {
     ...errorSlice()(...a),
     ...metricsSlice(deps, seq)(...a),
     ...batchSlice(deps, seq)(...a),
+    ...figureSlice(deps)(...a),
   }));
 }

@@ -46,7 +46,7 @@ export function trainingMetadata(result: TrainingResult, extra: { command: strin
         generator: 'src/data/shapes (generateScene, deterministic)',
         size: config.model.inputSize,
         train: config.freshTrainScenes
-          ? { split: 'train', indices: [0, result.steps * config.batchSize], seeds: [0, result.steps * config.batchSize - 1], drawn: 'fresh: step s uses indices s*B .. s*B + B - 1' }
+          ? { split: 'train', indices: [0, config.maxSteps * config.batchSize], seeds: [0, config.maxSteps * config.batchSize - 1], drawn: 'fresh: step s uses indices s*B .. s*B + B - 1, each scene once' }
           : { split: 'train', indices: [0, config.trainScenes], seeds: [0, config.trainScenes - 1], drawn: 'fixed set, reshuffled every epoch' },
         validation: { split: 'validation', indices: [0, config.validationScenes], seeds: [1_000_000, 1_000_000 + config.validationScenes - 1] },
         test: { split: 'test', indices: [0, config.testScenes], seeds: [2_000_000, 2_000_000 + config.testScenes - 1] },

@@ -10,8 +10,12 @@ import { ModelStatus } from './ModelStatus';
 import { PageDrop } from './PageDrop';
 import { Results } from './Results';
 import { ViewControls } from './ViewControls';
+import { FigureBuilder } from './FigureBuilder';
+import { ModeTabs } from './ModeTabs';
+import { useStudio } from '../state/react';
 
 export function App() {
+  const mode = useStudio((s) => s.mode);
   return (
     <div className="app">
       <a className="skip-link" href="#results-title">
@@ -25,9 +29,15 @@ export function App() {
         <ModelPicker />
         <BackendBadge />
       </header>
+      <ModeTabs />
       <ModelStatus />
       <ErrorBanner />
-      <main className="layout">
+      {mode === 'figure' && (
+        <main className="layout-wide" id="mode-panel-figure" role="tabpanel" aria-labelledby="mode-tab-figure">
+          <FigureBuilder />
+        </main>
+      )}
+      <main className="layout" id="mode-panel-explore" role="tabpanel" aria-labelledby="mode-tab-explore" hidden={mode !== 'explore'}>
         <aside className="sidebar">
           <ImagePanel />
           <ViewControls />

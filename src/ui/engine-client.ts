@@ -71,6 +71,7 @@ export function createEngineClient(): EngineClient {
           : remote.evaluateMetrics(request),
       ),
     evaluateFile: (image, mask, name, request) => call(() => remote.evaluateFile(image, mask, name, request)),
+    explainFigureRow: (image, request) => call(() => remote.explainFigureRow(image, request)),
     cancel: () => call(() => remote.cancel()),
     memory: () => call(() => remote.memory()),
     terminate: () => {

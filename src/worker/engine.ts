@@ -10,6 +10,7 @@ import { StudioError } from '../core/errors';
 import { upsampleMaps } from '../core/maps/filters';
 import { defaultDetectionRule, describeDetectionRule, detectedSet } from '../core/detection';
 import { disposeMethodMaps, explain, validateLabels, type ExplainRequest } from '../core/methods/explain';
+import { explainCells } from '../core/methods/cells';
 import { explainWithMeta } from '../core/methods/meta';
 import { evaluateImage, type EvaluationSettings, type ImageEvaluation } from '../core/metrics/evaluate';
 import type { DetectionRule } from '../core/detection';
@@ -26,7 +27,7 @@ import { selectBackend } from './backend';
 import { cropFor, decodeImage, decodeMask, describePolicy, displayBitmap, pixelsForModel, type Crop } from './image';
 import { openModelSource } from './model-source';
 import type {
-  AnalyzeProgress, AnalyzeRequest, AnalyzeResult, BackendChoice, BackendReport, EngineApi, EngineMemory, HeatmapResult,
+  AnalyzeProgress, AnalyzeRequest, AnalyzeResult, BackendChoice, BackendReport, EngineApi, EngineMemory, FigureRowRequest, FigureRowResult, HeatmapResult,
   ImageSummary, LoadProgress, MetricsProgress, MetricsRequest, MetricsResult, ModelSource, ModelSummary,
 } from './protocol';
 
@@ -245,6 +246,48 @@ export class Engine implements EngineApi {
         }
       } finally {
         bitmap.close();
+      }
+    });
+  }
+
+  async explainFigureRow(imageBlob: Blob, request: FigureRowRequest): Promise<FigureRowResult> {
+    return this.runJob('figure', async (_jobId, checkpoint) => {
+      const model = this.requireModel();
+      const adapter = model.loaded.adapter;
+      const [height, width, channels] = adapter.inputShape;
+      validateLabels(adapter, request.cells.flatMap((cell) => (cell.label === 'top' ? [] : [cell.label])));
+      const { bitmap } = await decodeImage(imageBlob);
+      let pixels: tf.Tensor4D | null = null;
+      let input: tf.Tensor4D | null = null;
+      let forward: ForwardPass | null = null;
+      try {
+        pixels = pixelsForModel(bitmap, cropFor(bitmap.width, bitmap.height, model.resizePolicy), [height, width]);
+        input = preprocess(pixels, model.preprocessing, channels);
+        forward = adapter.forward(input);
+        checkpoint();
+        const result = await explainCells(adapter, input, forward, request.cells, {
+          checkpoint,
+          ...(request.detection === undefined ? {} : { detection: request.detection }),
+          ...(request.options === undefined ? {} : { options: request.options }),
+        });
+        const rgb = await pixels.data();
+        const rgba = new Uint8ClampedArray(height * width * 4);
+        for (let p = 0; p < height * width; p += 1) {
+          rgba[p * 4] = rgb[p * 3]!;
+          rgba[p * 4 + 1] = rgb[p * 3 + 1]!;
+          rgba[p * 4 + 2] = rgb[p * 3 + 2]!;
+          rgba[p * 4 + 3] = 255;
+        }
+        return {
+          pixels: rgba,
+          pixelsShape: [height, width],
+          top: { ...result.top, name: model.loaded.labelNames[result.top.label] ?? `class ${result.top.label}` },
+          detected: result.detected,
+          cells: result.cells,
+        };
+      } finally {
+        bitmap.close();
+        for (const tensor of [pixels, input, forward?.activations, forward?.logits]) tensor?.dispose();
       }
     });
   }

@@ -203,6 +203,23 @@ export interface EngineMemory {
 }
 
 /** The engine API exposed by src/worker/engine.worker.ts. Every call may reject with a StudioError. */
+/** One figure row: an image's cells (method x label), independent of the current image. */
+export interface FigureRowRequest {
+  cells: Array<{ method: MethodId; label: number | 'top' }>;
+  detection?: DetectionRule;
+  options?: Partial<MethodOptions>;
+}
+
+export interface FigureRowResult {
+  /** What the model sees: the image fitted by the model's policy, at its input size, RGBA row-major. */
+  pixels: Uint8ClampedArray;
+  pixelsShape: [number, number];
+  top: { label: number; name: string; prob: number };
+  detected: number[];
+  /** In request order; 'top' resolved. */
+  cells: Array<{ method: MethodId; label: number; shape: [number, number]; normalized: Float32Array; raw: Float32Array }>;
+}
+
 export interface EngineApi {
   init(choice: BackendChoice): Promise<BackendReport>;
   setBackend(choice: BackendChoice): Promise<BackendReport>;
@@ -224,6 +241,8 @@ export interface EngineApi {
    * pointing game and the segmentation prior. Cancellable like evaluateMetrics.
    */
   evaluateFile(image: Blob, mask: Blob | null, name: string, request: MetricsRequest): Promise<ImageEvaluation>;
+  /** Explains one image of a figure (decoded and fitted like evaluateFile). Cancellable like analyze. */
+  explainFigureRow(image: Blob, request: FigureRowRequest): Promise<FigureRowResult>;
   /** Cancels the running analysis (it rejects with a `cancelled` error); the model stays loaded. */
   cancel(): Promise<void>;
   memory(): Promise<EngineMemory>;

@@ -1,0 +1,44 @@
+import type { KeyboardEvent } from 'react';
+import { STUDIO_MODES, type StudioMode } from '../state/store';
+import { useStudio } from '../state/react';
+
+const MODE_TITLES: Record<StudioMode, { title: string; description: string }> = {
+  explore: { title: 'Explore', description: 'Drop images, see what the model sees, label by label; metrics and folders.' },
+  figure: { title: 'Figures', description: 'Publication grids of images x methods or labels, exported as PNG or SVG.' },
+};
+
+/** The studio's modes, one per use, on the first screen (arrow keys move between them, as in any tab list). */
+export function ModeTabs() {
+  const mode = useStudio((s) => s.mode);
+  const setMode = useStudio((s) => s.setMode);
+  const onKeyDown = (event: KeyboardEvent<HTMLButtonElement>): void => {
+    const index = STUDIO_MODES.indexOf(mode);
+    const next = event.key === 'ArrowRight' ? index + 1 : event.key === 'ArrowLeft' ? index - 1 : null;
+    if (next === null) return;
+    event.preventDefault();
+    const target = STUDIO_MODES[(next + STUDIO_MODES.length) % STUDIO_MODES.length]!;
+    setMode(target);
+    document.getElementById(`mode-tab-${target}`)?.focus();
+  };
+  return (
+    <nav className="mode-tabs" role="tablist" aria-label="Studio modes">
+      {STUDIO_MODES.map((id) => (
+        <button
+          key={id}
+          id={`mode-tab-${id}`}
+          type="button"
+          role="tab"
+          aria-selected={mode === id}
+          aria-controls={`mode-panel-${id}`}
+          tabIndex={mode === id ? 0 : -1}
+          title={MODE_TITLES[id].description}
+          onClick={() => setMode(id)}
+          onKeyDown={onKeyDown}
+          data-testid={`mode-${id}`}
+        >
+          {MODE_TITLES[id].title}
+        </button>
+      ))}
+    </nav>
+  );
+}
