@@ -12,6 +12,8 @@ import type {
   MetricsRequest,
   FigureRowRequest,
   FigureRowResult,
+  WalkthroughData,
+  WalkthroughRequest,
   MetricsResult,
   ModelSource,
   ModelSummary,
@@ -251,6 +253,17 @@ class FakeEngine implements EngineApi {
       return d.promise;
     }
     return result;
+  }
+  walkthroughRequests: WalkthroughRequest[] = [];
+  async walkthrough(request: WalkthroughRequest): Promise<WalkthroughData> {
+    this.walkthroughRequests.push(request);
+    const map = { values: new Float32Array([1, -1, 0.5, 0]), min: -1, max: 1 };
+    return {
+      activationShape: [2, 2, 3], label: request.label, contrastLabel: request.contrastLabel,
+      scores: [{ label: request.label, logit: 2, prob: 0.88 }],
+      weights: { cam: new Float32Array([1, -2, 0.5]), gradcam: new Float32Array([0.25, -0.5, 0.125]), minmax: null, contrastCam: null },
+      topChannels: [{ channel: 1, map }], sums: { cam: map, gradcam: map, minmax: null, contrastCam: null },
+    };
   }
   cancelled = 0;
   async cancel(): Promise<void> {

@@ -43,6 +43,7 @@ import {
 } from './analysis-options';
 import { parseLabelsFile, type BatchFile } from './batch';
 import { figureSlice, type FigureSlice } from './figure-slice';
+import { classroomSlice, type ClassroomSlice } from './classroom-slice';
 import { isCancelled, toUiError, type UiError } from './errors';
 import { nameFromUrl, parseCatalog, parseStartupParams, resolveUrl, type CatalogEntry } from './startup';
 
@@ -180,7 +181,7 @@ export interface AnalysisSlice {
 }
 
 /** The studio's modes, one per use: exploring images, a classroom walkthrough, building figures. */
-export const STUDIO_MODES = ['explore', 'figure'] as const;
+export const STUDIO_MODES = ['explore', 'classroom', 'figure'] as const;
 export type StudioMode = (typeof STUDIO_MODES)[number];
 
 export interface ViewSlice {
@@ -252,7 +253,7 @@ export interface BatchSlice {
 /** Steps of the deletion / insertion curves the studio computes. */
 export const CURVE_STEPS = 16;
 
-export type StudioState = EngineSlice & ModelSlice & ImageSlice & AnalysisSlice & ViewSlice & ErrorSlice & MetricsSlice & BatchSlice & FigureSlice;
+export type StudioState = EngineSlice & ModelSlice & ImageSlice & AnalysisSlice & ViewSlice & ErrorSlice & MetricsSlice & BatchSlice & FigureSlice & ClassroomSlice;
 export type StudioStore = StoreApi<StudioState>;
 
 /** Request sequence numbers shared by the slices: the latest of each kind wins. */
@@ -924,5 +925,6 @@ export function createStudioStore(deps: StudioDeps): StudioStore {
     ...metricsSlice(deps, seq)(...a),
     ...batchSlice(deps, seq)(...a),
     ...figureSlice(deps)(...a),
+    ...classroomSlice(deps)(...a),
   }));
 }

@@ -10,6 +10,7 @@ import { ModelStatus } from './ModelStatus';
 import { PageDrop } from './PageDrop';
 import { Results } from './Results';
 import { ViewControls } from './ViewControls';
+import { Classroom } from './Classroom';
 import { FigureBuilder } from './FigureBuilder';
 import { ModeTabs } from './ModeTabs';
 import { useStudio } from '../state/react';
@@ -32,6 +33,11 @@ export function App() {
       <ModeTabs />
       <ModelStatus />
       <ErrorBanner />
+      {mode === 'classroom' && (
+        <main className="layout-wide" id="mode-panel-classroom" role="tabpanel" aria-labelledby="mode-tab-classroom">
+          <Classroom />
+        </main>
+      )}
       {mode === 'figure' && (
         <main className="layout-wide" id="mode-panel-figure" role="tabpanel" aria-labelledby="mode-tab-figure">
           <FigureBuilder />

@@ -4,6 +4,7 @@ import { useStudio } from '../state/react';
 
 const MODE_TITLES: Record<StudioMode, { title: string; description: string }> = {
   explore: { title: 'Explore', description: 'Drop images, see what the model sees, label by label; metrics and folders.' },
+  classroom: { title: 'Classroom', description: 'How a CAM is made, step by step, large and keyboard-driven, for a projector.' },
   figure: { title: 'Figures', description: 'Publication grids of images x methods or labels, exported as PNG or SVG.' },
 };
 

@@ -11,6 +11,7 @@ import { upsampleMaps } from '../core/maps/filters';
 import { defaultDetectionRule, describeDetectionRule, detectedSet } from '../core/detection';
 import { disposeMethodMaps, explain, validateLabels, type ExplainRequest } from '../core/methods/explain';
 import { explainCells } from '../core/methods/cells';
+import { walkthroughData } from '../core/methods/walkthrough';
 import { explainWithMeta } from '../core/methods/meta';
 import { evaluateImage, type EvaluationSettings, type ImageEvaluation } from '../core/metrics/evaluate';
 import type { DetectionRule } from '../core/detection';
@@ -27,7 +28,7 @@ import { selectBackend } from './backend';
 import { cropFor, decodeImage, decodeMask, describePolicy, displayBitmap, pixelsForModel, type Crop } from './image';
 import { openModelSource } from './model-source';
 import type {
-  AnalyzeProgress, AnalyzeRequest, AnalyzeResult, BackendChoice, BackendReport, EngineApi, EngineMemory, FigureRowRequest, FigureRowResult, HeatmapResult,
+  AnalyzeProgress, AnalyzeRequest, AnalyzeResult, BackendChoice, BackendReport, EngineApi, EngineMemory, FigureRowRequest, FigureRowResult, HeatmapResult, WalkthroughData, WalkthroughRequest,
   ImageSummary, LoadProgress, MetricsProgress, MetricsRequest, MetricsResult, ModelSource, ModelSummary,
 } from './protocol';
 
@@ -290,6 +291,13 @@ export class Engine implements EngineApi {
         for (const tensor of [pixels, input, forward?.activations, forward?.logits]) tensor?.dispose();
       }
     });
+  }
+
+  async walkthrough(request: WalkthroughRequest): Promise<WalkthroughData> {
+    const model = this.requireModel();
+    const image = this.requireImage();
+    const { cache } = await this.forwardFor(model, image);
+    return walkthroughData(model.loaded.adapter, cache.input, cache.forward, request);
   }
 
   /** Runs one job: a newer job supersedes (cancels) the running one, which stops at its next checkpoint. */

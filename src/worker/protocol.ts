@@ -11,6 +11,9 @@ import type { DetectionRule } from '../core/detection';
 import type { MethodOptions } from '../core/methods/context';
 import type { MetaOptions } from '../core/methods/meta';
 import type { ImageEvaluation } from '../core/metrics/report';
+import type { WalkthroughData, WalkthroughMap, WalkthroughRequest } from '../core/methods/walkthrough';
+
+export type { WalkthroughData, WalkthroughMap, WalkthroughRequest };
 
 export type { ImageEvaluation };
 
@@ -243,6 +246,8 @@ export interface EngineApi {
   evaluateFile(image: Blob, mask: Blob | null, name: string, request: MetricsRequest): Promise<ImageEvaluation>;
   /** Explains one image of a figure (decoded and fitted like evaluateFile). Cancellable like analyze. */
   explainFigureRow(image: Blob, request: FigureRowRequest): Promise<FigureRowResult>;
+  /** The numbers of the classroom walkthrough for the current image (src/core/methods/walkthrough.ts). */
+  walkthrough(request: WalkthroughRequest): Promise<WalkthroughData>;
   /** Cancels the running analysis (it rejects with a `cancelled` error); the model stays loaded. */
   cancel(): Promise<void>;
   memory(): Promise<EngineMemory>;

@@ -33,12 +33,17 @@ function gradientMethod(spec: GradientMethod): CamMethod {
 /** Sum over channels: `[N, h, w, K]` -> `[N, h, w]`. */
 const sumChannels = (maps: tf.Tensor4D): tf.Tensor3D => tf.sum(maps, 3) as tf.Tensor3D;
 
+/** Grad-CAM's weights `alpha_k = mean_ij g_ij^k`: `[N, K]` from gradients `[N, h, w, K]`. */
+export function gradCamWeights(gradients: tf.Tensor4D): tf.Tensor2D {
+  return tf.mean(gradients, [1, 2]) as tf.Tensor2D;
+}
+
 /** Grad-CAM: Selvaraju et al., ICCV 2017, Eq. 1-2: `alpha_k = mean_ij g_ij^k`, `M = sum_k alpha_k A^k`. */
 export const gradcam = gradientMethod({
   id: 'gradcam',
   title: 'Grad-CAM',
   reference: 'Selvaraju et al., Grad-CAM: Visual Explanations from Deep Networks via Gradient-based Localization, ICCV 2017, Eq. 1-2',
-  fromGradients: (activations, gradients) => weightedSum(activations, tf.mean(gradients, [1, 2]) as tf.Tensor2D),
+  fromGradients: (activations, gradients) => weightedSum(activations, gradCamWeights(gradients)),
 });
 
 /**

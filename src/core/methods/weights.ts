@@ -17,6 +17,22 @@ function kernelCombination(context: ExplainContext, rows: ReadonlyArray<Readonly
 const meanOf = (labels: readonly number[]): Map<number, number> =>
   new Map(labels.map((label) => [label, 1 / Math.max(labels.length, 1)]));
 
+/** CAM's weights `w_k^c = W[k, c]`, `[N, K]` (one row per explained label). Call inside tidy. */
+export function camWeights(context: ExplainContext): tf.Tensor2D {
+  return kernelCombination(context, context.labels.map((label) => new Map([[label, 1]])));
+}
+
+/** MinMax-CAM's weights `w_k^u = W[k, u] - mean_{n in C_x \ {u}} W[k, n]`, `[N, K]`. Call inside tidy. */
+export function minmaxCamWeights(context: ExplainContext): tf.Tensor2D {
+  const rows = context.labels.map((label) => {
+    const row = new Map<number, number>();
+    for (const [other, weight] of meanOf(context.othersOf(label))) row.set(other, -weight);
+    row.set(label, (row.get(label) ?? 0) + 1);
+    return row;
+  });
+  return kernelCombination(context, rows);
+}
+
 /**
  * CAM: Zhou, Khosla, Lapedriza, Oliva, Torralba, "Learning Deep Features for Discriminative
  * Localization", CVPR 2016, Eq. 2: `M_c = sum_k W[k, c] A^k`.
@@ -30,7 +46,7 @@ export const cam: CamMethod = {
   resolution: 'feature',
   long: false,
   compute: (context) => ({
-    maps: tf.tidy(() => weightedSum(context.activations, kernelCombination(context, context.labels.map((label) => new Map([[label, 1]]))))),
+    maps: tf.tidy(() => weightedSum(context.activations, camWeights(context))),
   }),
 };
 
@@ -49,15 +65,7 @@ export const minmaxCam: CamMethod = {
   resolution: 'feature',
   long: false,
   compute: (context) => ({
-    maps: tf.tidy(() => {
-      const rows = context.labels.map((label) => {
-        const row = new Map<number, number>();
-        for (const [other, weight] of meanOf(context.othersOf(label))) row.set(other, -weight);
-        row.set(label, (row.get(label) ?? 0) + 1);
-        return row;
-      });
-      return weightedSum(context.activations, kernelCombination(context, rows));
-    }),
+    maps: tf.tidy(() => weightedSum(context.activations, minmaxCamWeights(context))),
   }),
 };
 

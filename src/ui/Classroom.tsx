@@ -1,0 +1,334 @@
+import { scaleLinear } from 'd3-scale';
+import { interpolateRdBu } from 'd3-scale-chromatic';
+import { useEffect, useRef, type KeyboardEvent } from 'react';
+import { colorize, colormapLut, parseColor } from '../charts/colormap';
+import { resizeBilinear } from '../figure/resample';
+import {
+  WALKTHROUGH_STEPS, classroomLabels, walkthroughKey, type WalkthroughMethod, type WalkthroughStep,
+} from '../state/classroom-slice';
+import { useStudio } from '../state/react';
+import type { WalkthroughData, WalkthroughMap } from '../worker/protocol';
+import { Formula } from './Formula';
+
+const STEP_TITLES: Record<WalkthroughStep, string> = {
+  input: 'The input and the class score',
+  features: 'Feature maps Aᵏ of the target layer',
+  weights: 'One weight per feature map',
+  sum: 'The weighted sum',
+  relu: 'Keep the positive evidence (ReLU)',
+  upsample: 'Normalise and upsample to the image',
+  overlay: 'Overlay on the image',
+  gradcam: "Grad-CAM's weights: gradients",
+  minmax: 'MinMax-CAM: subtract the other label',
+};
+
+const METHOD_TITLES: Record<WalkthroughMethod, string> = { 'cam': 'CAM', 'gradcam': 'Grad-CAM', 'minmax-cam': 'MinMax-CAM' };
+const VIEW = 300;
+
+/** The weights and the weighted sum of the chosen method (CAM weights are missing without a GAP -> Dense head). */
+function methodNumbers(data: WalkthroughData, method: WalkthroughMethod): { weights: Float32Array; sum: WalkthroughMap; method: WalkthroughMethod } {
+  if (method === 'minmax-cam' && data.weights.minmax !== null && data.sums.minmax !== null) return { weights: data.weights.minmax, sum: data.sums.minmax, method };
+  if (method !== 'gradcam' && data.weights.cam !== null && data.sums.cam !== null) return { weights: data.weights.cam, sum: data.sums.cam, method: 'cam' };
+  return { weights: data.weights.gradcam, sum: data.sums.gradcam, method: 'gradcam' };
+}
+
+const fmt = (v: number): string => (Math.abs(v) >= 100 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(2) : v.toFixed(3));
+
+/** A map drawn cell by cell (pixelated: the h x w grid shows) or smoothed, in a sequential or diverging colour map. */
+function MapView({ values, shape, mode, size = VIEW, label, smooth = false, under }: {
+  values: Float32Array; shape: [number, number]; mode: 'sequential' | 'diverging'; size?: number; label: string; smooth?: boolean; under?: ImageBitmap | null;
+}) {
+  const ref = useRef<HTMLCanvasElement>(null);
+  useEffect(() => {
+    const canvas = ref.current;
+    const context = canvas?.getContext('2d');
+    if (!canvas || !context) return;
+    const [h, w] = shape;
+    const grid = smooth ? resizeBilinear(values, h, w, size, size) : values;
+    const [gh, gw] = smooth ? [size, size] : [h, w];
+    let rgba: Uint8ClampedArray<ArrayBuffer>;
+    if (mode === 'diverging') {
+      const bound = Math.max(1e-12, ...Array.from(grid, Math.abs));
+      rgba = new Uint8ClampedArray(gh * gw * 4);
+      grid.forEach((v, p) => {
+        const [r, g, b] = parseColor(interpolateRdBu(0.5 - v / bound / 2));
+        rgba.set([r, g, b, 255], p * 4);
+      });
+    } else {
+      let min = Infinity;
+      let max = -Infinity;
+      for (const v of grid) {
+        min = Math.min(min, v);
+        max = Math.max(max, v);
+      }
+      const range = max - min;
+      rgba = new Uint8ClampedArray(gh * gw * 4);
+      colorize(grid.map((v) => (range > 0 ? (v - min) / range : 0)), colormapLut('turbo'), under ? 0.55 : 1, rgba);
+    }
+    const layer = document.createElement('canvas');
+    layer.width = gw;
+    layer.height = gh;
+    layer.getContext('2d')?.putImageData(new ImageData(rgba, gw, gh), 0, 0);
+    context.clearRect(0, 0, size, size);
+    if (under) {
+      try {
+        context.drawImage(under, 0, 0, size, size);
+      } catch {
+        // the bitmap was replaced by a newer image
+      }
+    }
+    context.imageSmoothingEnabled = false;
+    context.drawImage(layer, 0, 0, size, size);
+  }, [values, shape, mode, size, smooth, under]);
+  return <canvas ref={ref} width={size} height={size} className="classroom-map" role="img" aria-label={label} />;
+}
+
+/** All K weights as bars (d3 scales), the channels shown as thumbnails highlighted. */
+function WeightBars({ weights, highlight, label }: { weights: Float32Array; highlight: readonly number[]; label: string }) {
+  const width = 560;
+  const height = 200;
+  const bound = Math.max(1e-12, ...Array.from(weights, Math.abs));
+  const x = scaleLinear().domain([0, weights.length]).range([40, width - 8]);
+  const y = scaleLinear().domain([-bound, bound]).range([height - 20, 10]);
+  const barWidth = Math.max(1, (width - 48) / weights.length - (weights.length > 200 ? 0 : 1));
+  return (
+    <svg className="weight-bars" width={width} height={height} role="img" aria-label={label} viewBox={`0 0 ${width} ${height}`}>
+      <line x1={40} x2={width - 8} y1={y(0)} y2={y(0)} stroke="currentColor" strokeWidth={1} />
+      {Array.from(weights, (w, k) => (
+        <rect key={k} x={x(k)} width={barWidth} y={Math.min(y(w), y(0))} height={Math.abs(y(w) - y(0))} className={highlight.includes(k) ? 'bar-highlight' : w >= 0 ? 'bar-positive' : 'bar-negative'} />
+      ))}
+      <text x={36} y={y(bound) + 4} textAnchor="end">{fmt(bound)}</text>
+      <text x={36} y={y(-bound) + 4} textAnchor="end">{fmt(-bound)}</text>
+      <text x={(width + 40) / 2} y={height - 4} textAnchor="middle">channel k (0 to {weights.length - 1})</text>
+    </svg>
+  );
+}
+
+/**
+ * The classroom walkthrough: how a CAM is made for the current image and label, one step at a time, live,
+ * in large type. Keys: → / ← (or PageDown / PageUp, Space) step, L / Shift+L next / previous label,
+ * C contrast label, M method, Home / End first / last step.
+ */
+export function Classroom() {
+  const mode = useStudio((s) => s.mode);
+  const step = useStudio((s) => s.classroomStep);
+  const method = useStudio((s) => s.classroomMethod);
+  const data = useStudio((s) => s.walkthrough);
+  const status = useStudio((s) => s.walkthroughStatus);
+  const key = useStudio(walkthroughKey);
+  const label = useStudio((s) => classroomLabels(s).label);
+  const contrast = useStudio((s) => classroomLabels(s).contrast);
+  const labels = { label, contrast };
+  const predictions = useStudio((s) => s.result?.predictions ?? null);
+  const display = useStudio((s) => s.image?.display ?? null);
+  const image = useStudio((s) => s.image);
+  const setStep = useStudio((s) => s.setClassroomStep);
+  const stepBy = useStudio((s) => s.stepClassroom);
+  const cycleMethod = useStudio((s) => s.cycleClassroomMethod);
+  const cycleLabel = useStudio((s) => s.cycleClassroomLabel);
+  const load = useStudio((s) => s.loadWalkthrough);
+  const stageRef = useRef<HTMLDivElement>(null);
+
+  useEffect(() => {
+    if (mode === 'classroom' && key !== null) void load();
+  }, [mode, key, load]);
+  useEffect(() => {
+    if (mode === 'classroom') stageRef.current?.focus();
+  }, [mode]);
+
+  const onKeyDown = (event: KeyboardEvent<HTMLDivElement>): void => {
+    const keyName = event.key;
+    const handled = (() => {
+      if (keyName === 'ArrowRight' || keyName === 'PageDown' || keyName === ' ') return stepBy(1), true;
+      if (keyName === 'ArrowLeft' || keyName === 'PageUp') return stepBy(-1), true;
+      if (keyName === 'Home') return setStep(0), true;
+      if (keyName === 'End') return setStep(WALKTHROUGH_STEPS.length - 1), true;
+      if (keyName === 'l' || keyName === 'L') return cycleLabel('label', event.shiftKey ? -1 : 1), true;
+      if (keyName === 'c' || keyName === 'C') return cycleLabel('contrast', event.shiftKey ? -1 : 1), true;
+      if (keyName === 'm' || keyName === 'M') return cycleMethod(), true;
+      return false;
+    })();
+    if (handled) event.preventDefault();
+  };
+
+  const nameOf = (label: number | null): string => (label === null ? '—' : predictions?.find((p) => p.label === label)?.name ?? `class ${label}`);
+  const current = WALKTHROUGH_STEPS[step]!;
+  const ready = data !== null && status !== 'error' && data.label === labels.label;
+  const numbers = ready ? methodNumbers(data, method) : null;
+
+  return (
+    <section className="classroom" aria-labelledby="classroom-title">
+      <div
+        className="classroom-stage"
+        ref={stageRef}
+        tabIndex={0}
+        onKeyDown={onKeyDown}
+        data-testid="classroom"
+        data-step={current}
+        data-method={numbers?.method ?? method}
+        data-label={labels.label ?? ''}
+        data-state={status}
+        aria-describedby="classroom-keys"
+      >
+        <header className="classroom-head">
+          <h2 id="classroom-title">
+            <span className="step-count">{step + 1} / {WALKTHROUGH_STEPS.length}</span> {STEP_TITLES[current]}
+          </h2>
+          <div className="classroom-choices">
+            <button type="button" onClick={() => cycleLabel('label', 1)} aria-label={`Label: ${nameOf(labels.label)} (L for the next)`}>Label: <b>{nameOf(labels.label)}</b></button>
+            <button type="button" onClick={() => cycleMethod()} aria-label={`Method: ${METHOD_TITLES[method]} (M to switch)`}>Method: <b>{METHOD_TITLES[numbers?.method ?? method]}</b></button>
+            <button type="button" onClick={() => cycleLabel('contrast', 1)} aria-label={`Contrast label: ${nameOf(labels.contrast)} (C for the next)`}>Contrast: <b>{nameOf(labels.contrast)}</b></button>
+          </div>
+        </header>
+        {image === null || key === null ? (
+          <p className="classroom-empty">Open an image in Explore first (a sample scene works well): the walkthrough explains the current image.</p>
+        ) : !ready || numbers === null ? (
+          <p className="classroom-empty" role="status">{status === 'error' ? 'The walkthrough could not be computed (see the message above).' : 'Computing…'}</p>
+        ) : (
+          <StepView step={current} data={data} numbers={numbers} display={display} labelName={nameOf(labels.label)} contrastName={nameOf(labels.contrast)} />
+        )}
+        <nav className="classroom-nav" aria-label="Steps">
+          <button type="button" onClick={() => stepBy(-1)} disabled={step === 0}>← Previous</button>
+          <ol className="step-dots">
+            {WALKTHROUGH_STEPS.map((id, index) => (
+              <li key={id}>
+                <button type="button" aria-current={index === step ? 'step' : undefined} aria-label={`Step ${index + 1}: ${STEP_TITLES[id]}`} onClick={() => setStep(index)}>{index + 1}</button>
+              </li>
+            ))}
+          </ol>
+          <button type="button" onClick={() => stepBy(1)} disabled={step === WALKTHROUGH_STEPS.length - 1}>Next →</button>
+        </nav>
+        <p id="classroom-keys" className="classroom-keys">Keys: → ← steps · L label · C contrast label · M method · Home / End</p>
+      </div>
+    </section>
+  );
+}
+
+function StepView({ step, data, numbers, display, labelName, contrastName }: {
+  step: WalkthroughStep; data: WalkthroughData; numbers: ReturnType<typeof methodNumbers>; display: ImageBitmap | null; labelName: string; contrastName: string;
+}) {
+  const [h, w, k] = data.activationShape;
+  const shape: [number, number] = [h, w];
+  const score = data.scores[0]!;
+  const weightSymbol = numbers.method === 'gradcam' ? '\\alpha_k^c' : numbers.method === 'minmax-cam' ? 'w_k^u' : 'w_k^c';
+  const relu = numbers.sum.values.map((v) => Math.max(0, v));
+  const peak = numbers.sum.values.indexOf(numbers.sum.max);
+  const terms = data.topChannels.slice(0, 3).map(({ channel, map }) => ({ channel, weight: numbers.weights[channel]!, activation: map.values[peak]! }));
+  const rest = numbers.sum.max - terms.reduce((sum, t) => sum + t.weight * t.activation, 0);
+  switch (step) {
+    case 'input':
+      return (
+        <div className="classroom-body">
+          {display !== null && <MapView values={new Float32Array(1).fill(Number.NaN)} shape={[1, 1]} mode="sequential" label="the input image" under={display} />}
+          <div className="classroom-text">
+            <p>The network reads the image and gives each class a score <i>S</i>. For <b>{labelName}</b>:</p>
+            <Formula tex={`S_c = ${fmt(score.logit)},\\quad p_c = \\sigma(S_c) = ${fmt(score.prob)}`} label={`S = ${fmt(score.logit)}, p = ${fmt(score.prob)}`} />
+            <p>Where in the image does that evidence come from? The next steps find out.</p>
+          </div>
+        </div>
+      );
+    case 'features':
+      return (
+        <div className="classroom-body">
+          <div className="thumbs">
+            {data.topChannels.map(({ channel, map }) => (
+              <figure key={channel}>
+                <MapView values={map.values} shape={shape} mode="sequential" size={120} label={`activation map of channel ${channel}`} />
+                <figcaption>A<sup>{channel}</sup></figcaption>
+              </figure>
+            ))}
+          </div>
+          <div className="classroom-text">
+            <Formula tex={`A^k \\in \\mathbb{R}^{${h} \\times ${w}},\\quad k = 0, \\dots, ${k - 1}`} label={`${k} feature maps of ${h} by ${w}`} />
+            <p>The last convolutional layer gives <b>{k}</b> maps of <b>{h}×{w}</b> cells. Shown: the {data.topChannels.length} with the largest weights for {labelName}.</p>
+          </div>
+        </div>
+      );
+    case 'weights':
+      return (
+        <div className="classroom-body">
+          <WeightBars weights={numbers.weights} highlight={data.topChannels.map((c) => c.channel)} label={`the ${k} weights of ${labelName}`} />
+          <div className="classroom-text">
+            <Formula tex={numbers.method === 'gradcam' ? '\\alpha_k^c = \\frac{1}{hw} \\sum_{i,j} \\frac{\\partial S_c}{\\partial A^k_{ij}}' : numbers.method === 'minmax-cam' ? 'w_k^u = W_{k,u} - W_{k,v}' : 'w_k^c = W_{k,c}'} label="the weights" />
+            <p>{numbers.method === 'cam' ? `The classifier's own weights for ${labelName}: how much each map counts.` : numbers.method === 'gradcam' ? 'The mean gradient of the score over each map.' : `The weights of ${labelName} minus those of ${contrastName}.`}</p>
+            <p>Largest: {data.topChannels.slice(0, 3).map(({ channel }) => `k = ${channel}: ${fmt(numbers.weights[channel]!)}`).join(' · ')}</p>
+          </div>
+        </div>
+      );
+    case 'sum':
+      return (
+        <div className="classroom-body">
+          <MapView values={numbers.sum.values} shape={shape} mode="diverging" label="the weighted sum, red positive, blue negative" />
+          <div className="classroom-text">
+            <Formula tex={`M = \\sum_k ${weightSymbol} A^k`} label="M equals the sum over k of the weight times A k" />
+            <p>At the brightest cell:</p>
+            <Formula
+              tex={`M_{\\max} = ${terms.map((t) => `\\underbrace{${fmt(t.weight)} \\cdot ${fmt(t.activation)}}_{k=${t.channel}}`).join(' + ')} + \\dots = ${fmt(numbers.sum.max)}`}
+              label={`M max = ${fmt(numbers.sum.max)}`}
+            />
+            <p>The other {k - terms.length} maps add {fmt(rest)}. Red: evidence for, blue: against. Range {fmt(numbers.sum.min)} to {fmt(numbers.sum.max)}.</p>
+          </div>
+        </div>
+      );
+    case 'relu':
+      return (
+        <div className="classroom-body">
+          <MapView values={relu} shape={shape} mode="sequential" label="the map after ReLU" />
+          <div className="classroom-text">
+            <Formula tex="M_+ = \max(M, 0)" label="M plus is the maximum of M and 0" />
+            <p>Negative cells (evidence against) become 0: {Array.from(numbers.sum.values).filter((v) => v < 0).length} of {h * w} cells.</p>
+          </div>
+        </div>
+      );
+    case 'upsample':
+      return (
+        <div className="classroom-body">
+          <MapView values={relu} shape={shape} mode="sequential" smooth label="the map upsampled bilinearly" />
+          <div className="classroom-text">
+            <Formula tex="\tilde M = \frac{M_+ - \min M_+}{\max M_+ - \min M_+}" label="normalised map" />
+            <p>Scaled to 0 to 1, then stretched from {h}×{w} cells to the image size by bilinear interpolation.</p>
+          </div>
+        </div>
+      );
+    case 'overlay':
+      return (
+        <div className="classroom-body">
+          <MapView values={relu} shape={shape} mode="sequential" smooth under={display} label={`the ${numbers.method} heatmap of ${labelName} over the image`} />
+          <div className="classroom-text">
+            <Formula tex="\text{pixel} = (1 - a)\,x + a\,\operatorname{colour}(\tilde M)" label="overlay" />
+            <p>The heatmap over the image: where the model found <b>{labelName}</b>.</p>
+          </div>
+        </div>
+      );
+    case 'gradcam':
+      return (
+        <div className="classroom-body">
+          <WeightBars weights={data.weights.gradcam} highlight={data.topChannels.map((c) => c.channel)} label="Grad-CAM weights" />
+          <div className="classroom-text">
+            <Formula tex="\alpha_k^c = \frac{1}{hw} \sum_{i,j} \frac{\partial S_c}{\partial A^k_{ij}}" label="alpha equals the mean gradient" />
+            {data.weights.cam !== null ? (
+              <p>With global average pooling then one Dense layer, the gradient is <i>W<sub>k,c</sub></i>/({h}·{w}) everywhere: Grad-CAM's weights are CAM's divided by {h * w}, so after normalisation the maps are the same.</p>
+            ) : (
+              <p>This model has no GAP → Dense head: gradients are the only weights available.</p>
+            )}
+          </div>
+        </div>
+      );
+    case 'minmax':
+      return data.sums.minmax === null || data.sums.cam === null || data.sums.contrastCam === null ? (
+        <p className="classroom-empty">MinMax-CAM needs a second label and a GAP → Dense head.</p>
+      ) : (
+        <div className="classroom-body">
+          <div className="thumbs">
+            <figure><MapView values={data.sums.cam.values.map((v) => Math.max(0, v))} shape={shape} mode="sequential" size={160} smooth under={display} label={`CAM of ${labelName}`} /><figcaption>CAM {labelName}</figcaption></figure>
+            <figure><MapView values={data.sums.contrastCam.values.map((v) => Math.max(0, v))} shape={shape} mode="sequential" size={160} smooth under={display} label={`CAM of ${contrastName}`} /><figcaption>CAM {contrastName}</figcaption></figure>
+            <figure><MapView values={data.sums.minmax.values.map((v) => Math.max(0, v))} shape={shape} mode="sequential" size={160} smooth under={display} label={`MinMax-CAM of ${labelName}`} /><figcaption>MinMax-CAM {labelName}</figcaption></figure>
+          </div>
+          <div className="classroom-text">
+            <Formula tex="w_k^u = W_{k,u} - \frac{1}{|C_x| - 1} \sum_{n \in C_x \setminus \{u\}} W_{k,n}" label="MinMax weights" />
+            <p>With <i>C<sub>x</sub></i> = {'{'}{labelName}, {contrastName}{'}'}: what both labels share cancels out, what is only {labelName}'s stays.</p>
+          </div>
+        </div>
+      );
+  }
+}
