@@ -43,11 +43,13 @@ export function classroomCandidates(state: Pick<StudioState, 'result'>): number[
   return state.result?.predictions.map((p) => p.label) ?? [];
 }
 
-/** u and v in force (defaults filled in). */
+/** u and v in force: the chosen ones while they are among the predictions, else the defaults. */
 export function classroomLabels(state: Pick<StudioState, 'result' | 'classroomLabel' | 'classroomContrast'>): { label: number | null; contrast: number | null } {
   const candidates = classroomCandidates(state);
-  const label = state.classroomLabel ?? candidates[0] ?? null;
-  const contrast = state.classroomContrast ?? candidates.find((c) => c !== label) ?? null;
+  // A chosen label that is not among this image's predictions (a new image or model) falls back to the default.
+  const chosen = (value: number | null): number | null => (value !== null && candidates.includes(value) ? value : null);
+  const label = chosen(state.classroomLabel) ?? candidates[0] ?? null;
+  const contrast = chosen(state.classroomContrast) ?? candidates.find((c) => c !== label) ?? null;
   return { label, contrast: contrast === label ? null : contrast };
 }
 
@@ -84,7 +86,8 @@ export function classroomSlice(deps: { engine: EngineApi }): StateCreator<Studio
         index = (index + delta + candidates.length) % candidates.length;
         const next = candidates[index]!;
         if (which === 'label' ? next !== contrast : next !== label) {
-          set(which === 'label' ? { classroomLabel: next } : { classroomContrast: next });
+          // Pin the other one too: a default (null) would otherwise follow the change.
+          set(which === 'label' ? { classroomLabel: next, classroomContrast: contrast } : { classroomLabel: label, classroomContrast: next });
           return;
         }
       }

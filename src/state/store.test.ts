@@ -18,6 +18,7 @@ import type {
   ModelSource,
   ModelSummary,
 } from '../worker/protocol';
+import { classroomLabels, WALKTHROUGH_CHANNELS, WALKTHROUGH_STEPS } from './classroom-slice';
 import { snapshotState } from './snapshot';
 import { createStudioStore, effectiveDetection, explainedLabels, type FetchResponseLike, type StudioStore } from './store';
 
@@ -1002,5 +1003,47 @@ describe('figure builder', () => {
     await store.getState().loadFigureSpec(JSON.stringify({ methods: ['cam'], label: 5000 }));
     expect(store.getState().lastError?.message).toMatch(/"label" must be a class index from 0 to/);
     expect(store.getState().figureImages).toHaveLength(1);
+  });
+});
+
+describe('classroom walkthrough', () => {
+  async function ready(): Promise<StudioStore> {
+    const store = makeStore(engine);
+    await store.getState().start();
+    await store.getState().setImage(blob(100), 'cat.png');
+    return store;
+  }
+
+  it('defaults to the top prediction contrasted with the next; L / C cycle without ever making them equal', async () => {
+    const store = await ready();
+    const labels = () => classroomLabels(store.getState());
+    expect(labels()).toEqual({ label: 281, contrast: 285 });
+    store.getState().cycleClassroomLabel('label', 1); // 285 is the contrast: skipped
+    expect(labels()).toEqual({ label: 282, contrast: 285 });
+    store.getState().cycleClassroomLabel('contrast', 1);
+    expect(labels()).toEqual({ label: 282, contrast: 281 });
+    store.getState().cycleClassroomLabel('label', -1);
+    expect(labels().label).not.toBe(labels().contrast);
+  });
+
+  it('loads the numbers once per image, label and contrast; steps and methods stay in range', async () => {
+    const store = await ready();
+    await store.getState().loadWalkthrough();
+    await store.getState().loadWalkthrough();
+    expect(engine.walkthroughRequests).toEqual([{ label: 281, contrastLabel: 285, channels: WALKTHROUGH_CHANNELS }]);
+    expect(store.getState().walkthroughStatus).toBe('done');
+    store.getState().cycleClassroomLabel('label', 1);
+    await store.getState().loadWalkthrough();
+    expect(engine.walkthroughRequests.at(-1)).toEqual({ label: 282, contrastLabel: 285, channels: WALKTHROUGH_CHANNELS });
+    store.getState().stepClassroom(-1);
+    expect(store.getState().classroomStep).toBe(0);
+    store.getState().setClassroomStep(99);
+    expect(store.getState().classroomStep).toBe(WALKTHROUGH_STEPS.length - 1);
+    const methods = [store.getState().classroomMethod];
+    for (let i = 0; i < 3; i += 1) {
+      store.getState().cycleClassroomMethod();
+      methods.push(store.getState().classroomMethod);
+    }
+    expect(methods).toEqual(['cam', 'gradcam', 'minmax-cam', 'cam']);
   });
 });
