@@ -22,7 +22,17 @@ const store = createStudioStore({
   fetch: (url) => fetch(url),
   baseUrl: document.baseURI,
   search: window.location.search,
+  ...storageOrNothing(),
 });
+
+/** localStorage, unless the browser blocks it (then settings simply do not persist). */
+function storageOrNothing(): { storage?: Storage } {
+  try {
+    return { storage: window.localStorage };
+  } catch {
+    return {};
+  }
+}
 
 window.__camStudio = {
   getState: () => snapshotState(store.getState()),

@@ -292,9 +292,11 @@ function response(body: unknown, ok = true): FetchResponseLike {
 
 const CATALOG = { models: [{ id: 'resnet50-imagenet', name: 'ResNet50 (ImageNet, Keras)', url: 'models/resnet50-imagenet/model.json' }] };
 
-function makeStore(engine: FakeEngine, options: { search?: string; catalog?: unknown; catalogOk?: boolean } = {}): StudioStore {
+function makeStore(engine: FakeEngine, options: { search?: string; catalog?: unknown; catalogOk?: boolean; storage?: Map<string, string> } = {}): StudioStore {
+  const storage = options.storage;
   return createStudioStore({
     engine,
+    ...(storage === undefined ? {} : { storage: { getItem: (key: string) => storage.get(key) ?? null, setItem: (key: string, value: string) => void storage.set(key, value) } }),
     baseUrl: 'http://127.0.0.1:5173/',
     search: options.search ?? '',
     fetch: async (url) => {
@@ -1045,5 +1047,31 @@ describe('classroom walkthrough', () => {
       methods.push(store.getState().classroomMethod);
     }
     expect(methods).toEqual(['cam', 'gradcam', 'minmax-cam', 'cam']);
+  });
+});
+
+describe('settings across reloads and shared links', () => {
+  it("a reload restores the mode, methods and look; a link's settings override them; defaults never overwrite before start", async () => {
+    const storage = new Map<string, string>();
+    const first = makeStore(engine, { storage });
+    first.getState().setColormap('viridis'); // before start: not written (start has not read the stored settings yet)
+    expect(storage.size).toBe(0);
+    await first.getState().start();
+    first.getState().setColormap('magma');
+    first.getState().setMode('figure');
+    await first.getState().setMethods(['minmax-cam', 'cam']);
+    first.getState().setOpacity(0.8);
+
+    const reloaded = makeStore(engine, { storage });
+    await reloaded.getState().start();
+    let s = reloaded.getState();
+    expect([s.colormap, s.mode, s.methods, s.opacity]).toEqual(['magma', 'figure', ['cam', 'minmax-cam'], 0.8]);
+
+    const linked = makeStore(engine, { storage, search: '?colormap=cividis&mode=classroom&methods=gradcam&detect=topk:2&opacity=nope' });
+    await linked.getState().start();
+    s = linked.getState();
+    expect([s.colormap, s.mode, s.methods, s.opacity, s.detection]).toEqual(['cividis', 'classroom', ['gradcam'], 0.8, { kind: 'top-k', k: 2 }]);
+    expect(s.notices.some((notice) => /opacity/.test(notice))).toBe(true);
+    expect(JSON.parse(storage.get('cam-studio.settings.v1')!)).toMatchObject({ colormap: 'cividis', mode: 'classroom' });
   });
 });

@@ -44,6 +44,7 @@ import {
 import { parseLabelsFile, type BatchFile } from './batch';
 import { figureSlice, type FigureSlice } from './figure-slice';
 import { classroomSlice, type ClassroomSlice } from './classroom-slice';
+import { parseStoredSettings, settingsFromSearch, settingsOf, SETTINGS_STORAGE_KEY } from './settings';
 import { isCancelled, toUiError, type UiError } from './errors';
 import { nameFromUrl, parseCatalog, parseStartupParams, resolveUrl, type CatalogEntry } from './startup';
 
@@ -85,6 +86,14 @@ export interface StudioDeps {
   baseUrl: string;
   /** `location.search` at startup. */
   search: string;
+  /** Where settings persist across reloads (localStorage in the page; absent: nothing persists). */
+  storage?: SettingsStorage;
+}
+
+/** The part of `Storage` the store uses. */
+export interface SettingsStorage {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
 }
 
 export const DEFAULT_METHODS: readonly MethodId[] = ['cam', 'gradcam'];
@@ -267,6 +276,13 @@ interface Sequences {
   batch: number;
 }
 
+/** The methods in registry order (cam before gradcam) whatever the click order, without repeats; unknown ids last. */
+export function orderMethods(methods: readonly MethodId[]): MethodId[] {
+  const order: readonly string[] = METHOD_IDS;
+  const rank = (id: string): number => (order.includes(id) ? order.indexOf(id) : order.length);
+  return [...new Set(methods)].sort((a, b) => rank(a) - rank(b));
+}
+
 /** Methods chosen by the user that the current model supports, in registry order. */
 export function effectiveMethods(state: Pick<StudioState, 'methods' | 'model'>): MethodId[] {
   const model = state.model;
@@ -337,11 +353,7 @@ function viewSlice(): Slice<ViewSlice> {
       await get().setMethods(next);
     },
     setMethods: async (methods) => {
-      // Keep the registry order (cam before gradcam) whatever the click order; unknown ids go last.
-      const order: readonly string[] = METHOD_IDS;
-      const rank = (id: string): number => (order.includes(id) ? order.indexOf(id) : order.length);
-      const sorted = [...new Set(methods)].sort((a, b) => rank(a) - rank(b));
-      set({ methods: sorted });
+      set({ methods: orderMethods(methods) });
       await get().analyze();
     },
     setTopK: async (topK) => {
@@ -801,14 +813,26 @@ function modelSlice(deps: StudioDeps, seq: Sequences): Slice<ModelSlice> {
   });
 }
 
-function engineSlice(deps: StudioDeps, seq: Sequences): Slice<EngineSlice> {
+function engineSlice(deps: StudioDeps, seq: Sequences, lifecycle: Lifecycle): Slice<EngineSlice> {
   return (set, get) => ({
     backend: null,
     backendStatus: 'idle',
     requestedBackend: 'auto',
     start: async () => {
       const params = parseStartupParams(deps.search);
-      set({ requestedBackend: params.backend, backendStatus: 'starting', catalogStatus: 'loading', notices: params.warnings, modelStatus: 'loading' });
+      // Settings: the last session's (storage), overridden by the URL's (a shared link).
+      const fromUrl = settingsFromSearch(deps.search);
+      const settings = { ...parseStoredSettings(readStorage(deps.storage)), ...fromUrl.settings };
+      set({
+        requestedBackend: params.backend, backendStatus: 'starting', catalogStatus: 'loading', notices: [...params.warnings, ...fromUrl.warnings], modelStatus: 'loading',
+        ...(settings.mode === undefined ? {} : { mode: settings.mode }),
+        ...(settings.methods === undefined ? {} : { methods: orderMethods(settings.methods) }),
+        ...(settings.colormap === undefined ? {} : { colormap: settings.colormap }),
+        ...(settings.opacity === undefined ? {} : { opacity: settings.opacity }),
+        ...(settings.topK === undefined ? {} : { topK: settings.topK }),
+        ...(settings.gridTransposed === undefined ? {} : { gridTransposed: settings.gridTransposed }),
+      });
+      lifecycle.settingsApplied = true;
       const catalogPromise = fetchCatalog(deps).then(
         (catalog) => {
           set({ catalog, catalogStatus: 'ready' });
@@ -840,8 +864,8 @@ function engineSlice(deps: StudioDeps, seq: Sequences): Slice<EngineSlice> {
         set({ modelStatus: 'error' });
         return;
       }
-      let url: string | null = params.modelUrl;
-      let name: string | undefined;
+      let url: string | null = params.modelUrl ?? settings.model ?? null;
+      let name: string | undefined = url === null ? undefined : get().catalog.find((entry) => resolveUrl(entry.url, deps.baseUrl) === resolveUrl(url!, deps.baseUrl))?.name;
       if (url === null) {
         if (!Array.isArray(catalog)) {
           set({
@@ -863,6 +887,8 @@ function engineSlice(deps: StudioDeps, seq: Sequences): Slice<EngineSlice> {
       }
       if (get().model || seq.load > 0) return; // the user already picked a model meanwhile
       await get().loadModel({ kind: 'url', url: resolveUrl(url, deps.baseUrl) }, name ?? nameFromUrl(url));
+      // A model load resets the detected-set rule; the saved or linked one applies to the first model.
+      if (settings.detection !== undefined && get().model !== null && get().image === null) set({ detection: settings.detection });
     },
     setBackend: async (choice) => {
       const id = ++seq.backend;
@@ -913,10 +939,24 @@ async function fetchCatalog(deps: StudioDeps): Promise<CatalogEntry[]> {
 }
 
 /** Builds the store. Nothing runs until `start()` is called. */
+/** Per store: true once start() has applied the stored settings; only then are changes written back (not the defaults). */
+interface Lifecycle {
+  settingsApplied: boolean;
+}
+
+function readStorage(storage: SettingsStorage | undefined): string | null {
+  try {
+    return storage?.getItem(SETTINGS_STORAGE_KEY) ?? null;
+  } catch {
+    return null; // storage disabled (private mode, blocked cookies): nothing persists
+  }
+}
+
 export function createStudioStore(deps: StudioDeps): StudioStore {
   const seq: Sequences = { backend: 0, load: 0, configure: 0, image: 0, analyze: 0, metrics: 0, batch: 0 };
-  return createStore<StudioState>()((...a) => ({
-    ...engineSlice(deps, seq)(...a),
+  const lifecycle: Lifecycle = { settingsApplied: false };
+  const store = createStore<StudioState>()((...a) => ({
+    ...engineSlice(deps, seq, lifecycle)(...a),
     ...modelSlice(deps, seq)(...a),
     ...imageSlice(deps, seq)(...a),
     ...analysisSlice(deps, seq)(...a),
@@ -927,4 +967,20 @@ export function createStudioStore(deps: StudioDeps): StudioStore {
     ...figureSlice(deps)(...a),
     ...classroomSlice(deps)(...a),
   }));
+  const storage = deps.storage;
+  if (storage !== undefined) {
+    let written = '';
+    store.subscribe((state) => {
+      if (!lifecycle.settingsApplied) return;
+      const text = JSON.stringify(settingsOf(state, deps.baseUrl));
+      if (text === written) return;
+      written = text;
+      try {
+        storage.setItem(SETTINGS_STORAGE_KEY, text);
+      } catch {
+        // storage full or disabled: settings simply do not persist
+      }
+    });
+  }
+  return store;
 }

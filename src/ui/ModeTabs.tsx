@@ -1,4 +1,6 @@
-import type { KeyboardEvent } from 'react';
+import { useState, type KeyboardEvent } from 'react';
+import { settingsOf, settingsToSearch } from '../state/settings';
+import { useStudioStore } from '../state/react';
 import { STUDIO_MODES, type StudioMode } from '../state/store';
 import { useStudio } from '../state/react';
 
@@ -12,6 +14,19 @@ const MODE_TITLES: Record<StudioMode, { title: string; description: string }> = 
 export function ModeTabs() {
   const mode = useStudio((s) => s.mode);
   const setMode = useStudio((s) => s.setMode);
+  const store = useStudioStore();
+  const [shared, setShared] = useState<string | null>(null);
+  const share = async (): Promise<void> => {
+    const state = store.getState();
+    const base = document.baseURI.split(/[?#]/)[0]!;
+    const link = `${base}${settingsToSearch(settingsOf(state, base), state.requestedBackend)}`;
+    setShared(link);
+    try {
+      await navigator.clipboard.writeText(link);
+    } catch {
+      // no clipboard permission: the link is shown to copy by hand
+    }
+  };
   const onKeyDown = (event: KeyboardEvent<HTMLButtonElement>): void => {
     const index = STUDIO_MODES.indexOf(mode);
     const next = event.key === 'ArrowRight' ? index + 1 : event.key === 'ArrowLeft' ? index - 1 : null;
@@ -22,7 +37,8 @@ export function ModeTabs() {
     document.getElementById(`mode-tab-${target}`)?.focus();
   };
   return (
-    <nav className="mode-tabs" role="tablist" aria-label="Studio modes">
+    <div className="mode-tabs">
+      <div className="mode-tablist" role="tablist" aria-label="Studio modes">
       {STUDIO_MODES.map((id) => (
         <button
           key={id}
@@ -40,6 +56,15 @@ export function ModeTabs() {
           {MODE_TITLES[id].title}
         </button>
       ))}
-    </nav>
+      </div>
+      <span className="share">
+        <button type="button" className="button small" onClick={() => void share()} data-testid="share-settings" title="A link that opens the studio with this model, mode, methods and look (never your images)">
+          Share settings
+        </button>
+        {shared !== null && (
+          <input className="share-link" readOnly value={shared} aria-label="Link to these settings (copied to the clipboard when allowed)" onFocus={(e) => e.target.select()} data-testid="share-link" />
+        )}
+      </span>
+    </div>
   );
 }
