@@ -36,6 +36,8 @@ export interface StateSnapshot {
   model: { name: string; numClasses: number; inputShape: number[]; targetLayer: string; [key: string]: unknown } | null;
   predictions: Array<{ label: number; name: string; prob: number; logit: number }>;
   labels: number[];
+  /** The detected set C_x of the last result. */
+  detected: number[];
   maps: Array<{ method: string; label: number; shape: number[]; normalized: number[]; rawMin: number; rawMax: number }>;
   lastError: string | null;
   [key: string]: unknown;

@@ -44,6 +44,7 @@ import {
 import { parseLabelsFile, type BatchFile } from './batch';
 import { figureSlice, type FigureSlice } from './figure-slice';
 import { classroomSlice, type ClassroomSlice } from './classroom-slice';
+import { inspectorSlice, type InspectorSlice } from './inspector-slice';
 import { parseStoredSettings, settingsFromSearch, settingsOf, SETTINGS_STORAGE_KEY } from './settings';
 import { isCancelled, toUiError, type UiError } from './errors';
 import { nameFromUrl, parseCatalog, parseStartupParams, resolveUrl, type CatalogEntry } from './startup';
@@ -262,7 +263,7 @@ export interface BatchSlice {
 /** Steps of the deletion / insertion curves the studio computes. */
 export const CURVE_STEPS = 16;
 
-export type StudioState = EngineSlice & ModelSlice & ImageSlice & AnalysisSlice & ViewSlice & ErrorSlice & MetricsSlice & BatchSlice & FigureSlice & ClassroomSlice;
+export type StudioState = EngineSlice & ModelSlice & ImageSlice & AnalysisSlice & ViewSlice & ErrorSlice & MetricsSlice & BatchSlice & FigureSlice & ClassroomSlice & InspectorSlice;
 export type StudioStore = StoreApi<StudioState>;
 
 /** Request sequence numbers shared by the slices: the latest of each kind wins. */
@@ -966,6 +967,7 @@ export function createStudioStore(deps: StudioDeps): StudioStore {
     ...batchSlice(deps, seq)(...a),
     ...figureSlice(deps)(...a),
     ...classroomSlice(deps)(...a),
+    ...inspectorSlice(deps)(...a),
   }));
   const storage = deps.storage;
   if (storage !== undefined) {

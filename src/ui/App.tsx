@@ -6,6 +6,7 @@ import { ModelDetails } from './ModelDetails';
 import { ModelPicker } from './ModelPicker';
 import { BatchPanel } from './BatchPanel';
 import { MetricsPanel } from './MetricsPanel';
+import { InspectorPanel } from './InspectorPanel';
 import { ModelStatus } from './ModelStatus';
 import { PageDrop } from './PageDrop';
 import { Results } from './Results';
@@ -52,6 +53,7 @@ export function App() {
         </aside>
         <div className="main-column">
           <Results />
+          <InspectorPanel />
           <MetricsPanel />
           <BatchPanel />
         </div>

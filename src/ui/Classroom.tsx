@@ -1,14 +1,12 @@
-import { scaleLinear } from 'd3-scale';
-import { interpolateRdBu } from 'd3-scale-chromatic';
 import { useEffect, useRef, type KeyboardEvent } from 'react';
-import { colorize, colormapLut, parseColor } from '../charts/colormap';
-import { resizeBilinear } from '../figure/resample';
+import { formatNumber as fmt, WeightBars } from '../charts/WeightBars';
 import {
   WALKTHROUGH_STEPS, classroomLabels, walkthroughKey, type WalkthroughMethod, type WalkthroughStep,
 } from '../state/classroom-slice';
 import { useStudio } from '../state/react';
 import type { WalkthroughData, WalkthroughMap } from '../worker/protocol';
 import { Formula } from './Formula';
+import { MapView } from './MapView';
 
 const STEP_TITLES: Record<WalkthroughStep, string> = {
   input: 'The input and the class score',
@@ -23,7 +21,6 @@ const STEP_TITLES: Record<WalkthroughStep, string> = {
 };
 
 const METHOD_TITLES: Record<WalkthroughMethod, string> = { 'cam': 'CAM', 'gradcam': 'Grad-CAM', 'minmax-cam': 'MinMax-CAM' };
-const VIEW = 300;
 
 /** The weights and the weighted sum of the chosen method (CAM weights are missing without a GAP -> Dense head). */
 function methodNumbers(data: WalkthroughData, method: WalkthroughMethod): { weights: Float32Array; sum: WalkthroughMap; method: WalkthroughMethod } {
@@ -32,77 +29,6 @@ function methodNumbers(data: WalkthroughData, method: WalkthroughMethod): { weig
   return { weights: data.weights.gradcam, sum: data.sums.gradcam, method: 'gradcam' };
 }
 
-const fmt = (v: number): string => (Math.abs(v) >= 100 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(2) : v.toFixed(3));
-
-/** A map drawn cell by cell (pixelated: the h x w grid shows) or smoothed, in a sequential or diverging colour map. */
-function MapView({ values, shape, mode, size = VIEW, label, smooth = false, under }: {
-  values: Float32Array; shape: [number, number]; mode: 'sequential' | 'diverging'; size?: number; label: string; smooth?: boolean; under?: ImageBitmap | null;
-}) {
-  const ref = useRef<HTMLCanvasElement>(null);
-  useEffect(() => {
-    const canvas = ref.current;
-    const context = canvas?.getContext('2d');
-    if (!canvas || !context) return;
-    const [h, w] = shape;
-    const grid = smooth ? resizeBilinear(values, h, w, size, size) : values;
-    const [gh, gw] = smooth ? [size, size] : [h, w];
-    let rgba: Uint8ClampedArray<ArrayBuffer>;
-    if (mode === 'diverging') {
-      const bound = Math.max(1e-12, ...Array.from(grid, Math.abs));
-      rgba = new Uint8ClampedArray(gh * gw * 4);
-      grid.forEach((v, p) => {
-        const [r, g, b] = parseColor(interpolateRdBu(0.5 - v / bound / 2));
-        rgba.set([r, g, b, 255], p * 4);
-      });
-    } else {
-      let min = Infinity;
-      let max = -Infinity;
-      for (const v of grid) {
-        min = Math.min(min, v);
-        max = Math.max(max, v);
-      }
-      const range = max - min;
-      rgba = new Uint8ClampedArray(gh * gw * 4);
-      colorize(grid.map((v) => (range > 0 ? (v - min) / range : 0)), colormapLut('turbo'), under ? 0.55 : 1, rgba);
-    }
-    const layer = document.createElement('canvas');
-    layer.width = gw;
-    layer.height = gh;
-    layer.getContext('2d')?.putImageData(new ImageData(rgba, gw, gh), 0, 0);
-    context.clearRect(0, 0, size, size);
-    if (under) {
-      try {
-        context.drawImage(under, 0, 0, size, size);
-      } catch {
-        // the bitmap was replaced by a newer image
-      }
-    }
-    context.imageSmoothingEnabled = false;
-    context.drawImage(layer, 0, 0, size, size);
-  }, [values, shape, mode, size, smooth, under]);
-  return <canvas ref={ref} width={size} height={size} className="classroom-map" role="img" aria-label={label} />;
-}
-
-/** All K weights as bars (d3 scales), the channels shown as thumbnails highlighted. */
-function WeightBars({ weights, highlight, label }: { weights: Float32Array; highlight: readonly number[]; label: string }) {
-  const width = 560;
-  const height = 200;
-  const bound = Math.max(1e-12, ...Array.from(weights, Math.abs));
-  const x = scaleLinear().domain([0, weights.length]).range([40, width - 8]);
-  const y = scaleLinear().domain([-bound, bound]).range([height - 20, 10]);
-  const barWidth = Math.max(1, (width - 48) / weights.length - (weights.length > 200 ? 0 : 1));
-  return (
-    <svg className="weight-bars" width={width} height={height} role="img" aria-label={label} viewBox={`0 0 ${width} ${height}`}>
-      <line x1={40} x2={width - 8} y1={y(0)} y2={y(0)} stroke="currentColor" strokeWidth={1} />
-      {Array.from(weights, (w, k) => (
-        <rect key={k} x={x(k)} width={barWidth} y={Math.min(y(w), y(0))} height={Math.abs(y(w) - y(0))} className={highlight.includes(k) ? 'bar-highlight' : w >= 0 ? 'bar-positive' : 'bar-negative'} />
-      ))}
-      <text x={36} y={y(bound) + 4} textAnchor="end">{fmt(bound)}</text>
-      <text x={36} y={y(-bound) + 4} textAnchor="end">{fmt(-bound)}</text>
-      <text x={(width + 40) / 2} y={height - 4} textAnchor="middle">channel k (0 to {weights.length - 1})</text>
-    </svg>
-  );
-}
 
 /**
  * The classroom walkthrough: how a CAM is made for the current image and label, one step at a time, live,

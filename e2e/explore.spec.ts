@@ -1,0 +1,49 @@
+/**
+ * Exploration (issue #6): editing the detected-set threshold live changes the detected set and the MinMax
+ * maps; the feature-map inspector shows the channels of largest weight, their maps, the weights, and CAM
+ * next to MinMax-CAM with their difference.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, test } from '@playwright/test';
+import { maxAbsDiff, openStudio, screenshot, waitForModel, waitForResults, waitForState } from './helpers';
+
+const SAMPLES = join(import.meta.dirname, '..', 'public', 'samples', 'shapes');
+const INDEX = JSON.parse(readFileSync(join(SAMPLES, 'index.json'), 'utf8')) as Array<{ file: string; labels: string[] }>;
+const MULTI = INDEX.find((entry) => entry.labels.length >= 2)!;
+
+test('the threshold edited live changes the detected set and the MinMax maps; the inspector shows channels, weights and CAM vs MinMax', async ({ page }, testInfo) => {
+  await openStudio(page, { model: 'models/shapes-resnet/model.json', backend: 'wasm' });
+  await waitForModel(page, 'Shapes ResNet');
+  await page.evaluate(async () => {
+    const { store } = (window as unknown as { __camStudio: { store: { getState(): { setMethods(m: string[]): Promise<void> } } } }).__camStudio;
+    await store.getState().setMethods(['cam', 'minmax-cam']);
+  });
+  await page.getByTestId('image-input').setInputFiles(join(SAMPLES, MULTI.file));
+  await waitForResults(page, 1);
+  const before = await waitForState(page, (s) => s.detected.length >= 2 && s.maps.some((m) => m.method === 'minmax-cam'), 'two detected labels and MinMax maps');
+  const label = before.detected[0]!;
+  const minmaxBefore = before.maps.find((m) => m.method === 'minmax-cam' && m.label === label)!.normalized;
+
+  const value = page.getByTestId('detection-value-input');
+  await value.fill('0.001');
+  await value.press('Enter');
+  const after = await waitForState(page, (s) => s.detected.length > before.detected.length && s.maps.some((m) => m.method === 'minmax-cam' && m.label === label), 'a larger detected set after lowering the threshold');
+  const minmaxAfter = after.maps.find((m) => m.method === 'minmax-cam' && m.label === label)!.normalized;
+  expect(maxAbsDiff(minmaxAfter, minmaxBefore), 'MinMax-CAM of the same label changes with the detected set').toBeGreaterThan(1e-3);
+  const camBefore = before.maps.find((m) => m.method === 'cam' && m.label === label)!.normalized;
+  const camAfter = after.maps.find((m) => m.method === 'cam' && m.label === label)!.normalized;
+  expect(maxAbsDiff(camAfter, camBefore), 'CAM does not depend on the detected set').toBeLessThan(1e-6);
+
+  const inspector = page.getByTestId('inspector');
+  await page.getByTestId('inspector-label').selectOption(String(label));
+  await expect(inspector).toHaveAttribute('data-state', 'done');
+  const thumbs = inspector.locator('button.thumb');
+  await expect(thumbs).toHaveCount(12);
+  await thumbs.nth(3).click();
+  await expect(thumbs.nth(3)).toHaveAttribute('aria-pressed', 'true');
+  await expect(inspector.getByRole('img', { name: /weights of/ }).first()).toBeVisible();
+  await expect(page.getByTestId('inspector-compare').locator('canvas')).toHaveCount(3);
+  await inspector.scrollIntoViewIfNeeded();
+  await screenshot(page, testInfo, 'inspector');
+});
