@@ -47,3 +47,29 @@ test('the threshold edited live changes the detected set and the MinMax maps; th
   await inspector.scrollIntoViewIfNeeded();
   await screenshot(page, testInfo, 'inspector');
 });
+
+test('a queue of three images: explained in the background in order, switching to one done reuses its result', async ({ page }, testInfo) => {
+  await openStudio(page, { model: 'models/shapes-resnet/model.json', backend: 'wasm' });
+  await waitForModel(page, 'Shapes ResNet');
+  const files = INDEX.slice(0, 3).map((entry) => join(SAMPLES, entry.file));
+  await page.getByTestId('image-input').setInputFiles(files);
+  const items = page.getByTestId('filmstrip-item');
+  await expect(items).toHaveCount(3);
+  for (let i = 0; i < 3; i += 1) await expect(items.nth(i)).toHaveAttribute('data-status', 'done');
+  await expect(items.nth(0).locator('button.filmstrip-pick')).toHaveAttribute('aria-current', 'true');
+  await screenshot(page, testInfo, 'queue');
+
+  await items.nth(2).locator('button.filmstrip-pick').click();
+  await expect(items.nth(2).locator('button.filmstrip-pick')).toHaveAttribute('aria-current', 'true');
+  await waitForResults(page, 1);
+  const reused = await page.evaluate(() => {
+    const { store } = (window as unknown as { __camStudio: { store: { getState(): { queue: Array<{ result?: unknown }>; result: unknown; imageName: string | null } } } }).__camStudio;
+    const state = store.getState();
+    return { same: state.result === state.queue[2]!.result, name: state.imageName };
+  });
+  expect(reused).toEqual({ same: true, name: INDEX[2]!.file });
+  // Arrow keys on the strip switch too.
+  await items.nth(2).locator('button.filmstrip-pick').focus();
+  await page.keyboard.press('ArrowLeft');
+  await expect(items.nth(1).locator('button.filmstrip-pick')).toHaveAttribute('aria-current', 'true');
+});

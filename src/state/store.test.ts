@@ -255,6 +255,21 @@ class FakeEngine implements EngineApi {
     }
     return result;
   }
+  fileAnalyses: string[] = [];
+  holdFileAnalysis = false;
+  heldFileAnalyses: Array<Deferred<{ result: AnalyzeResult; displaySize: [number, number] }>> = [];
+  async analyzeFile(image: Blob, request: Omit<AnalyzeRequest, 'displaySize'>): Promise<{ result: AnalyzeResult; displaySize: [number, number] }> {
+    this.calls.push(`analyzeFile:${image.size}`);
+    this.fileAnalyses.push(`${image.size}`);
+    const displaySize: [number, number] = [200, 300];
+    const value = { result: analyzeResult({ ...request, displaySize }, this.current?.loadId ?? -1, ++this.job), displaySize };
+    if (this.holdFileAnalysis) {
+      const d = deferred<{ result: AnalyzeResult; displaySize: [number, number] }>();
+      this.heldFileAnalyses.push(d);
+      return d.promise;
+    }
+    return value;
+  }
   walkthroughRequests: WalkthroughRequest[] = [];
   async walkthrough(request: WalkthroughRequest): Promise<WalkthroughData> {
     this.walkthroughRequests.push(request);
@@ -269,6 +284,7 @@ class FakeEngine implements EngineApi {
   cancelled = 0;
   async cancel(): Promise<void> {
     for (const d of this.heldFigure) d.reject(studioError('cancelled', 'Cancelled.'));
+    for (const d of this.heldFileAnalyses) d.reject(studioError('cancelled', 'Cancelled.'));
     for (const d of this.heldFiles) d.reject(studioError('cancelled', 'Cancelled.'));
     for (const d of this.heldMetrics) d.reject(studioError('cancelled', 'Cancelled.'));
     this.calls.push('cancel');
@@ -1073,5 +1089,60 @@ describe('settings across reloads and shared links', () => {
     expect([s.colormap, s.mode, s.methods, s.opacity, s.detection]).toEqual(['cividis', 'classroom', ['gradcam'], 0.8, { kind: 'top-k', k: 2 }]);
     expect(s.notices.some((notice) => /opacity/.test(notice))).toBe(true);
     expect(JSON.parse(storage.get('cam-studio.settings.v1')!)).toMatchObject({ colormap: 'cividis', mode: 'classroom' });
+  });
+});
+
+describe('exploration queue', () => {
+  async function ready(): Promise<StudioStore> {
+    const store = makeStore(engine);
+    await store.getState().start();
+    return store;
+  }
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+  it('shows the first image, explains the others in the background in order, and switching to one done needs no analysis', async () => {
+    const store = await ready();
+    await store.getState().enqueueImages([{ name: 'a.png', blob: blob(11) }, { name: 'b.png', blob: blob(12) }, { name: 'c.png', blob: blob(13) }]);
+    await settle();
+    let s = store.getState();
+    expect(s.imageName).toBe('a.png');
+    expect(engine.calls.filter((c) => c === 'analyze')).toHaveLength(1);
+    expect(engine.fileAnalyses).toEqual(['12', '13']);
+    expect(s.queue.map((item) => item.status)).toEqual(['done', 'done', 'done']); // a.png: kept from the foreground
+
+    const analysesBefore = engine.calls.filter((c) => c === 'analyze').length;
+    await store.getState().selectQueued(s.queue[1]!.id);
+    s = store.getState();
+    expect(s.imageName).toBe('b.png');
+    expect(engine.calls.filter((c) => c === 'analyze')).toHaveLength(analysesBefore); // instant: from the queue
+    expect(s.result).toBe(s.queue[1]!.result);
+    expect(s.analysisStatus).toBe('done');
+
+    await store.getState().selectQueued(s.queue[0]!.id); // a.png's foreground result was kept too
+    expect(engine.calls.filter((c) => c === 'analyze')).toHaveLength(analysesBefore);
+
+    await store.getState().setMethods(['gradcam']); // new settings: the current image is analysed, the others again in the background
+    await settle();
+    s = store.getState();
+    expect(engine.calls.filter((c) => c === 'analyze')).toHaveLength(analysesBefore + 1);
+    expect(engine.fileAnalyses).toEqual(['12', '13', '12', '13']);
+    expect(s.queue.every((item) => item.request?.methods.join() === 'gradcam')).toBe(true);
+  });
+
+  it('a background analysis superseded by the foreground goes back to waiting; a bad image is marked, the rest go on', async () => {
+    const store = await ready();
+    await store.getState().enqueueImages([{ name: 'a.png', blob: blob(21) }]);
+    engine.holdFileAnalysis = true;
+    await store.getState().enqueueImages([{ name: 'b.png', blob: blob(22) }]);
+    await settle();
+    expect(store.getState().queue[1]!.status).toBe('running');
+    await engine.cancel(); // what a foreground request does to the running job
+    await settle();
+    expect(store.getState().queue[1]!.status).toBe('waiting');
+    engine.holdFileAnalysis = false;
+    await store.getState().processQueue();
+    expect(store.getState().queue[1]!.status).toBe('done');
+    store.getState().removeQueued(store.getState().queue[1]!.id);
+    expect(store.getState().queue.map((item) => item.name)).toEqual(['a.png']);
   });
 });

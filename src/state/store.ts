@@ -46,6 +46,7 @@ import { figureSlice, type FigureSlice } from './figure-slice';
 import { classroomSlice, type ClassroomSlice } from './classroom-slice';
 import { inspectorSlice, type InspectorSlice } from './inspector-slice';
 import { parseStoredSettings, settingsFromSearch, settingsOf, SETTINGS_STORAGE_KEY } from './settings';
+import { queueSlice, queuedResult, rememberQueuedResult, type QueueSlice } from './queue-slice';
 import { isCancelled, toUiError, type UiError } from './errors';
 import { nameFromUrl, parseCatalog, parseStartupParams, resolveUrl, type CatalogEntry } from './startup';
 
@@ -146,7 +147,8 @@ export interface ImageSlice {
   imageBlob: Blob | null;
   /** An image chosen before any model was ready: sent once one is. */
   pendingImage: { blob: Blob; name: string } | null;
-  setImage(blob: Blob, name: string): Promise<void>;
+  /** Sets the current image; `queueId`: the exploration-queue item it is (none: an image from elsewhere). */
+  setImage(blob: Blob, name: string, queueId?: number): Promise<void>;
   /**
    * Fetches `samples/<file>` (a name, or `folder/name`) and sets it as the image. `modelId`: the catalog
    * model the sample was made for (the shapes scenes); when it is in the catalog and not the current model,
@@ -263,7 +265,7 @@ export interface BatchSlice {
 /** Steps of the deletion / insertion curves the studio computes. */
 export const CURVE_STEPS = 16;
 
-export type StudioState = EngineSlice & ModelSlice & ImageSlice & AnalysisSlice & ViewSlice & ErrorSlice & MetricsSlice & BatchSlice & FigureSlice & ClassroomSlice & InspectorSlice;
+export type StudioState = EngineSlice & ModelSlice & ImageSlice & AnalysisSlice & ViewSlice & ErrorSlice & MetricsSlice & BatchSlice & FigureSlice & ClassroomSlice & InspectorSlice & QueueSlice;
 export type StudioStore = StoreApi<StudioState>;
 
 /** Request sequence numbers shared by the slices: the latest of each kind wins. */
@@ -282,6 +284,19 @@ export function orderMethods(methods: readonly MethodId[]): MethodId[] {
   const order: readonly string[] = METHOD_IDS;
   const rank = (id: string): number => (order.includes(id) ? order.indexOf(id) : order.length);
   return [...new Set(methods)].sort((a, b) => rank(a) - rank(b));
+}
+
+/** An analysis request for the current settings, without the display size (the image's own). */
+export function analyzeRequestBase(state: StudioState, labels: AnalyzeRequest['labels']): Omit<AnalyzeRequest, 'displaySize'> {
+  const options = optionsForRequest(state.methodOptions);
+  return {
+    labels,
+    methods: effectiveMethods(state),
+    topK: state.topK,
+    ...(state.detection === null ? {} : { detection: state.detection }),
+    ...(options === undefined ? {} : { options }),
+    ...metaForRequest(state.meta),
+  };
 }
 
 /** Methods chosen by the user that the current model supports, in registry order. */
@@ -390,16 +405,17 @@ function analysisSlice(deps: StudioDeps, seq: Sequences): Slice<AnalysisSlice> {
       const id = ++seq.analyze;
       const methods = effectiveMethods(state);
       const labels = state.selectedLabels === 'auto' ? 'auto' : [...state.selectedLabels];
-      const options = optionsForRequest(state.methodOptions);
       const request: AnalyzeRequest = {
-        labels,
-        methods,
-        topK: state.topK,
+        ...analyzeRequestBase(state, labels),
         displaySize: [Math.max(1, image.display.height), Math.max(1, image.display.width)],
-        ...(state.detection === null ? {} : { detection: state.detection }),
-        ...(options === undefined ? {} : { options }),
-        ...metaForRequest(state.meta),
       };
+      // An image of the exploration queue already explained in the background with these settings: instant.
+      const queued = queuedResult(state, request);
+      if (queued !== null) {
+        set({ result: queued, resultRequest: request, analysisStatus: 'done', analyzeProgress: null, runningRequest: null });
+        void get().processQueue();
+        return;
+      }
       // Nothing to explain: keep the predictions we have, drop the maps, no round trip.
       const previous = state.result;
       if (
@@ -430,6 +446,7 @@ function analysisSlice(deps: StudioDeps, seq: Sequences): Slice<AnalysisSlice> {
           return;
         }
         set({ result, resultRequest: request, analysisStatus: 'done', analyzeProgress: null, runningRequest: null });
+        rememberQueuedResult(get, set, request, result);
       } catch (error) {
         if (id !== seq.analyze) return;
         if (isCancelled(error)) {
@@ -437,6 +454,8 @@ function analysisSlice(deps: StudioDeps, seq: Sequences): Slice<AnalysisSlice> {
           return;
         }
         set({ analysisStatus: 'error', analyzeProgress: null, runningRequest: null, lastError: toUiError(error, 'Computing heatmaps') });
+      } finally {
+        if (id === seq.analyze) void get().processQueue();
       }
     },
     cancelAnalysis: async () => {
@@ -633,7 +652,8 @@ function imageSlice(deps: StudioDeps, seq: Sequences): Slice<ImageSlice> {
     imageStatus: 'idle',
     imageBlob: null,
     pendingImage: null,
-    setImage: async (blob, name) => {
+    setImage: async (blob, name, queueId) => {
+      set({ queueCurrent: queueId ?? null });
       await decodeImage(deps, seq, set, get, blob, name, { keepSelection: false });
     },
     loadSample: async (file, title, modelId) => {
@@ -968,6 +988,7 @@ export function createStudioStore(deps: StudioDeps): StudioStore {
     ...figureSlice(deps)(...a),
     ...classroomSlice(deps)(...a),
     ...inspectorSlice(deps)(...a),
+    ...queueSlice(deps)(...a),
   }));
   const storage = deps.storage;
   if (storage !== undefined) {

@@ -7,6 +7,7 @@ import { ModelPicker } from './ModelPicker';
 import { BatchPanel } from './BatchPanel';
 import { MetricsPanel } from './MetricsPanel';
 import { InspectorPanel } from './InspectorPanel';
+import { Filmstrip } from './Filmstrip';
 import { ModelStatus } from './ModelStatus';
 import { PageDrop } from './PageDrop';
 import { Results } from './Results';
@@ -52,6 +53,7 @@ export function App() {
           <ModelDetails />
         </aside>
         <div className="main-column">
+          <Filmstrip />
           <Results />
           <InspectorPanel />
           <MetricsPanel />

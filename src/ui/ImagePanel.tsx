@@ -6,7 +6,7 @@ import { useSamples, type Sample } from './samples';
 
 /** The image: open, paste or drop one, or pick a sample; how it is fitted to the model's input. */
 export function ImagePanel() {
-  const setImage = useStudio((s) => s.setImage);
+  const enqueueImages = useStudio((s) => s.enqueueImages);
   const loadSample = useStudio((s) => s.loadSample);
   const reportError = useStudio((s) => s.reportError);
   const image = useStudio((s) => s.image);
@@ -21,14 +21,13 @@ export function ImagePanel() {
 
   const onFile = (event: ChangeEvent<HTMLInputElement>): void => {
     const input = event.target;
-    const file = input.files?.[0];
+    const files = Array.from(input.files ?? []);
     input.value = '';
-    if (!file) return;
-    if (!isImageFile(file) && file.type !== '') {
-      reportError(new Error(`${file.name} is not an image (${file.type}).`), 'Opening the image');
-      return;
-    }
-    void setImage(file, file.name);
+    if (files.length === 0) return;
+    const rejected = files.filter((file) => !isImageFile(file) && file.type !== '');
+    if (rejected.length > 0) reportError(new Error(`${rejected.map((file) => `${file.name} (${file.type})`).join(', ')}: not an image.`), 'Opening the image');
+    const images = files.filter((file) => !rejected.includes(file));
+    if (images.length > 0) void enqueueImages(images.map((file) => ({ name: file.name, blob: file })));
   };
   const onPolicy = (event: ChangeEvent<HTMLSelectElement>): void =>
     void configureModel({ resizePolicy: event.target.value as ResizePolicy });
@@ -39,13 +38,14 @@ export function ImagePanel() {
       <div className="dropzone-inline" data-testid="image-dropzone">
         <p>Drop an image anywhere on the page, paste one (Ctrl+V), or</p>
         <button type="button" className="button primary" data-testid="image-open" onClick={() => inputRef.current?.click()}>
-          Choose an image…
+          Choose images…
         </button>
         <input
           ref={inputRef}
           className="visually-hidden"
           type="file"
           accept="image/*"
+          multiple
           data-testid="image-input"
           aria-label="Image file"
           tabIndex={-1}

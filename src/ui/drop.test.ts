@@ -23,8 +23,9 @@ describe('classifyFiles', () => {
   it('a dropped folder of images (no model files) is a folder to evaluate, masks and all', () => {
     const files = [f('a.png', 'image/png'), f('a.mask.png', 'image/png'), f('notes.txt')];
     expect(classifyFiles(files, 'scenes')).toEqual({ kind: 'images-folder', files, name: 'scenes' });
-    // Loose images (no folder) still open the first one.
-    expect(classifyFiles(files).kind).toBe('image');
+    // Loose images (no folder) go to the exploration queue; a single one is opened.
+    expect(classifyFiles(files)).toEqual({ kind: 'images', files: [files[0], files[1]] });
+    expect(classifyFiles([files[0]!, files[2]!])).toEqual({ kind: 'image', file: files[0] });
   });
   it('explains what it cannot open', () => {
     const kind = classifyFiles([f('notes.txt', 'text/plain')]);

@@ -17,12 +17,13 @@ export type DropKind<F> =
   | { kind: 'model'; files: F[]; name: string }
   | { kind: 'images-folder'; files: F[]; name: string }
   | { kind: 'image'; file: F }
+  | { kind: 'images'; files: F[] }
   | { kind: 'none'; reason: string };
 
 /**
  * A set of files is a model when it holds a model.json (or any .bin shard): its .json and .bin files are
  * sent, the rest ignored. A dropped folder of images (no model files) is a folder to evaluate (all its files
- * are kept: masks pair with images by name). Otherwise the first image is used.
+ * are kept: masks pair with images by name). Several loose images go to the exploration queue; one is opened.
  * `folder` names the dropped folder, for the model's display name.
  */
 export function classifyFiles<F extends { name: string; type: string }>(files: readonly F[], folder?: string): DropKind<F> {
@@ -33,8 +34,10 @@ export function classifyFiles<F extends { name: string; type: string }>(files: r
     if (!hasModelJson) return { kind: 'none', reason: 'These files have weight shards (.bin) but no model.json: add the model.json that lists them.' };
     return { kind: 'model', files: parts, name: folder && folder !== '' ? folder : 'local model' };
   }
-  const image = files.find(isImageFile);
+  const images = files.filter(isImageFile);
+  const image = images[0];
   if (image && folder !== undefined && folder !== '') return { kind: 'images-folder', files: [...files], name: folder };
+  if (images.length > 1) return { kind: 'images', files: images };
   if (image) return { kind: 'image', file: image };
   if (files.length === 0) return { kind: 'none', reason: 'Nothing to open: drop an image, or a model folder (model.json and its .bin shards).' };
   return { kind: 'none', reason: `Cannot open ${files.map((f) => f.name).slice(0, 3).join(', ')}: drop an image, or a model folder (model.json and its .bin shards).` };

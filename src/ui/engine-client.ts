@@ -73,6 +73,7 @@ export function createEngineClient(): EngineClient {
     evaluateFile: (image, mask, name, request) => call(() => remote.evaluateFile(image, mask, name, request)),
     explainFigureRow: (image, request) => call(() => remote.explainFigureRow(image, request)),
     walkthrough: (request) => call(() => remote.walkthrough(request)),
+    analyzeFile: (image, request) => call(() => remote.analyzeFile(image, request)),
     cancel: () => call(() => remote.cancel()),
     memory: () => call(() => remote.memory()),
     terminate: () => {

@@ -25,7 +25,7 @@ import type { PreprocessingId, ResizePolicy } from '../core/model/metadata';
 import { topK } from '../core/predictions';
 import { preprocess } from '../core/preprocess';
 import { selectBackend } from './backend';
-import { cropFor, decodeImage, decodeMask, describePolicy, displayBitmap, pixelsForModel, type Crop } from './image';
+import { cropFor, decodeImage, decodeMask, describePolicy, displayBitmap, displaySizeFor, pixelsForModel, type Crop } from './image';
 import { openModelSource } from './model-source';
 import type {
   AnalyzeProgress, AnalyzeRequest, AnalyzeResult, BackendChoice, BackendReport, EngineApi, EngineMemory, FigureRowRequest, FigureRowResult, HeatmapResult, WalkthroughData, WalkthroughRequest,
@@ -316,18 +316,37 @@ export class Engine implements EngineApi {
     }
   }
 
+  async analyzeFile(imageBlob: Blob, request: Omit<AnalyzeRequest, 'displaySize'>): Promise<{ result: AnalyzeResult; displaySize: [number, number] }> {
+    return this.runJob('queued analysis', async (jobId, checkpoint) => {
+      const model = this.requireModel();
+      const { bitmap } = await decodeImage(imageBlob);
+      let cache: ForwardCache | null = null;
+      try {
+        const displaySize = displaySizeFor(cropFor(bitmap.width, bitmap.height, model.resizePolicy));
+        const started = performance.now();
+        cache = await this.computeForward(model, bitmap, 'file');
+        const source = { cache, reused: false, forwardMs: performance.now() - started };
+        const result = await this.runAnalysis(jobId, { ...request, displaySize }, checkpoint, undefined, source);
+        return { result, displaySize };
+      } finally {
+        bitmap.close();
+        if (cache !== null) tf.dispose([cache.input, cache.forward.activations, cache.forward.logits]);
+      }
+    });
+  }
+
   private async runAnalysis(
     jobId: number,
     request: AnalyzeRequest,
     checkpoint: () => void,
     onProgress?: (progress: AnalyzeProgress) => void,
+    source?: { cache: ForwardCache; reused: boolean; forwardMs: number },
   ): Promise<AnalyzeResult> {
     const started = performance.now();
     const model = this.requireModel();
-    const image = this.requireImage();
     const adapter = model.loaded.adapter;
 
-    const { cache, reused, forwardMs } = await this.forwardFor(model, image);
+    const { cache, reused, forwardMs } = source ?? (await this.forwardFor(model, this.requireImage()));
     checkpoint();
     const rule = request.detection ?? defaultDetectionRule(adapter.headActivation);
     validateLabels(adapter, rule.kind === 'ground-truth' ? rule.labels : []);
@@ -421,9 +440,16 @@ export class Engine implements EngineApi {
     if (this.forwardCache?.key === key) return { cache: this.forwardCache, reused: true, forwardMs: 0 };
     this.clearForward();
     const started = performance.now();
+    this.forwardCache = await this.computeForward(model, image.bitmap, key);
+    return { cache: this.forwardCache, reused: false, forwardMs: performance.now() - started };
+  }
+
+  /** The preprocessed input, forward pass, logits and probabilities of a bitmap under the model's policy; the caller owns them. */
+  private async computeForward(model: CurrentModel, bitmap: ImageBitmap, key: string): Promise<ForwardCache> {
+    const adapter = model.loaded.adapter;
     const [height, width, channels] = adapter.inputShape;
-    const crop: Crop = cropFor(image.bitmap.width, image.bitmap.height, model.resizePolicy);
-    const pixels = pixelsForModel(image.bitmap, crop, [height, width]);
+    const crop: Crop = cropFor(bitmap.width, bitmap.height, model.resizePolicy);
+    const pixels = pixelsForModel(bitmap, crop, [height, width]);
     const input = preprocess(pixels, model.preprocessing, channels);
     pixels.dispose();
     let forward: ForwardPass;
@@ -436,14 +462,13 @@ export class Engine implements EngineApi {
     const probsTensor = adapter.probabilities(forward.logits);
     try {
       const [logits, probs] = await Promise.all([forward.logits.data() as Promise<Float32Array>, probsTensor.data() as Promise<Float32Array>]);
-      this.forwardCache = { key, input, forward, probs, logits };
+      return { key, input, forward, probs, logits };
     } catch (error) {
       tf.dispose([input, forward.activations, forward.logits]);
       throw error;
     } finally {
       probsTensor.dispose();
     }
-    return { cache: this.forwardCache, reused: false, forwardMs: performance.now() - started };
   }
 
   private clearForward(): void {

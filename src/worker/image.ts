@@ -50,14 +50,16 @@ export function describePolicy(policy: ResizePolicy, crop: Crop, original: [numb
   return `${width}x${height} -> ${input[1]}x${input[0]}${cropped}: ${RESIZE_POLICY_DESCRIPTIONS[policy]}.`;
 }
 
+/** `[height, width]` of the crop at display resolution (longest side <= DISPLAY_MAX_SIDE). */
+export function displaySizeFor(crop: Crop): [number, number] {
+  const scale = Math.min(1, DISPLAY_MAX_SIDE / Math.max(crop.width, crop.height));
+  return [Math.max(1, Math.round(crop.height * scale)), Math.max(1, Math.round(crop.width * scale))];
+}
+
 /** The crop at display resolution (longest side <= DISPLAY_MAX_SIDE), for drawing under the heatmaps. */
 export async function displayBitmap(bitmap: ImageBitmap, crop: Crop): Promise<ImageBitmap> {
-  const scale = Math.min(1, DISPLAY_MAX_SIDE / Math.max(crop.width, crop.height));
-  return createImageBitmap(bitmap, crop.x, crop.y, crop.width, crop.height, {
-    resizeWidth: Math.max(1, Math.round(crop.width * scale)),
-    resizeHeight: Math.max(1, Math.round(crop.height * scale)),
-    resizeQuality: 'high',
-  });
+  const [resizeHeight, resizeWidth] = displaySizeFor(crop);
+  return createImageBitmap(bitmap, crop.x, crop.y, crop.width, crop.height, { resizeWidth, resizeHeight, resizeQuality: 'high' });
 }
 
 /**

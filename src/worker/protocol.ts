@@ -244,6 +244,11 @@ export interface EngineApi {
    * pointing game and the segmentation prior. Cancellable like evaluateMetrics.
    */
   evaluateFile(image: Blob, mask: Blob | null, name: string, request: MetricsRequest): Promise<ImageEvaluation>;
+  /**
+   * Explains an image other than the current one (the exploration queue, in the background): decoded and
+   * fitted like the current image, its display size computed as setImage's would be. Cancellable like analyze.
+   */
+  analyzeFile(image: Blob, request: Omit<AnalyzeRequest, 'displaySize'>): Promise<{ result: AnalyzeResult; displaySize: [number, number] }>;
   /** Explains one image of a figure (decoded and fitted like evaluateFile). Cancellable like analyze. */
   explainFigureRow(image: Blob, request: FigureRowRequest): Promise<FigureRowResult>;
   /** The numbers of the classroom walkthrough for the current image (src/core/methods/walkthrough.ts). */

@@ -1,0 +1,121 @@
+/**
+ * The exploration queue (issue #6): several images dropped at once wait in a filmstrip; the engine explains
+ * them in order in the background, whenever the foreground is idle (a foreground request supersedes the
+ * background one, which is simply taken up again later). Results are kept per image for the settings they
+ * were made with, so switching to an image already done needs no new analysis: `analyze()` finds the
+ * result here (`queuedResult`).
+ */
+import type { StateCreator } from 'zustand/vanilla';
+import type { AnalyzeRequest, AnalyzeResult, EngineApi } from '../worker/protocol';
+import { isCancelled, toUiError } from './errors';
+import { analyzeRequestBase, type StudioState } from './store';
+
+export interface QueueItem {
+  id: number;
+  name: string;
+  blob: Blob;
+  status: 'waiting' | 'running' | 'done' | 'error';
+  /** The settings (request without display size) and model load of `result`. */
+  key?: string;
+  result?: AnalyzeResult;
+  /** The request `result` answers (display size included), as the foreground would send it. */
+  request?: AnalyzeRequest;
+  error?: string;
+}
+
+export interface QueueSlice {
+  queue: QueueItem[];
+  /** The queue item shown (null: the image did not come from the queue). */
+  queueCurrent: number | null;
+  /** Adds images and shows the first of them; the others are explained in the background. */
+  enqueueImages(files: Array<{ name: string; blob: Blob }>): Promise<void>;
+  selectQueued(id: number): Promise<void>;
+  removeQueued(id: number): void;
+  /** Explains waiting images one by one while the foreground is idle. */
+  processQueue(): Promise<void>;
+}
+
+/** The settings key of a request: everything but the display size. */
+const settingsKey = (request: Omit<AnalyzeRequest, 'displaySize'> & { displaySize?: unknown }, loadId: number): string => {
+  const { displaySize: _size, ...rest } = request;
+  return JSON.stringify([loadId, rest]);
+};
+
+/** The queued result for the current image and exactly this request, if the background already made it. */
+export function queuedResult(state: StudioState, request: AnalyzeRequest): AnalyzeResult | null {
+  if (state.model === null || state.queueCurrent === null) return null;
+  const item = state.queue.find((candidate) => candidate.id === state.queueCurrent);
+  if (item?.result === undefined || item.request === undefined || item.blob !== state.imageBlob) return null;
+  if (item.result.loadId !== state.model.loadId || JSON.stringify(item.request) !== JSON.stringify(request)) return null;
+  return item.result;
+}
+
+/** Keeps a foreground result of a queue image (with the default labels), so switching back is instant. */
+export function rememberQueuedResult(get: () => StudioState, set: (patch: Partial<StudioState>) => void, request: AnalyzeRequest, result: AnalyzeResult): void {
+  const state = get();
+  if (state.queueCurrent === null || request.labels !== 'auto') return;
+  set({
+    queue: state.queue.map((item) => (item.id === state.queueCurrent && item.blob === state.imageBlob
+      ? { ...item, status: 'done', result, request, key: settingsKey(request, result.loadId) }
+      : item)),
+  });
+}
+
+/** Whether the user is waiting on the engine (then the queue waits). */
+function foregroundBusy(state: StudioState): boolean {
+  return state.analysisStatus === 'busy' || state.imageStatus === 'loading' || state.modelStatus === 'loading' || state.metricsStatus === 'busy'
+    || state.batchStatus === 'running' || state.figureStatus === 'busy' || state.walkthroughStatus === 'busy' || state.inspectorStatus === 'busy';
+}
+
+export function queueSlice(deps: { engine: EngineApi }): StateCreator<StudioState, [], [], QueueSlice> {
+  let nextId = 1;
+  let processing = false;
+  const patchItem = (set: (patch: Partial<StudioState>) => void, get: () => StudioState, id: number, patch: Partial<QueueItem>): void => {
+    set({ queue: get().queue.map((item) => (item.id === id ? { ...item, ...patch } : item)) });
+  };
+  return (set, get) => ({
+    queue: [],
+    queueCurrent: null,
+    enqueueImages: async (files) => {
+      const items: QueueItem[] = files.map((file) => ({ id: nextId++, name: file.name, blob: file.blob, status: 'waiting' }));
+      if (items.length === 0) return;
+      set({ queue: [...get().queue, ...items] });
+      await get().selectQueued(items[0]!.id);
+    },
+    selectQueued: async (id) => {
+      const item = get().queue.find((candidate) => candidate.id === id);
+      if (item === undefined) return;
+      await get().setImage(item.blob, item.name, id);
+    },
+    removeQueued: (id) => {
+      set({ queue: get().queue.filter((item) => item.id !== id), ...(get().queueCurrent === id ? { queueCurrent: null } : {}) });
+    },
+    processQueue: async () => {
+      if (processing) return;
+      processing = true;
+      try {
+        for (;;) {
+          const state = get();
+          if (state.model === null || foregroundBusy(state)) return;
+          const base = analyzeRequestBase(state, 'auto');
+          const key = settingsKey(base, state.model.loadId);
+          const item = state.queue.find((candidate) => candidate.status !== 'error' && candidate.status !== 'running' && candidate.key !== key && candidate.id !== state.queueCurrent);
+          if (item === undefined) return;
+          patchItem(set, get, item.id, { status: 'running' });
+          try {
+            const { result, displaySize } = await deps.engine.analyzeFile(item.blob, base);
+            patchItem(set, get, item.id, { status: 'done', result, request: { ...base, displaySize }, key: settingsKey(base, result.loadId) });
+          } catch (error) {
+            if (isCancelled(error)) {
+              patchItem(set, get, item.id, { status: 'waiting' });
+              return; // the foreground took the engine; its end restarts the queue
+            }
+            patchItem(set, get, item.id, { status: 'error', error: toUiError(error, item.name).message });
+          }
+        }
+      } finally {
+        processing = false;
+      }
+    },
+  });
+}
