@@ -46,6 +46,7 @@ export function Classroom() {
   const contrast = useStudio((s) => classroomLabels(s).contrast);
   const labels = { label, contrast };
   const predictions = useStudio((s) => s.result?.predictions ?? null);
+  const labelNames = useStudio((s) => s.model?.labelNames);
   const display = useStudio((s) => s.image?.display ?? null);
   const image = useStudio((s) => s.image);
   const setStep = useStudio((s) => s.setClassroomStep);
@@ -77,7 +78,7 @@ export function Classroom() {
     if (handled) event.preventDefault();
   };
 
-  const nameOf = (label: number | null): string => (label === null ? '—' : predictions?.find((p) => p.label === label)?.name ?? `class ${label}`);
+  const nameOf = (label: number | null): string => (label === null ? '—' : predictions?.find((p) => p.label === label)?.name ?? labelNames?.[label] ?? `class ${label}`);
   const current = WALKTHROUGH_STEPS[step]!;
   const ready = data !== null && status !== 'error' && data.label === labels.label;
   const numbers = ready ? methodNumbers(data, method) : null;

@@ -23,6 +23,7 @@ export function HeatmapGrid() {
   const methodInfo = useStudio((s) => s.model?.methods ?? null);
   const highlighted = useStudio((s) => s.highlightedMethod);
   const transposed = useStudio((s) => s.gridTransposed);
+  const labelNames = useStudio((s) => s.model?.labelNames);
   const setTransposed = useStudio((s) => s.setGridTransposed);
   const toggleId = useId();
   if (!result || !image) return null;
@@ -30,7 +31,7 @@ export function HeatmapGrid() {
     return <p className="muted">No heatmaps: tick a prediction and at least one method.</p>;
   }
   const names = new Map(result.predictions.map((p) => [p.label, p.name]));
-  const nameOf = (label: number): string => names.get(label) ?? `class ${label}`;
+  const nameOf = (label: number): string => names.get(label) ?? labelNames?.[label] ?? `class ${label}`;
   const titleOf = (id: MethodId): string => methodTitle(id, methodInfo);
   const { labels, methods } = gridAxes(result);
   const byKey = new Map(result.maps.map((m) => [`${m.method}\u0000${m.label}`, m]));

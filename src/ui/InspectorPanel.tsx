@@ -21,6 +21,7 @@ const normalized = (values: Float32Array): Float32Array => {
  */
 export function InspectorPanel() {
   const result = useStudio((s) => s.result);
+  const labelNames = useStudio((s) => s.model?.labelNames);
   const label = useStudio((s) => s.inspectorLabel);
   const data = useStudio((s) => s.inspectorData);
   const status = useStudio((s) => s.inspectorStatus);
@@ -42,7 +43,7 @@ export function InspectorPanel() {
   }, [jobId, inspect]);
 
   if (result === null) return null;
-  const nameOf = (l: number): string => result.predictions.find((p) => p.label === l)?.name ?? `class ${l}`;
+  const nameOf = (l: number): string => result.predictions.find((p) => p.label === l)?.name ?? labelNames?.[l] ?? `class ${l}`;
   const shown = data !== null && data.label === label ? data : null;
   const [h, w] = shown?.activationShape ?? [0, 0];
   const selected = shown?.topChannels.find((c) => c.channel === channel) ?? shown?.topChannels[0] ?? null;

@@ -13,6 +13,7 @@ const DETECTED_NAMES_SHOWN = 12;
 
 /** Top-k predictions with a probability bar; the checkboxes choose which labels are explained. */
 export function Predictions() {
+  const labelNames = useStudio((s) => s.model?.labelNames);
   const result = useStudio((s) => s.result);
   const explained = useStudio((s) => explainedLabels(s));
   const toggleLabel = useStudio((s) => s.toggleLabel);
@@ -71,7 +72,7 @@ export function Predictions() {
           <ul className="detected-list">
             {shown.map((label) => (
               <li key={label}>
-                {names.get(label) ?? `class ${label}`} <span className="muted">#{label}</span>
+                {names.get(label) ?? labelNames?.[label] ?? `class ${label}`} <span className="muted">#{label}</span>
               </li>
             ))}
             {detected.length > shown.length && <li className="muted">and {detected.length - shown.length} more</li>}
