@@ -31,7 +31,10 @@ test('classroom walkthrough: keyboard steps through every step, switches label, 
   for (const step of steps) {
     await page.keyboard.press('ArrowRight');
     await expect(stage).toHaveAttribute('data-step', step);
-    if (step === 'sum') await screenshot(page, testInfo, 'classroom-sum');
+    if (step === 'sum') {
+      await stage.scrollIntoViewIfNeeded();
+      await screenshot(page, testInfo, 'classroom-sum', 'classroom');
+    }
   }
   await expect(stage.locator('canvas')).toHaveCount(3); // CAM u, CAM v, MinMax-CAM u
   await page.keyboard.press('ArrowRight'); // past the last step: stays

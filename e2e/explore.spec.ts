@@ -57,7 +57,7 @@ test('a queue of three images: explained in the background in order, switching t
   await expect(items).toHaveCount(3);
   for (let i = 0; i < 3; i += 1) await expect(items.nth(i)).toHaveAttribute('data-status', 'done');
   await expect(items.nth(0).locator('button.filmstrip-pick')).toHaveAttribute('aria-current', 'true');
-  await screenshot(page, testInfo, 'queue');
+  await screenshot(page, testInfo, 'queue', 'explore');
 
   await items.nth(2).locator('button.filmstrip-pick').click();
   await expect(items.nth(2).locator('button.filmstrip-pick')).toHaveAttribute('aria-current', 'true');

@@ -37,7 +37,7 @@ test('figure builder: PNG at 2x, SVG, saved settings reproduced by npm run figur
   await expect(preview).toBeVisible();
   const [cssWidth, cssHeight] = [Number(await preview.getAttribute('width')), Number(await preview.getAttribute('height'))];
   expect(cssWidth).toBe(Math.round((174 * 96) / 25.4)); // two journal columns, the default
-  await screenshot(page, testInfo, 'figure-builder');
+  await screenshot(page, testInfo, 'figure-builder', 'figures');
 
   const dir = mkdtempSync(join(tmpdir(), 'cam-figure-'));
   await page.getByTestId('figure-scale').selectOption('2');

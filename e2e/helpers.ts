@@ -144,10 +144,19 @@ export async function waitForResults(page: Page, minMaps = 1): Promise<StateSnap
   );
 }
 
-export async function screenshot(page: Page, testInfo: TestInfo, name: string): Promise<void> {
+/**
+ * A full-page screenshot kept in e2e-artifacts/screenshots and attached to the report. `readme`: also the
+ * visible viewport as e2e-artifacts/screenshots/readme/<readme>.png, the picture README.md shows of a mode
+ * (copied to docs/screenshots/ when it changes).
+ */
+export async function screenshot(page: Page, testInfo: TestInfo, name: string, readme?: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   const safe = `${testInfo.titlePath.slice(1).join(' - ')} - ${name}`.replace(/[^a-zA-Z0-9._-]+/g, '_').slice(0, 150);
   const path = join(SCREENSHOTS, `${safe}.png`);
+  if (readme !== undefined) {
+    mkdirSync(join(SCREENSHOTS, 'readme'), { recursive: true });
+    await page.screenshot({ path: join(SCREENSHOTS, 'readme', `${readme}.png`) });
+  }
   await page.screenshot({ path, fullPage: true });
   await testInfo.attach(name, { path, contentType: 'image/png' });
 }
