@@ -50,6 +50,16 @@ describe.skipIf(!present)(`npm run evaluate${present ? '' : ' (cannot run: model
       expect(report.localisation?.[method]?.pointing.macro).toBeGreaterThanOrEqual(0);
       expect(report.localisation?.[method]?.segmentation.meanIou).toBeGreaterThan(0);
     }
+    // Two shards in parallel, merged: the same report as one run.
+    await Promise.all([0, 1].map((shard) => cli([...common, '--limit', '6', '--shard', `${shard}/2`, '--out', join(dir, `s${shard}.json`)])));
+    const shard0 = JSON.parse(readFileSync(join(dir, 's0.json'), 'utf8')) as ReportFile;
+    expect(shard0.images.map((record) => record.name)).toEqual(['scene-00.png', 'scene-02.png', 'scene-04.png']);
+    const merged = await cli([...common, '--limit', '6', '--merge', `${join(dir, 's1.json')},${join(dir, 's0.json')}`, '--out', join(dir, 'm.json')]);
+    expect(merged.stderr).toMatch(/merged 3 images[\s\S]*merged 3 images/);
+    const mergedReport = JSON.parse(readFileSync(join(dir, 'm.json'), 'utf8')) as ReportFile;
+    expect(mergedReport.images.map((record) => record.name)).toEqual(fresh.images.map((record) => record.name));
+    expect(mergedReport.report).toEqual(fresh.report);
+    await expect(cli([...common, '--shard', '2/2', '--out', join(dir, 'x.json')])).rejects.toThrow(/--shard takes I\/N/);
     const csv = readFileSync(join(dir, 'b.csv'), 'utf8').trim().split('\n');
     expect(csv[0]).toBe('metric,better,cam,minmax-cam,support');
     expect(csv.map((line) => line.split(',')[0])).toEqual(['metric', '%IC', '%AD', '%AR', '%ADO', '%ARO', 'F1+', 'F1-', 'pointing game', 'mIoU']);

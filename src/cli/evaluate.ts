@@ -43,6 +43,10 @@ const USAGE = `usage: npm run evaluate -- --model DIR --images DIR [--masks DIR]
   --bg-threshold T     background threshold of the segmentation priors (default 0.25)
   --curves N           also the deletion / insertion curves in N steps (RISE) and their areas (default 0: none)
   --limit N            evaluate only the first N images
+  --shard I/N          evaluate only images I, I + N, I + 2N, … (0 <= I < N): run N processes, one per core,
+                       each with its own --out, then --merge their files
+  --merge A.json,B.json  take the records of these reports (same model and settings) as done: with every
+                       shard merged, nothing is left to evaluate and the whole report is written
   --out FILE.json      the report (default report.json); FILE.csv is written beside it; an existing
                        FILE.json with the same settings is resumed (its images are not evaluated again)
   --fresh              ignore an existing FILE.json and start over
@@ -77,6 +81,8 @@ async function main(): Promise<void> {
       tolerance: { type: 'string' },
       'bg-threshold': { type: 'string', default: '0.25' },
       limit: { type: 'string' },
+      shard: { type: 'string' },
+      merge: { type: 'string' },
       curves: { type: 'string', default: '0' },
       out: { type: 'string', default: 'report.json' },
       fresh: { type: 'boolean', default: false },
@@ -118,19 +124,36 @@ async function main(): Promise<void> {
   // `x.mask.png` files are masks kept beside their images (as in public/samples/shapes), not images.
   let files = readdirSync(imagesDir).filter((name) => IMAGE_EXTENSIONS.has(extname(name).toLowerCase()) && !name.endsWith('.mask.png')).sort();
   if (values.limit !== undefined) files = files.slice(0, Number(values.limit));
+  if (values.shard !== undefined) {
+    const match = /^(\d+)\/(\d+)$/.exec(values.shard);
+    const [index, count] = match === null ? [NaN, NaN] : [Number(match[1]), Number(match[2])];
+    if (!(count >= 1 && index >= 0 && index < count)) throw new UsageError(`--shard takes I/N with 0 <= I < N (got "${values.shard}")`);
+    files = files.filter((_, i) => i % count === index);
+  }
   if (files.length === 0) throw new UsageError(`no images in ${imagesDir}`);
 
-  // Resume: keep the records of an earlier run with the same settings.
+  // Resume: keep the records of an earlier run (and of merged shards) with the same settings.
+  const recordsOf = (path: string, what: string): ImageEvaluation[] => {
+    const previous = JSON.parse(readFileSync(path, 'utf8')) as Partial<ReportFile>;
+    if (JSON.stringify(previous.settings) === JSON.stringify(settings) && previous.model?.dir === modelDir && Array.isArray(previous.images)) {
+      return previous.images.filter((record) => files.includes(record.name));
+    }
+    throw new UsageError(`${path} holds a report with other settings or another model: ${what}`);
+  };
   let records: ImageEvaluation[] = [];
   if (!values.fresh && existsSync(out)) {
-    const previous = JSON.parse(readFileSync(out, 'utf8')) as Partial<ReportFile>;
-    if (JSON.stringify(previous.settings) === JSON.stringify(settings) && previous.model?.dir === modelDir && Array.isArray(previous.images)) {
-      records = previous.images.filter((record) => files.includes(record.name));
-      process.stderr.write(`resuming ${out}: ${records.length} of ${files.length} images already evaluated\n`);
-    } else {
-      throw new UsageError(`${out} holds a report with other settings or another model: use --fresh to overwrite it, or another --out`);
-    }
+    records = recordsOf(out, 'use --fresh to overwrite it, or another --out');
+    process.stderr.write(`resuming ${out}: ${records.length} of ${files.length} images already evaluated\n`);
   }
+  for (const path of values.merge?.split(',').filter((part) => part !== '') ?? []) {
+    if (!existsSync(path)) throw new UsageError(`--merge: no file ${path}`);
+    const known = new Set(records.map((record) => record.name));
+    const merged = recordsOf(path, 'only reports of the same command can be merged').filter((record) => !known.has(record.name));
+    records.push(...merged);
+    process.stderr.write(`merged ${merged.length} images from ${path}\n`);
+  }
+  // Records in file order, whatever the order of the shards.
+  records.sort((a, b) => files.indexOf(a.name) - files.indexOf(b.name));
   const done = new Set(records.map((record) => record.name));
   const model = { dir: modelDir, name: loaded.metadata.name ?? basename(modelDir), numClasses: adapter.numClasses, labelNames: loaded.labelNames };
   mkdirSync(dirname(out), { recursive: true });
