@@ -4,7 +4,8 @@
  * built page carries a Content-Security-Policy that allows no eval and no inline script, which the
  * session runs under without a single violation.
  */
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { openStudio, waitForModel, waitForResults } from './helpers';
@@ -74,4 +75,31 @@ test('no request leaves the studio through a full session; the CSP forbids eval 
   expect(pageViolations.filter((v) => !/^script-src/.test(v))).toEqual([]);
   expect(pageViolations.filter((v) => /^script-src/.test(v)).length).toBeLessThanOrEqual(1);
   expect(violations.filter((v) => !/(eval|inline)/i.test(v)), violations.join('\n')).toEqual([]);
+});
+
+test('class and file names with HTML or script in them are shown as text, and no script runs', async ({ page }) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cam-evil-'));
+  const fixture = join(import.meta.dirname, 'fixtures', 'tiny-cnn');
+  const evil = ['<img src=x onerror="window.__pwned=1">', '<script>window.__pwned=2</script>', '"><svg onload="window.__pwned=3">', 'gray & <b>bold</b>'];
+  copyFileSync(join(fixture, 'model.json'), join(dir, 'model.json'));
+  copyFileSync(join(fixture, 'weights.bin'), join(dir, 'weights.bin'));
+  const metadata = JSON.parse(readFileSync(join(fixture, 'metadata.json'), 'utf8')) as Record<string, unknown>;
+  writeFileSync(join(dir, 'metadata.json'), JSON.stringify({ ...metadata, name: '<i onmouseover="window.__pwned=4">evil model</i>', labels: evil }));
+  const imagePath = join(dir, '<img src=y onerror=window.__pwned=5>.png');
+  copyFileSync(join(import.meta.dirname, 'fixtures', 'small.png'), imagePath);
+
+  await openStudio(page, { model: 'models/shapes-resnet/model.json', backend: 'wasm' });
+  await waitForModel(page, 'Shapes ResNet');
+  await page.getByTestId('model-files-input').setInputFiles([join(dir, 'model.json'), join(dir, 'weights.bin'), join(dir, 'metadata.json')]);
+  await waitForModel(page, 'evil model');
+  await page.getByTestId('image-input').setInputFiles(imagePath);
+  await waitForResults(page, 1);
+  const predictions = page.getByTestId('results');
+  for (const name of evil.slice(0, 3)) await expect(predictions.getByText(name, { exact: true }).first()).toBeVisible();
+  await expect(page.getByText('<img src=y onerror=window.__pwned=5>.png').first()).toBeVisible();
+  await page.getByRole('tab', { name: 'Classroom' }).click();
+  await page.getByRole('tab', { name: 'Explore' }).click();
+  const pwned = await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned ?? null);
+  expect(pwned, 'no injected handler or script ran').toBeNull();
+  expect(await page.locator('#root img[src="x"], #root img[src="y"], #root script, #root svg[onload]').count()).toBe(0);
 });
