@@ -12,7 +12,7 @@ import './ui/styles.css';
 declare global {
   interface Window {
     /** For the e2e tests and the console: a plain snapshot of the studio's state. */
-    __camStudio?: { getState: () => StudioSnapshot; store: StudioStore; engineMemory: () => Promise<EngineMemory> };
+    __camStudio?: { getState: () => StudioSnapshot; store: StudioStore; engineMemory: () => Promise<EngineMemory>; simulateEngineCrash: () => void };
   }
 }
 
@@ -22,6 +22,7 @@ const store = createStudioStore({
   fetch: (url) => fetch(url),
   baseUrl: document.baseURI,
   search: window.location.search,
+  onEngineRestart: (listener) => engine.onRestart(listener),
   ...storageOrNothing(),
 });
 
@@ -39,6 +40,8 @@ window.__camStudio = {
   store,
   // The worker's tf.memory(): the e2e tests check that repeated analyses leave no tensors behind.
   engineMemory: () => engine.memory(),
+  // Kills the worker as a crash would: the recovery test uses it (and anyone curious can try it).
+  simulateEngineCrash: () => engine.simulateCrash(),
 };
 
 const root = document.getElementById('root');

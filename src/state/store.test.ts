@@ -308,10 +308,12 @@ function response(body: unknown, ok = true): FetchResponseLike {
 
 const CATALOG = { models: [{ id: 'resnet50-imagenet', name: 'ResNet50 (ImageNet, Keras)', url: 'models/resnet50-imagenet/model.json' }] };
 
-function makeStore(engine: FakeEngine, options: { search?: string; catalog?: unknown; catalogOk?: boolean; storage?: Map<string, string> } = {}): StudioStore {
+function makeStore(engine: FakeEngine, options: { search?: string; catalog?: unknown; catalogOk?: boolean; storage?: Map<string, string>; restarts?: Array<(reason: string) => void> } = {}): StudioStore {
   const storage = options.storage;
+  const restarts = options.restarts;
   return createStudioStore({
     engine,
+    ...(restarts === undefined ? {} : { onEngineRestart: (listener: (reason: string) => void) => void restarts.push(listener) }),
     ...(storage === undefined ? {} : { storage: { getItem: (key: string) => storage.get(key) ?? null, setItem: (key: string, value: string) => void storage.set(key, value) } }),
     baseUrl: 'http://127.0.0.1:5173/',
     search: options.search ?? '',
@@ -1129,12 +1131,12 @@ describe('exploration queue', () => {
     expect(s.queue.every((item) => item.request?.methods.join() === 'gradcam')).toBe(true);
   });
 
-  it('a background analysis superseded by the foreground goes back to waiting; a bad image is marked, the rest go on', async () => {
+  it('a background analysis superseded by the foreground goes back to waiting and is taken up again; removing an image drops it', async () => {
     const store = await ready();
-    await store.getState().enqueueImages([{ name: 'a.png', blob: blob(21) }]);
     engine.holdFileAnalysis = true;
-    await store.getState().enqueueImages([{ name: 'b.png', blob: blob(22) }]);
+    await store.getState().enqueueImages([{ name: 'a.png', blob: blob(21) }, { name: 'b.png', blob: blob(22) }]);
     await settle();
+    expect(store.getState().imageName).toBe('a.png');
     expect(store.getState().queue[1]!.status).toBe('running');
     await engine.cancel(); // what a foreground request does to the running job
     await settle();
@@ -1144,5 +1146,33 @@ describe('exploration queue', () => {
     expect(store.getState().queue[1]!.status).toBe('done');
     store.getState().removeQueued(store.getState().queue[1]!.id);
     expect(store.getState().queue.map((item) => item.name)).toEqual(['a.png']);
+  });
+});
+
+describe('engine crash recovery', () => {
+  it('a restarted engine gets the backend, the model and the image again, and the analysis is redone; a notice, no error', async () => {
+    const restarts: Array<(reason: string) => void> = [];
+    const store = makeStore(engine, { restarts, search: '?backend=wasm' });
+    await store.getState().start();
+    await store.getState().setImage(blob(100), 'cat.png');
+    expect(restarts).toHaveLength(1);
+    const calls = engine.calls.length;
+    const source = store.getState().modelSource;
+    expect(source).not.toBeNull();
+    store.setState({ lastError: { code: 'engine-crashed', message: 'The engine worker stopped.', context: 'Computing heatmaps' } });
+    restarts[0]!('The engine worker stopped: out of memory.');
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    const after = engine.calls.slice(calls);
+    expect(after[0]).toBe('init:wasm');
+    expect(after.some((c) => c.startsWith('loadModel'))).toBe(true);
+    expect(after.filter((c) => c.startsWith('setImage'))).toHaveLength(1);
+    expect(after.at(-1)).toBe('analyze');
+    const s = store.getState();
+    expect(s.lastError).toBeNull();
+    expect(s.notices.at(-1)).toMatch(/out of memory\. The engine was restarted/);
+    expect(s.modelStatus).toBe('ready');
+    expect(s.analysisStatus).toBe('done');
+    expect(s.imageName).toBe('cat.png');
   });
 });

@@ -88,6 +88,8 @@ export interface StudioDeps {
   baseUrl: string;
   /** `location.search` at startup. */
   search: string;
+  /** Registers a listener for engine restarts after a crash (the page's engine client; absent in tests). */
+  onEngineRestart?: (listener: (reason: string) => void) => void;
   /** Where settings persist across reloads (localStorage in the page; absent: nothing persists). */
   storage?: SettingsStorage;
 }
@@ -118,9 +120,16 @@ export interface EngineSlice {
   start(): Promise<void>;
   /** Switches the backend; the worker reloads the model, the store refreshes the summary and the results. */
   setBackend(choice: BackendChoice): Promise<void>;
+  /**
+   * After the engine worker crashed and was replaced by a fresh one: starts the backend again, reloads the
+   * model, sets the image again and redoes the analysis, with a notice instead of an error.
+   */
+  recoverEngine(reason: string): Promise<void>;
 }
 
 export interface ModelSlice {
+  /** Where the current model came from, to load it again after an engine crash. */
+  modelSource: ModelSource | null;
   catalog: CatalogEntry[];
   catalogStatus: CatalogStatus;
   model: ModelSummary | null;
@@ -748,6 +757,7 @@ function modelSlice(deps: StudioDeps, seq: Sequences): Slice<ModelSlice> {
   let supersededSuccess: { id: number; summary: ModelSummary } | null = null;
 
   return (set, get) => ({
+    modelSource: null,
     catalog: [],
     catalogStatus: 'idle',
     model: null,
@@ -794,6 +804,7 @@ function modelSlice(deps: StudioDeps, seq: Sequences): Slice<ModelSlice> {
         modelStatus: 'ready',
         pendingModelName: null,
         modelSourceName: displayName,
+        modelSource: source,
         loadProgress: null,
         modelLoadFailed: false,
         selectedLabels: 'auto',
@@ -911,6 +922,35 @@ function engineSlice(deps: StudioDeps, seq: Sequences, lifecycle: Lifecycle): Sl
       // A model load resets the detected-set rule; the saved or linked one applies to the first model.
       if (settings.detection !== undefined && get().model !== null && get().image === null) set({ detection: settings.detection });
     },
+    recoverEngine: async (reason) => {
+      const before = get();
+      seq.analyze++; // whatever the dead worker was computing is gone
+      set({
+        notices: [...before.notices, `${reason} The engine was restarted; the model and the image are loaded again.`],
+        backend: null, backendStatus: 'starting',
+        analysisStatus: before.result ? 'done' : 'idle', analyzeProgress: null, runningRequest: null,
+        ...(before.metricsStatus === 'busy' ? { metricsStatus: before.metrics ? 'done' : 'idle', metricsProgress: null } : {}),
+      });
+      let report: BackendReport | null = null;
+      for (const choice of before.requestedBackend === 'auto' ? (['auto'] as const) : ([before.requestedBackend, 'auto'] as const)) {
+        try {
+          report = await deps.engine.init(choice);
+          break;
+        } catch (error) {
+          set({ lastError: toUiError(error, `Starting the ${choice} backend again`) });
+        }
+      }
+      set({ backend: report, backendStatus: report ? 'ready' : 'error' });
+      if (get().lastError?.code === 'engine-crashed') set({ lastError: null }); // the crash is the notice above
+      // Results of the dead worker stay readable, but the new one has no image, forward pass or jobs: the
+      // queue's images are explained again, and figure and walkthrough numbers recomputed when next needed.
+      set({
+        queue: get().queue.map(({ id, name, blob }) => ({ id, name, blob, status: 'waiting' as const })),
+        walkthroughKey: null,
+      });
+      if (report === null || before.modelSource === null) return;
+      await get().loadModel(before.modelSource, before.modelSourceName ?? undefined);
+    },
     setBackend: async (choice) => {
       const id = ++seq.backend;
       const previous = get().requestedBackend;
@@ -990,6 +1030,7 @@ export function createStudioStore(deps: StudioDeps): StudioStore {
     ...inspectorSlice(deps)(...a),
     ...queueSlice(deps)(...a),
   }));
+  deps.onEngineRestart?.((reason) => void store.getState().recoverEngine(reason));
   const storage = deps.storage;
   if (storage !== undefined) {
     let written = '';

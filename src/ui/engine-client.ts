@@ -2,7 +2,12 @@
  * The UI's handle on the engine worker. The worker (src/worker/engine.worker.ts) exposes an EngineApi
  * with Comlink; this wraps it so the rest of the UI sees a plain EngineApi (promises, plain data).
  * Callbacks cross the boundary as Comlink proxies. Errors arrive as `Error`s whose `name` is a
- * StudioErrorCode and whose `message` is for the user; a crashed worker becomes an 'engine-crashed' error.
+ * StudioErrorCode and whose `message` is for the user.
+ *
+ * A worker that dies (an uncaught error, a failed start, out of memory) rejects every pending call with an
+ * 'engine-crashed' error, and is replaced by a fresh one at once; `onRestart` listeners (the store) then
+ * start the backend again, reload the model and redo the pending work. After MAX_RESTARTS crashes within
+ * RESTART_WINDOW_MS the client stops restarting and every call fails with the reason.
  */
 import * as Comlink from 'comlink';
 import type { AnalyzeProgress, EngineApi, LoadProgress, MetricsProgress } from '../worker/protocol';
@@ -10,25 +15,55 @@ import type { AnalyzeProgress, EngineApi, LoadProgress, MetricsProgress } from '
 export interface EngineClient extends EngineApi {
   /** Stops the worker (page unload / tests). */
   terminate(): void;
+  /** Called after a crashed worker was replaced, with the crash's message. */
+  onRestart(listener: (reason: string) => void): void;
+  /** Kills the worker as a crash would (for the recovery test and for trying it by hand). */
+  simulateCrash(): void;
 }
 
-export function createEngineClient(): EngineClient {
-  const worker = new Worker(new URL('../worker/engine.worker.ts', import.meta.url), { type: 'module', name: 'cam-studio-engine' });
-  const remote = Comlink.wrap<EngineApi>(worker);
+const MAX_RESTARTS = 3;
+const RESTART_WINDOW_MS = 60_000;
 
-  // A worker that fails to start or dies rejects every pending call instead of leaving it hanging.
+export function createEngineClient(): EngineClient {
+  let worker!: Worker;
+  let remote!: Comlink.Remote<EngineApi>;
+  // A dead worker with no restart left rejects every call with this.
   let crash: Error | null = null;
   const pending = new Set<(error: Error) => void>();
-  const fail = (message: string): void => {
-    crash = Object.assign(new Error(message), { name: 'engine-crashed' });
-    for (const reject of pending) reject(crash);
-    pending.clear();
+  const listeners: Array<(reason: string) => void> = [];
+  const restarts: number[] = [];
+
+  const start = (): void => {
+    worker = new Worker(new URL('../worker/engine.worker.ts', import.meta.url), { type: 'module', name: 'cam-studio-engine' });
+    remote = Comlink.wrap<EngineApi>(worker);
+    const current = worker;
+    current.addEventListener('error', (event) => {
+      event.preventDefault();
+      if (current === worker) died(`The engine worker stopped: ${event.message || 'it failed to load'}.`);
+    });
+    current.addEventListener('messageerror', () => {
+      if (current === worker) died('The engine worker sent a message that could not be read.');
+    });
   };
-  worker.addEventListener('error', (event) => {
-    event.preventDefault();
-    fail(`The engine worker stopped: ${event.message || 'it failed to load'}. Reload the page to try again.`);
-  });
-  worker.addEventListener('messageerror', () => fail('The engine worker sent a message that could not be read. Reload the page.'));
+
+  const died = (message: string): void => {
+    const error = Object.assign(new Error(message), { name: 'engine-crashed' });
+    for (const reject of pending) reject(error);
+    pending.clear();
+    remote[Comlink.releaseProxy]();
+    worker.terminate();
+    const now = Date.now();
+    while (restarts.length > 0 && now - restarts[0]! > RESTART_WINDOW_MS) restarts.shift();
+    if (restarts.length >= MAX_RESTARTS) {
+      crash = Object.assign(new Error(`${message} It crashed ${MAX_RESTARTS + 1} times in a minute, so it was not restarted again: reload the page.`), { name: 'engine-crashed' });
+      return;
+    }
+    restarts.push(now);
+    start();
+    for (const listener of listeners) listener(message);
+  };
+
+  start();
 
   const call = <T>(run: () => Promise<T>): Promise<T> => {
     if (crash) return Promise.reject(crash);
@@ -79,8 +114,14 @@ export function createEngineClient(): EngineClient {
     terminate: () => {
       remote[Comlink.releaseProxy]();
       worker.terminate();
-      fail('The engine worker was stopped.');
+      crash = Object.assign(new Error('The engine worker was stopped.'), { name: 'engine-crashed' });
+      for (const reject of pending) reject(crash);
+      pending.clear();
     },
+    onRestart: (listener) => {
+      listeners.push(listener);
+    },
+    simulateCrash: () => died('The engine worker was killed (a simulated crash).'),
   };
 }
 

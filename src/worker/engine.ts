@@ -76,7 +76,11 @@ export class Engine implements EngineApi {
   private model: CurrentModel | null = null;
   private image: CurrentImage | null = null;
   private forwardCache: ForwardCache | null = null;
-  private loadCounter = 0;
+  /**
+   * Load ids must stay unique when a crashed worker is replaced (the store keys cached results by them), so a
+   * fresh engine starts counting at a random offset rather than at 0.
+   */
+  private loadCounter = Math.floor(Math.random() * 2 ** 40);
   private imageCounter = 0;
   private jobCounter = 0;
   /** The running analysis; cancel() or a newer analyze() marks it cancelled, and it stops at its next checkpoint. */
