@@ -12,8 +12,8 @@
 //                        backend runs one thread per process, so two cores train both in the time of one);
 //                        1: one after the other in this process. Same results either way.
 //   --out DIR            parent folder of shapes-resnet/ and shapes-resnet-kur/ (default models/)
-//   --train-scenes N     a fixed set of N training scenes reshuffled every epoch, instead of fresh scenes every
-//                        step (the default; --fresh-scenes 1|0 sets it explicitly)
+//   --train-scenes N     the fixed set of training scenes, reshuffled every epoch (default 40000)
+//   --fresh-scenes 1|0   1: new scenes every step instead (maxSteps x batch scenes, each seen once)
 //   --max-steps N, --alpha A, --batch-size N, --lr X, --eval-every N, --stop-f1 X,
 //   --profile-step N, --seed N, --size PX, --widths 16,32,64, --blocks N
 //                        override the defaults of src/train/train.ts (smoke tests, tuning)
