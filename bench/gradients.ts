@@ -5,7 +5,8 @@
  * chelsea input) and the bundled Shapes ResNet (test scene 0). Per model and method: median ms with each
  * kernel set, the speed-up, and the max |difference| of the raw maps. Prints JSON.
  *
- * Options: --repeat N (runs per method and kernel set, median reported; default 3).
+ * Options: --repeat N (runs per method and kernel set, median reported; default 3), --models resnet50,shapes-resnet,
+ * --methods saliency,smoothgrad,integrated-gradients, --kernels per-tap,conv (each as comma-separated lists).
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,10 +20,17 @@ import { initNodeBackend } from '../src/node/backend';
 import { loadClassifierFromDirectory, readFloat32 } from '../src/node/files';
 import { goldenDir, repoRoot, resnetDir } from '../src/testing/golden';
 
-const { values } = parseArgs({ options: { repeat: { type: 'string', default: '3' } } });
+const { values } = parseArgs({
+  options: {
+    repeat: { type: 'string', default: '3' },
+    models: { type: 'string', default: 'resnet50,shapes-resnet' },
+    methods: { type: 'string', default: 'saliency,smoothgrad,integrated-gradients' },
+    kernels: { type: 'string', default: 'per-tap,conv' },
+  },
+});
 const repeat = Math.max(1, Number(values.repeat));
 const median = (list: number[]): number => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)] as number;
-const METHODS: MethodId[] = ['saliency', 'smoothgrad', 'integrated-gradients'];
+const METHODS = values.methods.split(',') as MethodId[];
 const KERNEL_SETS = {
   'per-tap': () => { useFilterGradient('core'); useInputGradient('native'); },
   'conv': () => { useFilterGradient('conv'); useInputGradient('conv'); },
@@ -47,7 +55,7 @@ const models: Array<{ name: string; dir: string; input: () => Promise<tf.Tensor4
 ];
 
 const rows: Record<string, unknown>[] = [];
-for (const model of models) {
+for (const model of models.filter((m) => values.models.split(',').includes(m.name))) {
   const loaded = await loadClassifierFromDirectory(model.dir);
   const adapter = loaded.adapter;
   const input = await model.input();
@@ -56,7 +64,7 @@ for (const model of models) {
   for (const method of METHODS) {
     const timings: Record<string, number> = {};
     const maps: Record<string, Float32Array> = {};
-    for (const [name, install] of Object.entries(KERNEL_SETS)) {
+    for (const [name, install] of Object.entries(KERNEL_SETS).filter(([name]) => values.kernels.split(',').includes(name))) {
       install();
       const ms: number[] = [];
       for (let run = 0; run < repeat; run += 1) {
@@ -68,9 +76,13 @@ for (const model of models) {
       }
       timings[name] = Math.round(median(ms));
     }
-    let maxAbsDifference = 0;
-    for (let i = 0; i < maps['conv']!.length; i += 1) maxAbsDifference = Math.max(maxAbsDifference, Math.abs(maps['conv']![i]! - maps['per-tap']![i]!));
-    const row = { model: model.name, method, label, perTapMs: timings['per-tap'], convMs: timings['conv'], speedUp: Math.round((timings['per-tap']! / timings['conv']!) * 100) / 100, maxAbsDifference };
+    let maxAbsDifference: number | null = null;
+    if (maps['conv'] !== undefined && maps['per-tap'] !== undefined) {
+      maxAbsDifference = 0;
+      for (let i = 0; i < maps['conv'].length; i += 1) maxAbsDifference = Math.max(maxAbsDifference, Math.abs(maps['conv'][i]! - maps['per-tap'][i]!));
+    }
+    const speedUp = timings['per-tap'] !== undefined && timings['conv'] !== undefined ? Math.round((timings['per-tap'] / timings['conv']) * 100) / 100 : null;
+    const row = { model: model.name, method, label, perTapMs: timings['per-tap'] ?? null, convMs: timings['conv'] ?? null, speedUp, maxAbsDifference };
     console.error(JSON.stringify(row));
     rows.push(row);
   }

@@ -195,3 +195,14 @@ describe('FullGrad maps', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+
+describe('gradient batch size', () => {
+  it('keeps the requested batch for small inputs and stays within about two 224-px inputs for large ones', async () => {
+    const { gradientBatchSize } = await import('./saliency');
+    expect(gradientBatchSize(8, 1, 48, 48)).toBe(8);
+    expect(gradientBatchSize(8, 3, 48, 48)).toBe(2);
+    expect(gradientBatchSize(8, 1, 224, 224)).toBe(2);
+    expect(gradientBatchSize(8, 3, 224, 224)).toBe(1);
+    expect(gradientBatchSize(8, 12, 512, 512)).toBe(1);
+  });
+});

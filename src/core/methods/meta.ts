@@ -31,6 +31,7 @@
  * normalisation (the shared `normalizeMaps`). Unlike keras-explainable (which sums maps and divides by the
  * number of non-identity augmentations), this is a true mean.
  */
+import { deterministicSeed } from '../random';
 import * as tf from '@tensorflow/tfjs';
 import { normalizeMaps, upsampleMaps } from '../maps/filters';
 import type { Classifier } from '../model/classifier';
@@ -207,7 +208,7 @@ export async function explainWithMeta(classifier: Classifier, input: tf.Tensor4D
   try {
     let index = 0;
     for (const noise of noises) {
-      const seed = (meta.smooth?.seed ?? 0) + (noise ?? 0);
+      const seed = deterministicSeed(meta.smooth?.seed ?? 0, noise ?? 0);
       const noisy = noise === null || sigma === 0
         ? tf.clone(input)
         : tf.tidy(() => tf.add(input, tf.randomNormal(input.shape, 0, sigma, 'float32', seed)) as tf.Tensor4D); // [1, H, W, C]

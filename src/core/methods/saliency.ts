@@ -2,6 +2,7 @@
  * Input-gradient saliency: maps at the input resolution `[N, H, W]`, from gradients of the logits with
  * respect to the preprocessed input, computed for all labels in one batched backward pass.
  */
+import { deterministicSeed } from '../random';
 import * as tf from '@tensorflow/tfjs';
 import type { ExplainContext } from './context';
 import type { CamMethod, MethodControl } from './types';
@@ -38,6 +39,21 @@ export const gradxinput = saliencyMethod({
  * SmoothGrad: Smilkov et al., 2017, Eq. 3: mean of vanilla-gradient maps over `n` copies of the input with
  * Gaussian noise, `sigma = noiseLevel (max x - min x)` (defaults n = 20, 0.15). Seeded: same input, same map.
  */
+/** About two 224 x 224 inputs: the pixels one backward pass may carry (all labels' copies together). */
+export const GRADIENT_PIXEL_BUDGET = 2 * 224 * 224;
+
+/**
+ * Inputs per batched backward pass for `labels` labels: at most `requested / labels`, and at most what
+ * GRADIENT_PIXEL_BUDGET allows, at least 1. Measured: SmoothGrad on the 224-px ResNet50 with the former
+ * fixed 8 inputs per pass overflowed the wasm backend's heap ("memory access out of bounds", Node and
+ * browser alike); small inputs (the shapes models' 48 px) keep the full batch.
+ */
+export function gradientBatchSize(requested: number, labels: number, height: number, width: number): number {
+  const perLabel = Math.floor(requested / Math.max(1, labels));
+  const byMemory = Math.floor(GRADIENT_PIXEL_BUDGET / (height * width * Math.max(1, labels)));
+  return Math.max(1, Math.min(perLabel, byMemory));
+}
+
 export const smoothgrad = saliencyMethod({
   id: 'smoothgrad',
   title: 'SmoothGrad',
@@ -45,11 +61,11 @@ export const smoothgrad = saliencyMethod({
   long: true,
   async compute(context: ExplainContext, control: MethodControl) {
     const { samples, noiseLevel, seed } = context.options.smoothgrad;
-    const batch = Math.max(1, Math.floor(8 / Math.max(1, context.labels.length)));
+    const [, height, width] = context.input.shape;
+    const batch = gradientBatchSize(8, context.labels.length, height, width);
     const range = tf.tidy(() => tf.sub(tf.max(context.input), tf.min(context.input)));
     const sigma = noiseLevel * ((await range.data())[0] as number);
     range.dispose();
-    const [, height, width] = context.input.shape;
     let sum: tf.Tensor3D = tf.zeros([context.labels.length, height, width]);
     const total = Math.ceil(samples / batch);
     try {
@@ -58,7 +74,7 @@ export const smoothgrad = saliencyMethod({
         const size = Math.min(batch, samples - start);
         const next = tf.tidy(() => {
           const noise = sigma > 0
-            ? tf.randomNormal([size, ...context.input.shape.slice(1)], 0, sigma, 'float32', seed + start)
+            ? tf.randomNormal([size, ...context.input.shape.slice(1)], 0, sigma, 'float32', deterministicSeed(seed, start))
             : tf.zeros([size, ...context.input.shape.slice(1)]);
           const noisy = tf.add(context.input, noise) as tf.Tensor4D; // [b, H, W, C]
           const maps = maxAbsOverChannels(context.inputGradientsAt(noisy)); // [b * N, H, W]
@@ -91,8 +107,8 @@ export const integratedGradients = saliencyMethod({
   async compute(context: ExplainContext, control: MethodControl) {
     const { steps, batchSize } = context.options.integratedGradients;
     const count = context.labels.length;
-    const perBatch = Math.max(1, Math.floor(batchSize / Math.max(1, count)));
     const [, height, width, channels] = context.input.shape;
+    const perBatch = gradientBatchSize(batchSize, count, height, width);
     let gradientSum: tf.Tensor4D = tf.zeros([count, height, width, channels]);
     const total = Math.ceil(steps / perBatch);
     try {
