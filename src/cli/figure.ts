@@ -18,6 +18,7 @@ import { explainCells } from '../core/methods/cells';
 import { getMethod } from '../core/methods/registry';
 import { preprocess } from '../core/preprocess';
 import { renderFigure, type FigureRowData } from '../figure/document';
+import { rgbToRgba } from '../figure/resample';
 import { figureColumns, parseFigureSpec, PNG_SCALES, FigureSpecError } from '../figure/spec';
 import { initNodeBackend } from '../node/backend';
 import { loadClassifierFromDirectory } from '../node/files';
@@ -79,12 +80,7 @@ async function main(): Promise<void> {
       const forward = adapter.forward(input);
       try {
         const result = await explainCells(adapter, input, forward, columns, detection === undefined ? {} : { detection });
-        const rgb = await pixels.data();
-        const rgba = new Uint8ClampedArray(height * width * 4);
-        for (let p = 0; p < height * width; p += 1) {
-          rgba.set([rgb[p * 3]!, rgb[p * 3 + 1]!, rgb[p * 3 + 2]!, 255], p * 4);
-        }
-        rows.push({ name: ref.name, pixels: rgba, pixelsShape: [height, width], top: result.top, cells: result.cells });
+        rows.push({ name: ref.name, pixels: rgbToRgba(await pixels.data(), height * width), pixelsShape: [height, width], top: result.top, cells: result.cells });
       } finally {
         tf.dispose([pixels, input, forward.activations, forward.logits]);
       }

@@ -110,5 +110,7 @@ describe('bilinear resampling', () => {
     // Same size: identity.
     const values = new Float32Array([1, 2, 3, 4, 5, 6]);
     expect(Array.from(resizeBilinear(values, 2, 3, 2, 3))).toEqual(Array.from(values));
+    const { rgbToRgba } = await import('./resample');
+    expect(Array.from(rgbToRgba([1, 2, 3, 4, 5, 6], 2))).toEqual([1, 2, 3, 255, 4, 5, 6, 255]);
   });
 });

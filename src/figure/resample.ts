@@ -57,3 +57,15 @@ export function resizePixels(pixels: Uint8ClampedArray, height: number, width: n
   if (outHeight === height && outWidth === width) return pixels.slice();
   return Uint8ClampedArray.from(resizeBilinear(pixels, height, width, outHeight, outWidth, 4), (v) => Math.round(v));
 }
+
+/** Packed RGB (3 values per pixel, 0-255) as opaque RGBA pixels. */
+export function rgbToRgba(rgb: ArrayLike<number>, pixels: number): Uint8ClampedArray {
+  const rgba = new Uint8ClampedArray(pixels * 4);
+  for (let p = 0; p < pixels; p += 1) {
+    rgba[p * 4] = rgb[p * 3]!;
+    rgba[p * 4 + 1] = rgb[p * 3 + 1]!;
+    rgba[p * 4 + 2] = rgb[p * 3 + 2]!;
+    rgba[p * 4 + 3] = 255;
+  }
+  return rgba;
+}

@@ -11,6 +11,7 @@ import { upsampleMaps } from '../core/maps/filters';
 import { defaultDetectionRule, describeDetectionRule, detectedSet } from '../core/detection';
 import { disposeMethodMaps, explain, validateLabels, type ExplainRequest } from '../core/methods/explain';
 import { explainCells } from '../core/methods/cells';
+import { rgbToRgba } from '../figure/resample';
 import { walkthroughData } from '../core/methods/walkthrough';
 import { explainWithMeta } from '../core/methods/meta';
 import { evaluateImage, type EvaluationSettings, type ImageEvaluation } from '../core/metrics/evaluate';
@@ -275,16 +276,8 @@ export class Engine implements EngineApi {
           ...(request.detection === undefined ? {} : { detection: request.detection }),
           ...(request.options === undefined ? {} : { options: request.options }),
         });
-        const rgb = await pixels.data();
-        const rgba = new Uint8ClampedArray(height * width * 4);
-        for (let p = 0; p < height * width; p += 1) {
-          rgba[p * 4] = rgb[p * 3]!;
-          rgba[p * 4 + 1] = rgb[p * 3 + 1]!;
-          rgba[p * 4 + 2] = rgb[p * 3 + 2]!;
-          rgba[p * 4 + 3] = 255;
-        }
         return {
-          pixels: rgba,
+          pixels: rgbToRgba(await pixels.data(), height * width),
           pixelsShape: [height, width],
           top: { ...result.top, name: model.loaded.labelNames[result.top.label] ?? `class ${result.top.label}` },
           detected: result.detected,
