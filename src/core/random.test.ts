@@ -1,25 +1,21 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initNodeBackend } from '../node/backend';
-import { tinyClassifier, tinyInput } from '../testing/tiny-models';
+import { tinySigmoidFixture, type TinyFixture } from '../testing/tiny-models';
 import { disposeMethodMaps, explain } from './methods/explain';
 import { explainWithMeta } from './methods/meta';
-import { ClassifierAdapter, type ForwardPass } from './model/adapter';
 import { deterministicSeed } from './random';
 
-let adapter: ClassifierAdapter;
+let fixture: TinyFixture;
+let adapter: TinyFixture['adapter'];
 let input: tf.Tensor4D;
-let forward: ForwardPass;
+let forward: TinyFixture['forward'];
 beforeAll(async () => {
   await initNodeBackend('wasm');
-  adapter = new ClassifierAdapter(tinyClassifier('gap-dense-sigmoid'));
-  input = tinyInput();
-  forward = adapter.forward(input);
+  fixture = tinySigmoidFixture();
+  ({ adapter, input, forward } = fixture);
 });
-afterAll(() => {
-  tf.dispose([input, forward.activations, forward.logits]);
-  adapter.dispose();
-});
+afterAll(() => fixture.release());
 
 describe('seeded noise', () => {
   it('never hands TF.js a falsy seed (which would mean Math.random)', () => {

@@ -1,5 +1,6 @@
 /** Small synthetic models for unit tests (deterministic weights). */
 import * as tf from '@tensorflow/tfjs';
+import { ClassifierAdapter, type ForwardPass } from '../core/model/adapter';
 import { layersModelFiles } from '../node/files';
 
 const seeded = (seed: number) => tf.initializers.glorotUniform({ seed });
@@ -103,4 +104,25 @@ export function tinyBiasClassifier(kind: 'batchnorm' | 'no-bias', seed = 3): tf.
   const pooled = tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(x) as tf.SymbolicTensor;
   const output = tf.layers.dense({ units: 5, activation: 'softmax', useBias: biased, kernelInitializer: seeded(seed + 2), biasInitializer: tf.initializers.constant({ value: 0.1 }), name: 'predictions' }).apply(pooled) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: output, name: `tiny_fullgrad_${kind}` });
+}
+
+/** The sigmoid tiny classifier as an adapter, with an input and its forward pass; `release()` disposes all. */
+export interface TinyFixture {
+  adapter: ClassifierAdapter;
+  input: tf.Tensor4D;
+  forward: ForwardPass;
+  release(): void;
+}
+
+export function tinySigmoidFixture(): TinyFixture {
+  const adapter = new ClassifierAdapter(tinyClassifier('gap-dense-sigmoid'));
+  const input = tinyInput();
+  const forward = adapter.forward(input);
+  return {
+    adapter, input, forward,
+    release: () => {
+      tf.dispose([input, forward.activations, forward.logits]);
+      adapter.dispose();
+    },
+  };
 }

@@ -3,26 +3,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resizeBilinear } from '../../figure/resample';
 import { initNodeBackend } from '../../node/backend';
 import { maxAbsDifference } from '../../testing/golden';
-import { tinyClassifier, tinyInput } from '../../testing/tiny-models';
+import { tinySigmoidFixture, type TinyFixture } from '../../testing/tiny-models';
 import { isStudioError, StudioError } from '../errors';
 import { upsampleMaps } from '../maps/filters';
-import { ClassifierAdapter, type ForwardPass } from '../model/adapter';
 import { explainCells } from './cells';
 import { disposeMethodMaps, explain } from './explain';
 
-let adapter: ClassifierAdapter;
+let fixture: TinyFixture;
+let adapter: TinyFixture['adapter'];
 let input: tf.Tensor4D;
-let forward: ForwardPass;
+let forward: TinyFixture['forward'];
 beforeAll(async () => {
   await initNodeBackend('wasm');
-  adapter = new ClassifierAdapter(tinyClassifier('gap-dense-sigmoid'));
-  input = tinyInput();
-  forward = adapter.forward(input);
+  fixture = tinySigmoidFixture();
+  ({ adapter, input, forward } = fixture);
 });
-afterAll(() => {
-  tf.dispose([input, forward.activations, forward.logits]);
-  adapter.dispose();
-});
+afterAll(() => fixture.release());
 
 describe('explainCells', () => {
   it('resolves "top", runs each method once for its labels, and matches explain() without leaking', async () => {

@@ -2,24 +2,20 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initNodeBackend } from '../../node/backend';
 import { maxAbsDifference } from '../../testing/golden';
-import { tinyClassifier, tinyInput } from '../../testing/tiny-models';
-import { ClassifierAdapter, type ForwardPass } from '../model/adapter';
+import { tinySigmoidFixture, type TinyFixture } from '../../testing/tiny-models';
 import { disposeMethodMaps, explain } from './explain';
 import { walkthroughData } from './walkthrough';
 
-let adapter: ClassifierAdapter;
+let fixture: TinyFixture;
+let adapter: TinyFixture['adapter'];
 let input: tf.Tensor4D;
-let forward: ForwardPass;
+let forward: TinyFixture['forward'];
 beforeAll(async () => {
   await initNodeBackend('wasm');
-  adapter = new ClassifierAdapter(tinyClassifier('gap-dense-sigmoid'));
-  input = tinyInput();
-  forward = adapter.forward(input);
+  fixture = tinySigmoidFixture();
+  ({ adapter, input, forward } = fixture);
 });
-afterAll(() => {
-  tf.dispose([input, forward.activations, forward.logits]);
-  adapter.dispose();
-});
+afterAll(() => fixture.release());
 
 const relu = (values: Float32Array): Float32Array => values.map((v) => Math.max(0, v));
 
