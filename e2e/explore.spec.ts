@@ -3,7 +3,8 @@
  * maps; the feature-map inspector shows the channels of largest weight, their maps, the weights, and CAM
  * next to MinMax-CAM with their difference.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { maxAbsDiff, openStudio, screenshot, waitForModel, waitForResults, waitForState } from './helpers';
@@ -51,6 +52,8 @@ test('the threshold edited live changes the detected set and the MinMax maps; th
 test('a queue of three images: explained in the background in order, switching to one done reuses its result', async ({ page }, testInfo) => {
   await openStudio(page, { model: 'models/shapes-resnet/model.json', backend: 'wasm' });
   await waitForModel(page, 'Shapes ResNet');
+  const tensors = () => page.evaluate(async () => (await (window as unknown as { __camStudio: { engineMemory(): Promise<{ numTensors: number }> } }).__camStudio.engineMemory()).numTensors);
+  const modelOnly = await tensors();
   const files = INDEX.slice(0, 3).map((entry) => join(SAMPLES, entry.file));
   await page.getByTestId('image-input').setInputFiles(files);
   const items = page.getByTestId('filmstrip-item');
@@ -72,4 +75,25 @@ test('a queue of three images: explained in the background in order, switching t
   await items.nth(2).locator('button.filmstrip-pick').focus();
   await page.keyboard.press('ArrowLeft');
   await expect(items.nth(1).locator('button.filmstrip-pick')).toHaveAttribute('aria-current', 'true');
+  await waitForResults(page, 1);
+  // Switching to a queued image sets it in the engine but computes nothing (its result is reused), so the
+  // engine holds the model alone: the background analyses and the earlier forward passes left nothing behind.
+  expect(await tensors(), 'engine tensors after the queue and three switches').toBe(modelOnly);
+});
+
+test('a ground-truth labels file sets the detected set of the current image; a file naming unknown classes gets a message', async ({ page }) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cam-labels-'));
+  writeFileSync(join(dir, 'truth.json'), '["heart", "circle"]');
+  writeFileSync(join(dir, 'bad.txt'), 'unicorn\n');
+  await openStudio(page, { model: 'models/shapes-resnet/model.json', backend: 'wasm' });
+  await waitForModel(page, 'Shapes ResNet');
+  await page.getByTestId('image-input').setInputFiles(join(SAMPLES, MULTI.file));
+  await waitForResults(page, 1);
+  await page.getByTestId('labels-file-input').setInputFiles(join(dir, 'truth.json'));
+  const state = await waitForState(page, (s) => [...s.detected].sort().join() === '0,6', 'the detected set from the labels file (circle 0, heart 6)');
+  expect(state.lastError).toBeNull();
+  await page.getByTestId('labels-file-input').setInputFiles(join(dir, 'bad.txt'));
+  const refused = await waitForState(page, (s) => s.lastError !== null, 'an error for an unknown class');
+  expect(refused.lastError).toMatch(/unicorn/);
+  expect([...refused.detected].sort().join(), 'the ground truth stays').toBe('0,6');
 });

@@ -31,8 +31,11 @@ test('figure builder: PNG at 2x, SVG, saved settings reproduced by npm run figur
 
   for (const scene of SCENES) await page.getByTestId('figure-sample').selectOption(scene);
   await expect(page.getByTestId('figure-images').locator('li')).toHaveCount(2);
+  const tensors = () => page.evaluate(async () => (await (window as unknown as { __camStudio: { engineMemory(): Promise<{ numTensors: number }> } }).__camStudio.engineMemory()).numTensors);
+  const before = await tensors();
   await page.getByTestId('figure-build').click();
   await expect(builder).toHaveAttribute('data-state', 'done', { timeout: 120_000 });
+  expect(await tensors(), 'explaining the figure rows leaves no tensors in the engine').toBe(before);
   const preview = page.getByTestId('figure-preview');
   await expect(preview).toBeVisible();
   const [cssWidth, cssHeight] = [Number(await preview.getAttribute('width')), Number(await preview.getAttribute('height'))];

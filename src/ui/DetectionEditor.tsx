@@ -1,4 +1,5 @@
-import { useId, type ChangeEvent } from 'react';
+import { useId, useRef, type ChangeEvent } from 'react';
+import { parseLabelsFile } from '../core/metrics/report';
 import {
   DETECTION_KINDS,
   DETECTION_KIND_TITLES,
@@ -23,6 +24,7 @@ export function DetectionEditor() {
   const detection = useStudio((s) => s.detection);
   const rule = useStudio((s) => effectiveDetection(s));
   const setDetection = useStudio((s) => s.setDetection);
+  const reportError = useStudio((s) => s.reportError);
   const selectedLabels = useStudio((s) => s.selectedLabels);
   const setSelectedLabels = useStudio((s) => s.setSelectedLabels);
   const explained = useStudio((s) => explainedLabels(s));
@@ -48,6 +50,21 @@ export function DetectionEditor() {
     return null;
   });
   const groundTruth = rule.kind === 'ground-truth' ? rule.labels : null;
+  const labelsFileRef = useRef<HTMLInputElement | null>(null);
+  // A labels file (the folder evaluation's format: class names or indices, JSON list or one per line)
+  // makes its labels the ground truth of this image.
+  const onLabelsFile = async (event: ChangeEvent<HTMLInputElement>): Promise<void> => {
+    const file = event.target.files?.[0];
+    event.target.value = '';
+    if (file === undefined || !model) return;
+    try {
+      const labels = parseLabelsFile(await file.text(), model.labelNames);
+      if (labels.length === 0) throw new Error(`${file.name} names no label.`);
+      await setDetection({ kind: 'ground-truth', labels });
+    } catch (error) {
+      reportError(error, `Reading the labels file ${file.name}`);
+    }
+  };
   const toggleTruth = (label: number): void => {
     if (!groundTruth) return;
     const next = groundTruth.includes(label) ? groundTruth.filter((l) => l !== label) : [...groundTruth, label];
@@ -124,6 +141,10 @@ export function DetectionEditor() {
         </div>
       )}
       <div className="row detection-actions">
+        <button type="button" className="button small" onClick={() => labelsFileRef.current?.click()} title="A .json list or a .txt with one class name or index per line">
+          Load ground-truth labels…
+        </button>
+        <input ref={labelsFileRef} type="file" accept=".json,.txt,application/json,text/plain" hidden onChange={(e) => void onLabelsFile(e)} data-testid="labels-file-input" />
         {detection !== null && (
           <button type="button" className="button small" data-testid="detection-reset" onClick={() => void setDetection(null)}>
             Use the default ({describeRule(headDefault)})
