@@ -14,6 +14,7 @@
 //   --out DIR            parent folder of shapes-resnet/ and shapes-resnet-kur/ (default models/)
 //   --train-scenes N     the fixed set of training scenes, reshuffled every epoch (default 40000)
 //   --fresh-scenes 1|0   1: new scenes every step instead (maxSteps x batch scenes, each seen once)
+//   --ema D              keep an exponential moving average of the weights (decay D per step, e.g. 0.999) and save it
 //   --max-steps N, --alpha A, --batch-size N, --lr X, --eval-every N, --stop-f1 X,
 //   --profile-step N, --seed N, --size PX, --widths 16,32,64, --blocks N
 //                        override the defaults of src/train/train.ts (smoke tests, tuning)
@@ -66,6 +67,7 @@ function parseArgs(argv: string[]): { only: HeadVariant | null; out: string; job
       case '--zero-init-residual': overrides.model = { ...overrides.model, zeroInitResidual: number() !== 0 }; break;
       case '--warmup-steps': overrides.warmupSteps = number(); break;
       case '--weight-decay': overrides.weightDecay = number(); break;
+      case '--ema': overrides.emaDecay = number(); break;
       case '--only':
         if (value !== 'plain' && value !== 'kur') throw new Error('--only takes plain or kur');
         only = value;

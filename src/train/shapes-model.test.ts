@@ -14,7 +14,7 @@ import { conv2dFilterGradientAsConv, conv2dInputGradientAsConv, useFilterGradien
 import { trainingForward } from './forward';
 import { multiLabelScores } from './metrics';
 import { HEAD_LAYER, POOL_LAYER, TARGET_LAYER, buildShapesResNet, kurKernel } from './shapes-model';
-import { ShapesTrainer, learningRateAt } from './train';
+import { ShapesTrainer, WeightAverage, learningRateAt } from './train';
 
 const root = resolve(import.meta.dirname, '..', '..');
 
@@ -148,6 +148,30 @@ describe('training', () => {
     tf.dispose([x, y, fromTrainer, fromModel]);
     trainer.dispose();
     model.dispose();
+  });
+
+  it('averages weights with the warm-started decay, swaps them in and out, and leaks no tensor', () => {
+    const a = tf.variable(tf.tensor1d([0, 10]));
+    const b = tf.variable(tf.scalar(4));
+    const before = tf.memory().numTensors;
+    const average = new WeightAverage([a, b], 0.5);
+    expect(tf.memory().numTensors).toBe(before + 2);
+    const set = (values: number[]) => tf.tidy(() => a.assign(tf.tensor1d(values)));
+    set([2, 20]);
+    average.update(); // decay min(0.5, 1/10) = 0.1: 0.1 * [0, 10] + 0.9 * [2, 20] = [1.8, 19]
+    set([4, 40]);
+    average.update(); // decay min(0.5, 2/11): 2/11 * [1.8, 19] + 9/11 * [4, 40]
+    const expected = [(2 / 11) * 1.8 + (9 / 11) * 4, (2 / 11) * 19 + (9 / 11) * 40];
+    const restore = average.swapIn();
+    expect(maxAbs(a.dataSync(), expected)).toBeLessThan(1e-5);
+    expect(b.dataSync()[0]).toBeCloseTo(4, 6);
+    restore();
+    expect(Array.from(a.dataSync())).toEqual([4, 40]);
+    average.apply();
+    expect(maxAbs(a.dataSync(), expected)).toBeLessThan(1e-5);
+    average.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([a, b]);
   });
 
   it('warms up linearly and decays by a cosine to the floor', () => {

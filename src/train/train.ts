@@ -85,6 +85,14 @@ export interface TrainConfig {
    * kernel (src/core/kernels) and the backend's Conv2DBackpropInput, once with the training kernels.
    */
   profileStep: number;
+  /**
+   * Decay per step of an exponential moving average of the weights (Polyak averaging; Polyak & Juditsky 1992,
+   * as in TF's ExponentialMovingAverage with num_updates): every {@link EMA_EVERY} steps, for every trained
+   * variable and batch-norm statistic, avg <- d * avg + (1 - d) * w with d = min(emaDecay^EMA_EVERY,
+   * (1 + n) / (10 + n)) at the n-th update. Validation and the saved model use the averages. 0: off (the last
+   * weights are saved).
+   */
+  emaDecay: number;
   /** Conv2DBackpropFilter during training: 'conv' (core/kernels/conv-gradients.ts, faster) or 'core' (the per-tap reference). */
   filterGradient: FilterGradientImplementation;
   /** Conv2DBackpropInput during training: 'conv' (core/kernels/conv-gradients.ts, faster where measured) or 'native'. */
@@ -113,6 +121,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   dataSeed: 7,
   threshold: 0.5,
   profileStep: 20,
+  emaDecay: 0,
   filterGradient: 'conv',
   inputGradient: 'conv',
 };
@@ -284,9 +293,63 @@ export class ShapesTrainer {
     tf.dispose([kernel, bias]);
   }
 
+  /** What an average of the weights covers: every trained variable and the batch-norm moving statistics. */
+  averagedVariables(): tf.Variable[] {
+    const statistics = this.backbone.nonTrainableWeights.map((weight) => weight.read() as tf.Variable);
+    return [...this.variables, ...statistics];
+  }
+
   dispose(): void {
     this.optimizer.dispose();
     tf.dispose([this.kernel, this.bias]);
+  }
+}
+
+/** The weight average is updated every this many steps (each update costs ~3 small ops per variable). */
+export const EMA_EVERY = 4;
+
+/**
+ * Exponential moving averages of a set of variables (see {@link TrainConfig.emaDecay}). The averages live in
+ * their own variables; {@link swapIn} puts them into the tracked variables (returning a function that restores
+ * the live weights) and {@link apply} puts them in for good.
+ */
+export class WeightAverage {
+  private readonly averages: tf.Variable[];
+  private updates = 0;
+
+  constructor(private readonly tracked: readonly tf.Variable[], private readonly decay: number) {
+    this.averages = tracked.map((variable) => tf.variable(variable, false));
+  }
+
+  /** One update after an optimisation step. */
+  update(): void {
+    const decay = Math.min(this.decay, (1 + this.updates) / (10 + this.updates));
+    this.updates += 1;
+    tf.tidy(() => {
+      this.tracked.forEach((variable, i) => {
+        const average = this.averages[i]!;
+        average.assign(tf.add(tf.mul(average, decay), tf.mul(variable, 1 - decay)));
+      });
+    });
+  }
+
+  /** Puts the averages into the tracked variables; the returned function restores the live values. */
+  swapIn(): () => void {
+    const live = this.tracked.map((variable) => variable.clone());
+    this.apply();
+    return () => {
+      this.tracked.forEach((variable, i) => variable.assign(live[i]!));
+      tf.dispose(live);
+    };
+  }
+
+  /** Puts the averages into the tracked variables for good. */
+  apply(): void {
+    this.tracked.forEach((variable, i) => variable.assign(this.averages[i]!));
+  }
+
+  dispose(): void {
+    tf.dispose(this.averages);
   }
 }
 
@@ -359,7 +422,15 @@ export async function trainShapesModel(partial: Partial<TrainConfig>, data: Data
   const started = performance.now();
   const elapsed = () => (performance.now() - started) / 1000;
 
-  const evaluate = async (): Promise<MultiLabelScores> => multiLabelScores(await trainer.probabilities(data.validation), data.validation.labels, labelNames, config.threshold);
+  const average = config.emaDecay > 0 ? new WeightAverage(trainer.averagedVariables(), config.emaDecay ** EMA_EVERY) : null;
+  const evaluate = async (): Promise<MultiLabelScores> => {
+    const restore = average?.swapIn();
+    try {
+      return multiLabelScores(await trainer.probabilities(data.validation), data.validation.labels, labelNames, config.threshold);
+    } finally {
+      restore?.();
+    }
+  };
 
   while (step < config.maxSteps) {
     const epoch = Math.floor(step / stepsPerEpoch);
@@ -388,6 +459,7 @@ export async function trainShapesModel(partial: Partial<TrainConfig>, data: Data
     }
     tf.dispose([x, y]);
     step += 1;
+    if (step % EMA_EVERY === 0) average?.update();
     lossSum += loss;
     lossCount += 1;
     if (step % config.logEvery === 0) {
@@ -414,6 +486,10 @@ export async function trainShapesModel(partial: Partial<TrainConfig>, data: Data
     }
   }
   const trainSeconds = elapsed();
+  if (average !== null) {
+    average.apply();
+    average.dispose();
+  }
 
   // Bake the head into the saved model's Dense layer, then score the *saved* network (inference mode).
   const raw = config.variant === 'kur' ? ((await trainer.kernel.array()) as number[][]) : undefined;
