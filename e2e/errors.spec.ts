@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import {
   FIXTURES,
+  expectNewError,
   RESNET_NAME,
   SERVED_FIXTURES_PATH,
   getState,
@@ -16,20 +17,6 @@ import {
   waitForResults,
   waitForState,
 } from './helpers';
-
-/** Runs `action` and waits for a new lastError; checks the banner shows it. Returns the message. */
-async function expectNewError(page: Page, action: () => Promise<void>, what: string): Promise<string> {
-  const before = (await getState(page)).lastError;
-  await action();
-  const state = await waitForState(page, (s) => s.lastError !== null && s.lastError !== before, `an error for ${what}`);
-  const message = state.lastError ?? '';
-  expect(message.trim().length, `${what}: the error has a message`).toBeGreaterThan(0);
-  const banner = page.getByTestId('error-banner');
-  await expect(banner.first(), `${what}: the error banner is shown`).toBeVisible();
-  await expect(banner.first()).toHaveAttribute('role', 'alert');
-  await expect(banner.filter({ hasText: message.slice(0, 60) }), `${what}: the banner shows the message`).not.toHaveCount(0);
-  return message;
-}
 
 async function expectResnetStillLoaded(page: Page): Promise<void> {
   await waitForModel(page, RESNET_NAME);

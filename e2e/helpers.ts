@@ -250,3 +250,17 @@ export function expectWellFormedMaps(state: StateSnapshot): void {
     if (map.rawMax > map.rawMin) expect(max, `${what}: normalised to a max of 1`).toBeCloseTo(1, 4);
   }
 }
+
+/** Runs `action` and waits for a new lastError; checks the banner shows it. Returns the message. */
+export async function expectNewError(page: Page, action: () => Promise<void>, what: string): Promise<string> {
+  const before = (await getState(page)).lastError;
+  await action();
+  const state = await waitForState(page, (s) => s.lastError !== null && s.lastError !== before, `an error for ${what}`);
+  const message = state.lastError ?? '';
+  expect(message.trim().length, `${what}: the error has a message`).toBeGreaterThan(0);
+  const banner = page.getByTestId('error-banner');
+  await expect(banner.first(), `${what}: the error banner is shown`).toBeVisible();
+  await expect(banner.first()).toHaveAttribute('role', 'alert');
+  await expect(banner.filter({ hasText: message.slice(0, 60) }), `${what}: the banner shows the message`).not.toHaveCount(0);
+  return message;
+}

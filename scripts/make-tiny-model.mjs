@@ -6,7 +6,17 @@
 //       -> GlobalAveragePooling2D -> Dense(4, softmax, 'logits_dense')
 //   e2e/fixtures/bad-models/missing-shard/ model.json that references weights.bin, which is absent
 //   e2e/fixtures/bad-models/not-json/      model.json that is not JSON
-//   e2e/fixtures/bad-models/dense-only/    a valid layers model with no convolutional layer: [8] -> Dense(3)
+//   e2e/fixtures/bad-models/dense-only/    a valid layers model whose input is not an image: [8] -> Dense(3)
+//   e2e/fixtures/bad-models/no-conv/       an image input but no convolutional layer: [32,32,3] -> Flatten -> Dense(4)
+//   e2e/fixtures/bad-models/truncated-shard/  tiny-cnn with weights.bin cut to half its size
+//   e2e/fixtures/bad-models/padded-shard/  tiny-cnn with 1000 extra bytes in weights.bin (size != manifest)
+//   e2e/fixtures/bad-models/other-architecture/  tiny-cnn's topology with the weights (manifest + shard) of a
+//                                          model whose conv1 is 5x5 with 12 filters
+//   e2e/fixtures/bad-models/two-inputs/    image + [4] vector inputs, conv -> GAP -> concat -> Dense(4)
+//   e2e/fixtures/bad-models/two-outputs/   one image input, conv -> GAP -> Dense(4) and Dense(2)
+//   e2e/fixtures/bad-models/unknown-layer/ tiny-cnn with conv2's class renamed to "MyAttention2D"
+//   e2e/fixtures/bad-models/huge/          tiny-cnn's topology widened (conv2 1024 filters, Dense 127800 units):
+//                                          the manifest declares 500 MiB of weights; the shards are not written
 //   e2e/fixtures/not-an-image.png          text with a .png name
 //   e2e/fixtures/small.png                 a 48x40 RGB PNG (colour bands), written with node:zlib
 //
@@ -52,6 +62,52 @@ function buildDenseOnly() {
     .dense({ units: 3, name: 'dense', kernelInitializer: tf.initializers.glorotUniform({ seed: 99 }) })
     .apply(input);
   return tf.model({ inputs: input, outputs: output, name: 'dense_only' });
+}
+
+function buildNoConv() {
+  const input = tf.input({ shape: [32, 32, 3], name: 'input_image' });
+  const flat = tf.layers.flatten({ name: 'flatten' }).apply(input);
+  const output = tf.layers
+    .dense({ units: 4, activation: 'softmax', name: 'probs', kernelInitializer: tf.initializers.glorotUniform({ seed: 5 }) })
+    .apply(flat);
+  return tf.model({ inputs: input, outputs: output, name: 'no_conv' });
+}
+
+/** conv -> GAP features of an image input (layer names prefixed). */
+function convFeatures(input, prefix, seed, filters = 8) {
+  const x = tf.layers
+    .conv2d({ filters, kernelSize: 3, padding: 'same', activation: 'relu', name: `${prefix}conv`, kernelInitializer: tf.initializers.glorotUniform({ seed }) })
+    .apply(input);
+  return tf.layers.globalAveragePooling2d({ name: `${prefix}gap` }).apply(x);
+}
+
+function buildTwoInputs() {
+  const image = tf.input({ shape: [32, 32, 3], name: 'image' });
+  const extra = tf.input({ shape: [4], name: 'extra' });
+  const joined = tf.layers.concatenate({ name: 'joined' }).apply([convFeatures(image, '', 11), extra]);
+  const output = tf.layers.dense({ units: 4, activation: 'softmax', name: 'probs', kernelInitializer: tf.initializers.glorotUniform({ seed: 12 }) }).apply(joined);
+  return tf.model({ inputs: [image, extra], outputs: output, name: 'two_inputs' });
+}
+
+function buildTwoOutputs() {
+  const image = tf.input({ shape: [32, 32, 3], name: 'image' });
+  const features = convFeatures(image, '', 21);
+  const classes = tf.layers.dense({ units: 4, activation: 'softmax', name: 'classes', kernelInitializer: tf.initializers.glorotUniform({ seed: 22 }) }).apply(features);
+  const box = tf.layers.dense({ units: 2, name: 'box', kernelInitializer: tf.initializers.glorotUniform({ seed: 23 }) }).apply(features);
+  return tf.model({ inputs: image, outputs: [classes, box], name: 'two_outputs' });
+}
+
+/** tiny-cnn's layout with conv1 5x5x3x12 (so conv2 reads 12 channels): "another architecture". */
+function buildOtherArchitecture() {
+  let seed = 4321;
+  const kernel = () => tf.initializers.glorotUniform({ seed: seed++ });
+  const input = tf.input({ shape: [32, 32, 3], name: 'input_image' });
+  let x = tf.layers.conv2d({ filters: 12, kernelSize: 5, padding: 'same', activation: 'relu', name: 'conv1', kernelInitializer: kernel() }).apply(input);
+  x = tf.layers.conv2d({ filters: 16, kernelSize: 3, padding: 'same', name: 'conv2', kernelInitializer: kernel() }).apply(x);
+  x = tf.layers.activation({ activation: 'relu', name: 'target_relu' }).apply(x);
+  x = tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(x);
+  const output = tf.layers.dense({ units: 4, activation: 'softmax', name: 'logits_dense', kernelInitializer: kernel() }).apply(x);
+  return tf.model({ inputs: input, outputs: output, name: 'tiny_cnn' });
 }
 
 /** Saves a layers model as model.json + weights.bin (one shard) in dir; returns the model.json object. */
@@ -156,6 +212,55 @@ writeFileSync(join(badDir, 'not-json', 'model.json'), 'this is not JSON {{{ <htm
 
 // dense-only: valid, but nothing to explain (no convolutional feature map).
 await saveLayersModel(buildDenseOnly(), join(badDir, 'dense-only'));
+
+// dense-only: valid, but its input is a vector, not an image.
+// no-conv, two-inputs, two-outputs: valid layers models the CAM methods cannot explain.
+await saveLayersModel(buildNoConv(), join(badDir, 'no-conv'));
+await saveLayersModel(buildTwoInputs(), join(badDir, 'two-inputs'));
+await saveLayersModel(buildTwoOutputs(), join(badDir, 'two-outputs'));
+
+const tinyWeights = readFileSync(join(tinyDir, 'weights.bin'));
+// truncated-shard / padded-shard: the shard's size disagrees with the manifest.
+mkdirSync(join(badDir, 'truncated-shard'), { recursive: true });
+writeFileSync(join(badDir, 'truncated-shard', 'model.json'), JSON.stringify(tinyJson) + '\n');
+writeFileSync(join(badDir, 'truncated-shard', 'weights.bin'), tinyWeights.subarray(0, Math.floor(tinyWeights.length / 2)));
+mkdirSync(join(badDir, 'padded-shard'), { recursive: true });
+writeFileSync(join(badDir, 'padded-shard', 'model.json'), JSON.stringify(tinyJson) + '\n');
+writeFileSync(join(badDir, 'padded-shard', 'weights.bin'), Buffer.concat([tinyWeights, Buffer.alloc(1000)]));
+
+// other-architecture: tiny-cnn's model.json topology, the other model's weights manifest and shard (as when
+// model.json and the .bin files of two conversions get mixed up).
+{
+  const dir = join(badDir, 'other-architecture');
+  const otherJson = await saveLayersModel(buildOtherArchitecture(), dir);
+  writeFileSync(join(dir, 'model.json'), JSON.stringify({ ...otherJson, modelTopology: tinyJson.modelTopology }) + '\n');
+}
+
+// unknown-layer: a layer class TF.js does not know (a custom Keras layer converted as is).
+{
+  const json = JSON.parse(JSON.stringify(tinyJson));
+  const conv2 = json.modelTopology.config.layers.find((layer) => layer.name === 'conv2');
+  conv2.class_name = 'MyAttention2D';
+  mkdirSync(join(badDir, 'unknown-layer'), { recursive: true });
+  writeFileSync(join(badDir, 'unknown-layer', 'model.json'), JSON.stringify(json) + '\n');
+  writeFileSync(join(badDir, 'unknown-layer', 'weights.bin'), tinyWeights);
+}
+
+// huge: a manifest of 500 MiB (mostly the 1024 x 127800 float32 Dense kernel); only model.json is written, since the
+// studio must refuse it from the manifest, before fetching any shard.
+{
+  const json = JSON.parse(JSON.stringify(tinyJson));
+  const layers = json.modelTopology.config.layers;
+  layers.find((layer) => layer.name === 'conv2').config.filters = 1024;
+  layers.find((layer) => layer.name === 'logits_dense').config.units = 127800;
+  const shapes = { 'conv2/kernel': [3, 3, 8, 1024], 'conv2/bias': [1024], 'logits_dense/kernel': [1024, 127800], 'logits_dense/bias': [127800] };
+  const weights = json.weightsManifest[0].weights.map((spec) => ({ ...spec, shape: shapes[spec.name] ?? spec.shape }));
+  const bytes = weights.reduce((sum, spec) => sum + 4 * spec.shape.reduce((a, b) => a * b, 1), 0);
+  const shards = Math.ceil(bytes / (4 * 1024 * 1024));
+  json.weightsManifest = [{ paths: Array.from({ length: shards }, (_, i) => `group1-shard${i + 1}of${shards}.bin`), weights }];
+  mkdirSync(join(badDir, 'huge'), { recursive: true });
+  writeFileSync(join(badDir, 'huge', 'model.json'), JSON.stringify(json) + '\n');
+}
 
 writeFileSync(join(fixtures, 'not-an-image.png'), 'This file is plain text with a .png name; it is not an image.\n');
 writeFileSync(

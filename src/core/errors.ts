@@ -3,25 +3,31 @@
  * keeps `name` and `message`), so the UI can react to a code and show the message, which is written for
  * the user: what went wrong and what to do.
  */
-export type StudioErrorCode =
-  | 'model-json-invalid'
-  | 'missing-shard'
-  | 'shard-size-mismatch'
-  | 'unsupported-layer'
-  | 'no-conv-layer'
-  | 'bad-input-rank'
-  | 'multiple-inputs'
-  | 'multiple-outputs'
-  | 'model-fetch-failed'
-  | 'model-build-failed'
-  | 'no-model'
-  | 'no-image'
-  | 'image-decode-failed'
-  | 'label-out-of-range'
-  | 'unknown-layer'
-  | 'method-unavailable'
-  | 'backend-unavailable'
-  | 'cancelled';
+export const STUDIO_ERROR_CODES = [
+  'model-json-invalid',
+  'missing-shard',
+  'shard-size-mismatch',
+  'weights-mismatch',
+  'model-too-large',
+  'unsupported-layer',
+  'no-conv-layer',
+  'bad-input-rank',
+  'multiple-inputs',
+  'multiple-outputs',
+  'model-fetch-failed',
+  'model-build-failed',
+  'no-model',
+  'no-image',
+  'image-decode-failed',
+  'image-too-large',
+  'label-out-of-range',
+  'unknown-layer',
+  'method-unavailable',
+  'backend-unavailable',
+  'cancelled',
+] as const;
+
+export type StudioErrorCode = (typeof STUDIO_ERROR_CODES)[number];
 
 export class StudioError extends Error {
   readonly code: StudioErrorCode;

@@ -2,7 +2,7 @@
  * Errors as the UI shows them. The worker's errors arrive as `Error`s whose `name` is a
  * StudioErrorCode and whose `message` is written for the user (see src/core/errors.ts).
  */
-import type { StudioErrorCode } from '../core/errors';
+import { STUDIO_ERROR_CODES, type StudioErrorCode } from '../core/errors';
 
 export interface UiError {
   /** A StudioErrorCode from the engine, or a UI-side code. */
@@ -12,12 +12,7 @@ export interface UiError {
   context: string;
 }
 
-const STUDIO_CODES: ReadonlySet<string> = new Set<StudioErrorCode>([
-  'model-json-invalid', 'missing-shard', 'shard-size-mismatch', 'unsupported-layer',
-  'no-conv-layer', 'bad-input-rank', 'multiple-inputs', 'multiple-outputs', 'model-fetch-failed',
-  'model-build-failed', 'no-model', 'no-image', 'image-decode-failed', 'label-out-of-range', 'unknown-layer',
-  'method-unavailable', 'backend-unavailable', 'cancelled',
-]);
+const STUDIO_CODES: ReadonlySet<string> = new Set<string>(STUDIO_ERROR_CODES);
 
 export function isStudioCode(name: string): name is StudioErrorCode {
   return STUDIO_CODES.has(name);

@@ -87,6 +87,29 @@ function weightBytes(spec: tf.io.WeightsManifestEntry): number {
   return elements * (BYTES_PER_ELEMENT[dtype] ?? 4);
 }
 
+/** Bytes of weights model.json's manifest declares (all groups). */
+export function declaredWeightBytes(modelJson: ModelJson): number {
+  return modelJson.weightsManifest.reduce((sum, group) => sum + group.weights.reduce((groupSum, spec) => groupSum + weightBytes(spec), 0), 0);
+}
+
+const MIB = 1024 * 1024;
+
+/**
+ * Refuses a model whose declared weights exceed `limitBytes`, before any shard is read (so a model the
+ * machine cannot hold is never downloaded or decoded). Throws `model-too-large`.
+ * @param limitDescription why the limit is what it is, for the message.
+ */
+export function checkModelSize(modelJson: ModelJson, limitBytes: number, limitDescription: string): void {
+  const bytes = declaredWeightBytes(modelJson);
+  if (bytes > limitBytes) {
+    throw new StudioError(
+      'model-too-large',
+      `This model has ${(bytes / MIB).toFixed(0)} MiB of weights; the studio accepts at most ${(limitBytes / MIB).toFixed(0)} MiB here (${limitDescription}). ` +
+        'Loading it would likely crash the tab. Use a smaller model, or quantise it (tensorflowjs_converter --quantize_float16 halves the size).',
+    );
+  }
+}
+
 /**
  * Checks the weight files against the manifest and concatenates them into ModelArtifacts.
  * @param files weight file contents keyed by base file name (e.g. "group1-shard1of25.bin").
@@ -130,14 +153,27 @@ export function assembleArtifacts(modelJson: ModelJson, files: ReadonlyMap<strin
   };
 }
 
+/** TF.js's registry of live variables (by unique name). */
+const registeredVariables = (): Record<string, tf.Variable> => (tf.engine() as unknown as { state: { registeredVariables: Record<string, tf.Variable> } }).state.registeredVariables;
+
 /**
  * Builds the LayersModel. TF.js errors are translated: unknown layer classes become `unsupported-layer`,
  * anything else `model-build-failed`, each with the original detail.
  */
 export async function buildLayersModel(artifacts: tf.io.ModelArtifacts): Promise<tf.LayersModel> {
+  // A scope of its own: when TF.js fails half-way (weights that do not fit the layers), the layer variables
+  // and decoded weights it made are not returned to anyone; ending the scope frees them. On success the
+  // model's weights are handed to the caller's scope. (TF.js builds synchronously after reading the
+  // in-memory artifacts, so the scope only spans this load.)
+  const variablesBefore = new Set(Object.keys(registeredVariables()));
+  tf.engine().startScope();
+  let model: tf.LayersModel;
   try {
-    return await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+    model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
   } catch (error) {
+    tf.engine().endScope();
+    // Scopes never free variables: the layers' weights made before the failure are freed by name.
+    for (const [name, variable] of Object.entries(registeredVariables())) if (!variablesBefore.has(name)) variable.dispose();
     const detail = error instanceof Error ? error.message : String(error);
     const unknownLayer = /Unknown layer: (\w+)/.exec(detail);
     if (unknownLayer) {
@@ -146,8 +182,38 @@ export async function buildLayersModel(artifacts: tf.io.ModelArtifacts): Promise
         `The model uses the layer class "${unknownLayer[1]}", which TF.js does not support. Replace it (or register it as a custom layer) before converting.`,
       );
     }
+    if (/Shape mismatch|no target variable|expected \d+ weights|weights? (?:are|is) not set/i.test(detail)) {
+      throw new StudioError('weights-mismatch', await weightsMismatchMessage(artifacts, detail));
+    }
     throw new StudioError('model-build-failed', `TF.js could not build the model: ${detail}`);
   }
+  tf.engine().endScope(model.weights.map((weight) => weight.read()) as unknown as tf.TensorContainer);
+  return model;
+}
+
+/**
+ * Says which weights do not fit the layers, by building the topology alone (fresh initial weights, freed at
+ * once) and comparing its weight names and shapes with the manifest's. Only on the error path.
+ */
+async function weightsMismatchMessage(artifacts: tf.io.ModelArtifacts, detail: string): Promise<string> {
+  const differences: string[] = [];
+  try {
+    const skeleton = await tf.models.modelFromJSON({ modelTopology: artifacts.modelTopology as tf.io.ModelJSON['modelTopology'] });
+    try {
+      const specs = new Map((artifacts.weightSpecs ?? []).map((spec) => [spec.name, spec.shape]));
+      for (const weight of skeleton.weights) {
+        const found = specs.get(weight.originalName);
+        if (found === undefined) differences.push(`${weight.originalName} [${weight.shape.join(', ')}] is not in the weight files`);
+        else if (found.join(',') !== weight.shape.join(',')) differences.push(`${weight.originalName} is [${found.join(', ')}] in the weight files, the layer needs [${weight.shape.join(', ')}]`);
+      }
+    } finally {
+      skeleton.dispose();
+    }
+  } catch {
+    // The topology alone does not build either: keep the TF.js detail.
+  }
+  const shown = differences.length > 0 ? ` ${differences.slice(0, 3).join('; ')}${differences.length > 3 ? ` (and ${differences.length - 3} more)` : ''}.` : '';
+  return `The weight files do not fit this model's layers: they come from another architecture (model.json and the .bin shards of different models?).${shown} Convert the model again and use model.json with its own shards. (TF.js: ${detail})`;
 }
 
 /** Nodes whose data or control inputs name nodes the graph does not have: `[node, missing input]`. */

@@ -97,6 +97,55 @@ describe('loadClassifier', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  // The e2e fixtures of scripts/make-tiny-model.mjs, read as the studio reads a folder.
+  const badModel = (name: string): { modelJson: string; read: SiblingReader; reads: string[] } => {
+    const dir = join(repoRoot, 'e2e', 'fixtures', 'bad-models', name);
+    const reads: string[] = [];
+    const read: SiblingReader = async (fileName) => {
+      reads.push(fileName);
+      try {
+        return readArrayBuffer(join(dir, fileName));
+      } catch {
+        return null;
+      }
+    };
+    return { modelJson: readFileSync(join(dir, 'model.json'), 'utf8'), read, reads };
+  };
+
+  it('names the weights that do not fit when the shards come from another architecture, leaking nothing', async () => {
+    const { modelJson, read } = badModel('other-architecture');
+    const before = tf.memory().numTensors;
+    await expectCode(loadClassifier(modelJson, read), 'weights-mismatch', /another architecture.*conv1\/kernel is \[5, 5, 3, 12\] in the weight files, the layer needs \[3, 3, 3, 8\]/s);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it.each([
+    ['no-conv', 'no-conv-layer', /no 4-D \(convolutional\) layer/],
+    ['two-inputs', 'multiple-inputs', /2 inputs/],
+    ['two-outputs', 'multiple-outputs', /2 outputs/],
+    ['dense-only', 'bad-input-rank', /input has shape \[null, 8\].*image input/],
+    ['unknown-layer', 'unsupported-layer', /"MyAttention2D"/],
+  ] as const)('refuses %s (%s) with its reason, freeing what it built', async (name, code, message) => {
+    const { modelJson, read } = badModel(name);
+    const before = tf.memory().numTensors;
+    await expectCode(loadClassifier(modelJson, read), code, message);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('rejects a shard longer than the manifest says', async () => {
+    const { modelJson, read } = badModel('padded-shard');
+    await expectCode(loadClassifier(modelJson, read), 'shard-size-mismatch', /holds? \d+ bytes but model.json describes \d+ bytes/);
+  });
+
+  it('refuses a model over the weight limit from its manifest alone, before reading any shard', async () => {
+    const { modelJson, read, reads } = badModel('huge');
+    const limit = { bytes: 256 * 1024 * 1024, why: 'a quarter of the 1 GiB this device reports' };
+    await expectCode(loadClassifier(modelJson, read, { weightLimit: limit }), 'model-too-large', /500 MiB of weights.*at most 256 MiB here \(a quarter of the 1 GiB/);
+    expect(reads.filter((name) => name.endsWith('.bin'))).toEqual([]);
+    // Under the limit, the same model gets as far as its (absent) shards.
+    await expectCode(loadClassifier(modelJson, badModel('huge').read, { weightLimit: { bytes: 1024 ** 3, why: 'test' } }), 'missing-shard', /group1-shard1of125\.bin/);
+  });
+
   it('ignores a target layer in metadata that does not exist, with a note', async () => {
     const loaded = await loadClassifier(files.modelJson, readerOf({ 'weights.bin': files.weights, 'metadata.json': jsonBytes({ targetLayer: 'gone' }) }));
     expect(loaded.adapter.targetLayer).toBe('target');

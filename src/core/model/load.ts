@@ -7,7 +7,7 @@
 import { StudioError } from '../errors';
 import { ClassifierAdapter } from './adapter';
 import type { Classifier } from './classifier';
-import { assembleArtifacts, buildGraphModel, buildLayersModel, parseModelJson } from './artifacts';
+import { assembleArtifacts, buildGraphModel, buildLayersModel, checkModelSize, parseModelJson } from './artifacts';
 import { GraphClassifierAdapter, type GraphDefJson } from './graph-adapter';
 import { parseLabels } from './labels';
 import { parseModelMetadata, type ModelMetadata, type PreprocessingId, type ResizePolicy } from './metadata';
@@ -45,13 +45,15 @@ async function readJson(read: SiblingReader, fileName: string, notes: string[]):
  * @param modelJsonText the text of model.json
  * @param read reads the shards and optional sibling files by base name
  * @param options.targetLayer overrides the metadata's target layer
+ * @param options.weightLimit refuses (`model-too-large`) a model declaring more weight bytes, before reading shards
  */
 export async function loadClassifier(
   modelJsonText: string,
   read: SiblingReader,
-  options: { targetLayer?: string } = {},
+  options: { targetLayer?: string; weightLimit?: { bytes: number; why: string } } = {},
 ): Promise<LoadedClassifier> {
   const modelJson = parseModelJson(modelJsonText);
+  if (options.weightLimit !== undefined) checkModelSize(modelJson, options.weightLimit.bytes, options.weightLimit.why);
   const notes: string[] = [];
   const metadataValue = await readJson(read, 'metadata.json', notes);
   const { metadata, notes: metadataNotes } = metadataValue === undefined ? { metadata: {}, notes: [] } : parseModelMetadata(metadataValue);
