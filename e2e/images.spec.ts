@@ -6,6 +6,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32, deflateSync } from 'node:zlib';
 import { expect, test } from '@playwright/test';
 import sharp from 'sharp';
 import { FIXTURES, TINY_MODEL_NAME, getState, openStudio, screenshot, tinyModelUrl, waitForModel, waitForState } from './helpers';
@@ -106,4 +107,64 @@ test('odd images: grayscale, palette, 16-bit, alpha, CMYK, 1x1 decode; empty, tr
   }
   expect(await page.evaluate(() => (window as unknown as { __svgRan?: number }).__svgRan ?? null), 'the SVG script never ran').toBeNull();
   await screenshot(page, testInfo, 'odd-images');
+});
+
+/**
+ * A valid 1-bit palette PNG of any size (a light left half, a dark right half): a few KB on disk however
+ * large, but 4 bytes per pixel once a browser decodes it.
+ */
+function twoTonePng(width: number, height: number): Buffer {
+  const chunk = (type: string, data: Buffer): Buffer => {
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const framed = Buffer.alloc(body.length + 8);
+    framed.writeUInt32BE(data.length, 0);
+    body.copy(framed, 4);
+    framed.writeUInt32BE(crc32(body), body.length + 4);
+    return framed;
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header[8] = 1; // bit depth
+  header[9] = 3; // palette
+  const rowBytes = 1 + Math.ceil(width / 8);
+  const row = Buffer.alloc(rowBytes);
+  for (let x = Math.floor(width / 2); x < width; x += 1) row[1 + (x >> 3)]! |= 0x80 >> (x & 7);
+  const raw = Buffer.alloc(rowBytes * height);
+  for (let y = 0; y < height; y += 1) row.copy(raw, y * rowBytes);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('PLTE', Buffer.from([230, 220, 200, 30, 40, 90])),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+test('huge images: 20000 x 20000 is refused before decoding with a message, earlier results kept; 6000 x 4500 is decoded scaled down and explained', async ({ page, baseURL }, testInfo) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cam-huge-images-'));
+  const huge = join(dir, 'huge-20000.png');
+  writeFileSync(huge, twoTonePng(20000, 20000));
+  const large = join(dir, 'large-6000x4500.png');
+  writeFileSync(large, twoTonePng(6000, 4500));
+
+  await openStudio(page, { backend: 'wasm', model: tinyModelUrl(baseURL) });
+  await waitForModel(page, TINY_MODEL_NAME);
+  await page.getByTestId('image-input').setInputFiles(large);
+  const scaled = await waitForState(page, (s) => s.maps.length > 0 && (s['image'] as { originalWidth?: number } | null)?.originalWidth === 4096, 'results for the 6000 x 4500 image');
+  const image = scaled['image'] as { originalWidth: number; originalHeight: number; policyDescription: string };
+  expect(image.originalHeight).toBe(3072);
+  expect(image.policyDescription).toMatch(/^Decoded at 4096x3072 from 6000x4500; /);
+  expect(scaled.lastError).toBeNull();
+  const before = await getState(page);
+
+  await page.getByTestId('image-input').setInputFiles(huge);
+  const refused = await waitForState(page, (s) => s.lastError !== null, 'an error for the 20000 x 20000 image');
+  testInfo.annotations.push({ type: 'huge-image', description: refused.lastError ?? '' });
+  expect(refused.lastError).toMatch(/20000 x 20000 pixels \(400 megapixels\); the studio decodes at most 100 megapixels/);
+  expect(refused['lastErrorCode']).toBe('image-too-large');
+  expect(refused.maps.length, 'the earlier heatmaps stay').toBe(before.maps.length);
+  expect((refused['image'] as { originalWidth: number }).originalWidth, 'the earlier image stays').toBe(4096);
+  await expect(page.getByTestId('heatmap').first()).toBeVisible();
+  await screenshot(page, testInfo, 'huge-image');
 });

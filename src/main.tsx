@@ -3,6 +3,7 @@ import { createRoot } from 'react-dom/client';
 import { snapshotState, type StudioSnapshot } from './state/snapshot';
 import { StudioProvider } from './state/react';
 import { createStudioStore, type StudioStore } from './state/store';
+import { indexedDbBatchJournal } from './state/batch-journal';
 import { App } from './ui/App';
 import { createEngineClient } from './ui/engine-client';
 import { ErrorBoundary } from './ui/ErrorBoundary';
@@ -12,7 +13,7 @@ import './ui/styles.css';
 declare global {
   interface Window {
     /** For the e2e tests and the console: a plain snapshot of the studio's state. */
-    __camStudio?: { getState: () => StudioSnapshot; store: StudioStore; engineMemory: () => Promise<EngineMemory>; simulateEngineCrash: () => void };
+    __camStudio?: { getState: () => StudioSnapshot; store: StudioStore; engineMemory: () => Promise<EngineMemory>; simulateEngineCrash: () => void; simulateDeviceLoss: () => Promise<void> };
   }
 }
 
@@ -24,6 +25,7 @@ const store = createStudioStore({
   search: window.location.search,
   onEngineRestart: (listener) => engine.onRestart(listener),
   ...storageOrNothing(),
+  ...(typeof indexedDB === 'undefined' ? {} : { batchJournal: indexedDbBatchJournal() }),
 });
 
 /** localStorage, unless the browser blocks it (then settings simply do not persist). */
@@ -42,6 +44,8 @@ window.__camStudio = {
   engineMemory: () => engine.memory(),
   // Kills the worker as a crash would: the recovery test uses it (and anyone curious can try it).
   simulateEngineCrash: () => engine.simulateCrash(),
+  // Destroys the worker's WebGPU device as a driver reset would (the device-loss test).
+  simulateDeviceLoss: () => engine.simulateDeviceLoss(),
 };
 
 const root = document.getElementById('root');

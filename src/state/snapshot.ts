@@ -74,7 +74,9 @@ export interface StudioSnapshot {
     curves: Record<string, Record<string, { deletionAuc: number; insertionAuc: number }>>;
     stale: boolean;
   };
-  batch: { status: string; total: number; next: number; records: number; failures: number };
+  batch: { status: string; total: number; next: number; records: number; failures: number; recordNames: string[]; interrupted: { modelName: string; done: number; total: number } | null };
+  /** How the shown maps were made, when worth saying (AnalyzeResult.notes). */
+  resultNotes: string[];
   lastError: string | null;
   lastErrorCode: string | null;
 }
@@ -150,7 +152,12 @@ export function snapshotState(state: StudioState): StudioSnapshot {
       ])),
       stale: metricsStale(state),
     },
-    batch: { status: state.batchStatus, total: state.batchFiles.length, next: state.batchNext, records: state.batchRecords.length, failures: state.batchFailures.length },
+    batch: {
+      status: state.batchStatus, total: state.batchFiles.length, next: state.batchNext, records: state.batchRecords.length, failures: state.batchFailures.length,
+      recordNames: state.batchRecords.map((record) => record.name),
+      interrupted: state.interruptedBatch === null ? null : { modelName: state.interruptedBatch.modelName, done: state.interruptedBatch.done, total: state.interruptedBatch.total },
+    },
+    resultNotes: state.result?.notes ?? [],
     lastError: state.lastError ? state.lastError.message : null,
     lastErrorCode: state.lastError ? state.lastError.code : null,
   };

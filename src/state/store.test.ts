@@ -20,6 +20,7 @@ import type {
 } from '../worker/protocol';
 import { classroomLabels, WALKTHROUGH_CHANNELS, WALKTHROUGH_STEPS } from './classroom-slice';
 import { snapshotState } from './snapshot';
+import { memoryBatchJournal, type BatchJournal } from './batch-journal';
 import { createStudioStore, effectiveDetection, explainedLabels, type FetchResponseLike, type StudioStore } from './store';
 
 // ---- a fake engine whose calls can be held and released in any order ----
@@ -93,6 +94,7 @@ function analyzeResult(req: AnalyzeRequest, loadId: number, jobId: number): Anal
     jobId,
     loadId,
     backend: 'wasm',
+    notes: [],
     predictions: [
       { label: 281, name: 'tabby', prob: 0.6, logit: 9 },
       { label: 285, name: 'Egyptian_cat', prob: 0.3, logit: 8 },
@@ -291,6 +293,9 @@ class FakeEngine implements EngineApi {
     this.cancelled++;
     for (const d of this.held.analyze) d.reject(studioError('cancelled', 'Cancelled.'));
   }
+  async simulateDeviceLoss(): Promise<void> {
+    this.calls.push('simulateDeviceLoss');
+  }
   async memory() {
     return { numTensors: 0, numBytes: 0 };
   }
@@ -308,12 +313,13 @@ function response(body: unknown, ok = true): FetchResponseLike {
 
 const CATALOG = { models: [{ id: 'resnet50-imagenet', name: 'ResNet50 (ImageNet, Keras)', url: 'models/resnet50-imagenet/model.json' }] };
 
-function makeStore(engine: FakeEngine, options: { search?: string; catalog?: unknown; catalogOk?: boolean; storage?: Map<string, string>; restarts?: Array<(reason: string) => void> } = {}): StudioStore {
+function makeStore(engine: FakeEngine, options: { search?: string; catalog?: unknown; catalogOk?: boolean; storage?: Map<string, string>; restarts?: Array<(reason: string, cause: 'crash' | 'device-lost') => void>; journal?: BatchJournal } = {}): StudioStore {
   const storage = options.storage;
   const restarts = options.restarts;
   return createStudioStore({
     engine,
-    ...(restarts === undefined ? {} : { onEngineRestart: (listener: (reason: string) => void) => void restarts.push(listener) }),
+    ...(options.journal === undefined ? {} : { batchJournal: options.journal }),
+    ...(restarts === undefined ? {} : { onEngineRestart: (listener: (reason: string, cause: 'crash' | 'device-lost') => void) => void restarts.push(listener) }),
     ...(storage === undefined ? {} : { storage: { getItem: (key: string) => storage.get(key) ?? null, setItem: (key: string, value: string) => void storage.set(key, value) } }),
     baseUrl: 'http://127.0.0.1:5173/',
     search: options.search ?? '',
@@ -916,6 +922,86 @@ describe('folder evaluation', () => {
     expect(engine.calls).toContain('cancel');
   });
 
+  it('an engine crash under an image: the image is tried again once the engine is back; a second crash on it is its failure', async () => {
+    const store = await ready();
+    const crashes = new Map<string, number>([['b.png', 1], ['c.png', 2]]);
+    const original = engine.evaluateFile.bind(engine);
+    engine.evaluateFile = async (image, mask, name, request) => {
+      const left = crashes.get(name) ?? 0;
+      if (left > 0) {
+        crashes.set(name, left - 1);
+        // What engine-client does when the worker dies: reject the call, then the store recovers.
+        setTimeout(() => void store.getState().recoverEngine('The engine worker stopped: out of memory.'), 0);
+        throw Object.assign(new Error('The engine worker stopped: out of memory.'), { name: 'engine-crashed' });
+      }
+      return original(image, mask, name, request);
+    };
+    await store.getState().startBatch(files(['a.png', 'b.png', 'c.png', 'd.png']));
+    const s = store.getState();
+    expect(s.batchStatus).toBe('done');
+    expect(s.batchRecords.map((record) => record.name)).toEqual(['a.png', 'b.png', 'd.png']);
+    expect(s.batchFailures).toEqual([{ name: 'c.png', message: 'The engine worker stopped: out of memory.' }]);
+    expect(s.notices.filter((notice) => /restarted/.test(notice)), 'one restart per crash: b once, c twice').toHaveLength(3);
+  });
+
+  it('journals every step; after a reload the interrupted batch is offered and resumes where it stopped, the images done not evaluated again', async () => {
+    const journal = memoryBatchJournal();
+    const first = makeStore(engine, { journal });
+    await first.getState().start();
+    engine.holdFiles = true;
+    const running = first.getState().startBatch(files(['a.png', 'b.png', 'c.png', 'd.png']));
+    const settle = async () => {
+      for (let i = 0; i < 20; i += 1) await Promise.resolve();
+    };
+    await settle();
+    engine.heldFiles.shift()!.resolve({ name: 'a.png', probabilities: [1], detected: [], scores: {}, ms: 1 });
+    await settle();
+    engine.heldFiles.shift()!.reject(new Error('b.png is not an image'));
+    await settle();
+    // The tab closes while c.png is being evaluated: its promise never settles.
+    expect(engine.fileRequests).toEqual(['a.png', 'b.png', 'c.png']);
+    void running;
+
+    const second = makeStore(engine, { journal });
+    await second.getState().start();
+    await settle();
+    expect(second.getState().interruptedBatch).toMatchObject({ done: 1, failures: 1, total: 4, modelName: second.getState().model!.name });
+    engine.holdFiles = false;
+    engine.fileRequests.length = 0;
+    await second.getState().resumeInterruptedBatch();
+    const s = second.getState();
+    expect(engine.fileRequests, 'a and b are not evaluated again').toEqual(['c.png', 'd.png']);
+    expect(s.batchStatus).toBe('done');
+    expect(s.batchRecords.map((record) => record.name)).toEqual(['a.png', 'c.png', 'd.png']);
+    expect(s.batchFailures.map((failure) => failure.name)).toEqual(['b.png']);
+    expect(s.batchMethods).toEqual(['cam', 'gradcam']);
+    expect(s.interruptedBatch).toBeNull();
+    expect(await journal.loadProgress(), 'a finished batch leaves nothing behind').toBeNull();
+
+    // A third start finds nothing to resume; a discarded batch is gone too.
+    const third = makeStore(engine, { journal });
+    await third.getState().start();
+    await settle();
+    expect(third.getState().interruptedBatch).toBeNull();
+  });
+
+  it('resuming with another model loaded says which model the batch needs and keeps the offer', async () => {
+    const journal = memoryBatchJournal();
+    await journal.saveFiles(files(['a.png', 'b.png']));
+    await journal.saveProgress({ version: 1, modelName: 'Some other net', methods: ['cam'], detection: null, records: [], failures: [], next: 0, total: 2, elapsedMs: 0, savedAt: 0 });
+    const store = makeStore(engine, { journal });
+    await store.getState().start();
+    for (let i = 0; i < 20; i += 1) await Promise.resolve();
+    expect(store.getState().interruptedBatch?.modelName).toBe('Some other net');
+    await store.getState().resumeInterruptedBatch();
+    expect(store.getState().lastError?.message).toMatch(/ran with the model "Some other net"; load that model first/);
+    expect(store.getState().interruptedBatch).not.toBeNull();
+    expect(engine.fileRequests).toEqual([]);
+    await store.getState().discardInterruptedBatch();
+    expect(store.getState().interruptedBatch).toBeNull();
+    expect(await journal.loadFiles()).toBeNull();
+  });
+
   it('a labels file makes the ground truth the detected set; a bad one is a failure of that image only', async () => {
     const store = await ready();
     const seen: unknown[] = [];
@@ -1151,7 +1237,7 @@ describe('exploration queue', () => {
 
 describe('engine crash recovery', () => {
   it('a restarted engine gets the backend, the model and the image again, and the analysis is redone; a notice, no error', async () => {
-    const restarts: Array<(reason: string) => void> = [];
+    const restarts: Array<(reason: string, cause: 'crash' | 'device-lost') => void> = [];
     const store = makeStore(engine, { restarts, search: '?backend=wasm' });
     await store.getState().start();
     await store.getState().setImage(blob(100), 'cat.png');
@@ -1160,7 +1246,7 @@ describe('engine crash recovery', () => {
     const source = store.getState().modelSource;
     expect(source).not.toBeNull();
     store.setState({ lastError: { code: 'engine-crashed', message: 'The engine worker stopped.', context: 'Computing heatmaps' } });
-    restarts[0]!('The engine worker stopped: out of memory.');
+    restarts[0]!('The engine worker stopped: out of memory.', 'crash');
     await new Promise((resolve) => setTimeout(resolve, 0));
     await new Promise((resolve) => setTimeout(resolve, 0));
     const after = engine.calls.slice(calls);
@@ -1174,5 +1260,34 @@ describe('engine crash recovery', () => {
     expect(s.modelStatus).toBe('ready');
     expect(s.analysisStatus).toBe('done');
     expect(s.imageName).toBe('cat.png');
+  });
+
+  it('a lost WebGPU device restarts on WebGPU once; a second loss within ten minutes falls back to wasm, saying so', async () => {
+    const restarts: Array<(reason: string, cause: 'crash' | 'device-lost') => void> = [];
+    const store = makeStore(engine, { restarts, search: '?backend=webgpu' });
+    await store.getState().start();
+    await store.getState().setImage(blob(100), 'cat.png');
+    const settle = async () => {
+      for (let i = 0; i < 4; i += 1) await new Promise((resolve) => setTimeout(resolve, 0));
+    };
+    let calls = engine.calls.length;
+    restarts[0]!('The GPU device was lost (destroyed).', 'device-lost');
+    await settle();
+    expect(engine.calls.slice(calls)[0]).toBe('init:webgpu');
+    expect(store.getState().requestedBackend).toBe('webgpu');
+    expect(store.getState().notices.at(-1)).toMatch(/device was lost \(destroyed\)\. The engine was restarted/);
+
+    calls = engine.calls.length;
+    restarts[0]!('The GPU device was lost (destroyed).', 'device-lost');
+    await settle();
+    const after = engine.calls.slice(calls);
+    expect(after[0]).toBe('init:wasm');
+    expect(after.at(-1)).toBe('analyze');
+    const s = store.getState();
+    expect(s.requestedBackend).toBe('wasm');
+    expect(s.backend?.backend).toBe('wasm');
+    expect(s.notices.at(-1)).toMatch(/WebGPU lost its device 2 times in ten minutes, so the engine was restarted on wasm/);
+    expect(s.analysisStatus).toBe('done');
+    expect(s.lastError).toBeNull();
   });
 });

@@ -41,12 +41,13 @@ import {
   sameRule,
   type MethodOptionsPatch,
 } from './analysis-options';
-import { parseLabelsFile, type BatchFile } from './batch';
 import { figureSlice, type FigureSlice } from './figure-slice';
 import { classroomSlice, type ClassroomSlice } from './classroom-slice';
 import { inspectorSlice, type InspectorSlice } from './inspector-slice';
 import { parseStoredSettings, settingsFromSearch, settingsOf, SETTINGS_STORAGE_KEY } from './settings';
 import { queueSlice, queuedResult, rememberQueuedResult, type QueueSlice } from './queue-slice';
+import { batchSlice, type BatchSlice } from './batch-slice';
+import type { BatchJournal } from './batch-journal';
 import { isCancelled, toUiError, type UiError } from './errors';
 import { nameFromUrl, parseCatalog, parseStartupParams, resolveUrl, type CatalogEntry } from './startup';
 
@@ -89,9 +90,11 @@ export interface StudioDeps {
   /** `location.search` at startup. */
   search: string;
   /** Registers a listener for engine restarts after a crash (the page's engine client; absent in tests). */
-  onEngineRestart?: (listener: (reason: string) => void) => void;
+  onEngineRestart?: (listener: (reason: string, cause: 'crash' | 'device-lost') => void) => void;
   /** Where settings persist across reloads (localStorage in the page; absent: nothing persists). */
   storage?: SettingsStorage;
+  /** Where a running folder evaluation is journaled (IndexedDB in the page; absent: nothing persists). */
+  batchJournal?: BatchJournal;
 }
 
 /** The part of `Storage` the store uses. */
@@ -124,7 +127,11 @@ export interface EngineSlice {
    * After the engine worker crashed and was replaced by a fresh one: starts the backend again, reloads the
    * model, sets the image again and redoes the analysis, with a notice instead of an error.
    */
-  recoverEngine(reason: string): Promise<void>;
+  /**
+   * After the engine worker was replaced (a crash, or a lost WebGPU device): starts the backend again (wasm
+   * instead once WebGPU has lost its device twice within ten minutes), reloads the model, redoes the work.
+   */
+  recoverEngine(reason: string, cause?: 'crash' | 'device-lost'): Promise<void>;
 }
 
 export interface ModelSlice {
@@ -245,30 +252,6 @@ export interface MetricsSlice {
   /** Scores the chosen methods on the detected set of the current image (masked forward passes, curves). */
   computeMetrics(): Promise<void>;
   cancelMetrics(): Promise<void>;
-}
-
-export type BatchStatus = 'idle' | 'running' | 'paused' | 'done' | 'cancelled';
-
-/** Folder evaluation (issue #5): every image of a dropped folder scored in the worker, one after the other. */
-export interface BatchSlice {
-  batchFiles: BatchFile[];
-  /** One record per evaluated image, in folder order (kept when paused or cancelled). */
-  batchRecords: ImageEvaluation[];
-  batchFailures: Array<{ name: string; message: string }>;
-  batchStatus: BatchStatus;
-  /** The methods of the running batch (fixed when it starts). */
-  batchMethods: MethodId[];
-  /** Index of the next file to evaluate. */
-  batchNext: number;
-  /** Running time so far (pauses excluded), for the rate and the time left. */
-  batchElapsedMs: number;
-  /** Starts a batch over these files with the chosen methods and detection rule (any earlier batch is dropped). */
-  startBatch(files: BatchFile[]): Promise<void>;
-  /** Stops after the current image; resumeBatch() goes on from the next one. */
-  pauseBatch(): void;
-  resumeBatch(): Promise<void>;
-  /** Stops now (within the current image's next batch of forward passes); the results so far stay. */
-  cancelBatch(): Promise<void>;
 }
 
 /** Steps of the deletion / insertion curves the studio computes. */
@@ -576,84 +559,6 @@ function metricsSlice(deps: StudioDeps, seq: Sequences): Slice<MetricsSlice> {
   });
 }
 
-function batchSlice(deps: StudioDeps, seq: Sequences): Slice<BatchSlice> {
-  /** Evaluates files from `batchNext` on while the batch `id` is running. */
-  const run = async (id: number, get: () => StudioState, set: (patch: Partial<StudioState>) => void): Promise<void> => {
-    while (id === seq.batch && get().batchStatus === 'running' && get().batchNext < get().batchFiles.length) {
-      const state = get();
-      const file = state.batchFiles[state.batchNext]!;
-      const started = Date.now();
-      const options = optionsForRequest(state.methodOptions);
-      try {
-        // A labels file beside the image gives its ground truth: the detected set is then those labels.
-        const groundTruth = file.labels ? parseLabelsFile(await file.labels.text(), state.model?.labelNames ?? []) : null;
-        const detection = groundTruth !== null ? { kind: 'ground-truth' as const, labels: groundTruth } : state.detection;
-        const record = await deps.engine.evaluateFile(file.image, file.mask, file.name, {
-          methods: state.batchMethods,
-          curveSteps: 0,
-          ...(detection === null ? {} : { detection }),
-          ...(options === undefined ? {} : { options }),
-        });
-        if (id !== seq.batch) return;
-        set({ batchRecords: [...get().batchRecords, record], batchNext: get().batchNext + 1, batchElapsedMs: get().batchElapsedMs + (Date.now() - started) });
-      } catch (error) {
-        if (id !== seq.batch) return;
-        // Cancelled by the user: stop. Superseded by an interactive analysis in the worker: try the same image again.
-        if (isCancelled(error)) {
-          if (get().batchStatus === 'running') continue;
-          return;
-        }
-        const message = toUiError(error, `Evaluating ${file.name}`).message;
-        set({ batchFailures: [...get().batchFailures, { name: file.name, message }], batchNext: get().batchNext + 1, batchElapsedMs: get().batchElapsedMs + (Date.now() - started) });
-      }
-    }
-    if (id === seq.batch && get().batchStatus === 'running') set({ batchStatus: 'done' });
-  };
-  return (set, get) => ({
-    batchFiles: [],
-    batchRecords: [],
-    batchFailures: [],
-    batchStatus: 'idle',
-    batchMethods: [],
-    batchNext: 0,
-    batchElapsedMs: 0,
-    startBatch: async (files) => {
-      const state = get();
-      if (!state.model || files.length === 0) return;
-      const methods = effectiveMethods(state);
-      if (methods.length === 0) {
-        set({ lastError: { code: 'no-methods', message: 'Choose at least one method before evaluating a folder.', context: 'Evaluating a folder' } });
-        return;
-      }
-      const id = ++seq.batch;
-      set({ batchFiles: files, batchRecords: [], batchFailures: [], batchStatus: 'running', batchMethods: methods, batchNext: 0, batchElapsedMs: 0 });
-      await run(id, get, set);
-    },
-    pauseBatch: () => {
-      if (get().batchStatus === 'running') set({ batchStatus: 'paused' });
-    },
-    resumeBatch: async () => {
-      if (get().batchStatus !== 'paused') return;
-      const id = ++seq.batch;
-      set({ batchStatus: 'running' });
-      await run(id, get, set);
-    },
-    cancelBatch: async () => {
-      const status = get().batchStatus;
-      if (status !== 'running' && status !== 'paused') return;
-      seq.batch++;
-      set({ batchStatus: 'cancelled' });
-      if (status === 'running') {
-        try {
-          await deps.engine.cancel();
-        } catch (error) {
-          if (!isCancelled(error)) set({ lastError: toUiError(error, 'Cancelling the folder evaluation') });
-        }
-      }
-    },
-  });
-}
-
 function imageSlice(deps: StudioDeps, seq: Sequences): Slice<ImageSlice> {
   return (set, get) => ({
     image: null,
@@ -845,12 +750,18 @@ function modelSlice(deps: StudioDeps, seq: Sequences): Slice<ModelSlice> {
   });
 }
 
+/** Two WebGPU device losses within this window switch the engine to wasm. */
+const DEVICE_LOSS_WINDOW_MS = 10 * 60_000;
+
 function engineSlice(deps: StudioDeps, seq: Sequences, lifecycle: Lifecycle): Slice<EngineSlice> {
+  /** When WebGPU lost its device (ms since the epoch), within DEVICE_LOSS_WINDOW_MS. */
+  const deviceLosses: number[] = [];
   return (set, get) => ({
     backend: null,
     backendStatus: 'idle',
     requestedBackend: 'auto',
     start: async () => {
+      void get().findInterruptedBatch(); // a folder evaluation a closed tab interrupted is offered for resuming
       const params = parseStartupParams(deps.search);
       // Settings: the last session's (storage), overridden by the URL's (a shared link).
       const fromUrl = settingsFromSearch(deps.search);
@@ -922,17 +833,27 @@ function engineSlice(deps: StudioDeps, seq: Sequences, lifecycle: Lifecycle): Sl
       // A model load resets the detected-set rule; the saved or linked one applies to the first model.
       if (settings.detection !== undefined && get().model !== null && get().image === null) set({ detection: settings.detection });
     },
-    recoverEngine: async (reason) => {
+    recoverEngine: async (reason, cause = 'crash') => {
       const before = get();
       seq.analyze++; // whatever the dead worker was computing is gone
+      const now = Date.now();
+      if (cause === 'device-lost') deviceLosses.push(now);
+      while (deviceLosses.length > 0 && now - deviceLosses[0]! > DEVICE_LOSS_WINDOW_MS) deviceLosses.shift();
+      const fallBack = cause === 'device-lost' && deviceLosses.length >= 2;
+      const requested: BackendChoice = fallBack ? 'wasm' : before.requestedBackend;
       set({
-        notices: [...before.notices, `${reason} The engine was restarted; the model and the image are loaded again.`],
-        backend: null, backendStatus: 'starting',
+        notices: [
+          ...before.notices,
+          fallBack
+            ? `${reason} WebGPU lost its device ${deviceLosses.length} times in ten minutes, so the engine was restarted on wasm (the CPU); the model and the image are loaded again. Choose WebGPU under Backend to try it again.`
+            : `${reason} The engine was restarted; the model and the image are loaded again.`,
+        ],
+        backend: null, backendStatus: 'starting', requestedBackend: requested,
         analysisStatus: before.result ? 'done' : 'idle', analyzeProgress: null, runningRequest: null,
         ...(before.metricsStatus === 'busy' ? { metricsStatus: before.metrics ? 'done' : 'idle', metricsProgress: null } : {}),
       });
       let report: BackendReport | null = null;
-      for (const choice of before.requestedBackend === 'auto' ? (['auto'] as const) : ([before.requestedBackend, 'auto'] as const)) {
+      for (const choice of requested === 'auto' ? (['auto'] as const) : ([requested, 'auto'] as const)) {
         try {
           report = await deps.engine.init(choice);
           break;
@@ -1030,7 +951,7 @@ export function createStudioStore(deps: StudioDeps): StudioStore {
     ...inspectorSlice(deps)(...a),
     ...queueSlice(deps)(...a),
   }));
-  deps.onEngineRestart?.((reason) => void store.getState().recoverEngine(reason));
+  deps.onEngineRestart?.((reason, cause) => void store.getState().recoverEngine(reason, cause));
   const storage = deps.storage;
   if (storage !== undefined) {
     let written = '';

@@ -27,6 +27,9 @@ export function BatchPanel() {
   const pause = useStudio((s) => s.pauseBatch);
   const resume = useStudio((s) => s.resumeBatch);
   const cancel = useStudio((s) => s.cancelBatch);
+  const interrupted = useStudio((s) => s.interruptedBatch);
+  const resumeInterrupted = useStudio((s) => s.resumeInterruptedBatch);
+  const discardInterrupted = useStudio((s) => s.discardInterruptedBatch);
   const reportError = useStudio((s) => s.reportError);
   const detection = useStudio((s) => s.detection);
   const folderName = files[0]?.name.includes('/') ? files[0].name.split('/')[0] : null;
@@ -83,6 +86,22 @@ export function BatchPanel() {
         <code>masks/</code> folder, add the pointing game and mIoU; a labels file (<code>x.labels.json</code> or <code>x.txt</code>: class
         names or indices) makes those labels the image's detected set. Nothing leaves this computer.
       </p>
+      {interrupted !== null && (
+        <div className="batch-interrupted" role="status" data-testid="batch-interrupted">
+          <span>
+            An unfinished folder evaluation was found ({interrupted.done + interrupted.failures} of {interrupted.total} images done with {interrupted.modelName},{' '}
+            saved {new Date(interrupted.savedAt).toLocaleString()}). It is kept in this browser only.
+          </span>
+          <span className="row">
+            <button type="button" className="button" data-testid="batch-interrupted-resume" disabled={model === null} onClick={() => void resumeInterrupted()}>
+              Resume it
+            </button>
+            <button type="button" className="button" data-testid="batch-interrupted-discard" onClick={() => void discardInterrupted()}>
+              Discard
+            </button>
+          </span>
+        </div>
+      )}
       {files.length > 0 && (
         <div className="batch-progress" aria-live="polite">
           <progress max={files.length} value={next} data-testid="batch-progress" aria-label="Images evaluated" />

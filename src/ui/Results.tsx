@@ -10,6 +10,7 @@ export function Results() {
   const timings = useStudio((s) => s.result?.timingsMs ?? null);
   const reused = useStudio((s) => s.result?.forwardReused ?? false);
   const backend = useStudio((s) => s.result?.backend ?? null);
+  const notes = useStudio((s) => s.result?.notes ?? null);
   const progress = useStudio((s) => s.analyzeProgress);
   const cancel = useStudio((s) => s.cancelAnalysis);
   const methodInfo = useStudio((s) => s.model?.methods ?? null);
@@ -55,6 +56,11 @@ export function Results() {
         <div className="empty">
           <p>Choose, drop or paste a photo, or click a sample, to see what the model predicts and where it looks.</p>
         </div>
+      )}
+      {notes !== null && notes.length > 0 && (
+        <ul className="result-notes hint" data-testid="result-notes">
+          {notes.map((note) => <li key={note}>{note}</li>)}
+        </ul>
       )}
       <div className={`results-body${status === 'busy' ? ' stale' : ''}`}>
         <Predictions />

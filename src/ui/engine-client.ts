@@ -10,16 +10,19 @@
  * RESTART_WINDOW_MS the client stops restarting and every call fails with the reason.
  */
 import * as Comlink from 'comlink';
-import type { AnalyzeProgress, EngineApi, LoadProgress, MetricsProgress } from '../worker/protocol';
+import { DEVICE_LOST_MESSAGE, type AnalyzeProgress, type DeviceLostMessage, type EngineApi, type HostInfo, type LoadProgress, type MetricsProgress } from '../worker/protocol';
 
 export interface EngineClient extends EngineApi {
   /** Stops the worker (page unload / tests). */
   terminate(): void;
-  /** Called after a crashed worker was replaced, with the crash's message. */
-  onRestart(listener: (reason: string) => void): void;
+  /** Called after a crashed worker was replaced, with the crash's message and what happened. */
+  onRestart(listener: (reason: string, cause: RestartCause) => void): void;
   /** Kills the worker as a crash would (for the recovery test and for trying it by hand). */
   simulateCrash(): void;
 }
+
+/** Why a worker was replaced: it died, or its WebGPU device was lost (it is then replaced on purpose). */
+export type RestartCause = 'crash' | 'device-lost';
 
 const MAX_RESTARTS = 3;
 const RESTART_WINDOW_MS = 60_000;
@@ -30,7 +33,7 @@ export function createEngineClient(): EngineClient {
   // A dead worker with no restart left rejects every call with this.
   let crash: Error | null = null;
   const pending = new Set<(error: Error) => void>();
-  const listeners: Array<(reason: string) => void> = [];
+  const listeners: Array<(reason: string, cause: RestartCause) => void> = [];
   const restarts: number[] = [];
 
   const start = (): void => {
@@ -44,9 +47,14 @@ export function createEngineClient(): EngineClient {
     current.addEventListener('messageerror', () => {
       if (current === worker) died('The engine worker sent a message that could not be read.');
     });
+    // Comlink ignores messages without its ids; this one is the worker's own (protocol.ts).
+    current.addEventListener('message', (event: MessageEvent<unknown>) => {
+      const data = event.data as Partial<DeviceLostMessage> | null;
+      if (current === worker && data?.type === DEVICE_LOST_MESSAGE) died(`The GPU device was lost (${String(data.message)}).`, 'device-lost');
+    });
   };
 
-  const died = (message: string): void => {
+  const died = (message: string, cause: RestartCause = 'crash'): void => {
     const error = Object.assign(new Error(message), { name: 'engine-crashed' });
     for (const reject of pending) reject(error);
     pending.clear();
@@ -60,7 +68,7 @@ export function createEngineClient(): EngineClient {
     }
     restarts.push(now);
     start();
-    for (const listener of listeners) listener(message);
+    for (const listener of listeners) listener(message, cause);
   };
 
   start();
@@ -83,7 +91,7 @@ export function createEngineClient(): EngineClient {
   };
 
   return {
-    init: (choice) => call(() => remote.init(choice)),
+    init: (choice, host = hostInfo()) => call(() => remote.init(choice, host)),
     setBackend: (choice) => call(() => remote.setBackend(choice)),
     loadModel: (source, onProgress) =>
       call(() =>
@@ -111,6 +119,7 @@ export function createEngineClient(): EngineClient {
     analyzeFile: (image, request) => call(() => remote.analyzeFile(image, request)),
     cancel: () => call(() => remote.cancel()),
     memory: () => call(() => remote.memory()),
+    simulateDeviceLoss: () => call(() => remote.simulateDeviceLoss()),
     terminate: () => {
       remote[Comlink.releaseProxy]();
       worker.terminate();
@@ -123,6 +132,12 @@ export function createEngineClient(): EngineClient {
     },
     simulateCrash: () => died('The engine worker was killed (a simulated crash).'),
   };
+}
+
+/** What the worker is told about the machine: the page's navigator.deviceMemory (a worker's may differ in tests). */
+function hostInfo(): HostInfo {
+  const memory = (navigator as Navigator & { deviceMemory?: number }).deviceMemory;
+  return typeof memory === 'number' ? { deviceMemoryGiB: memory } : {};
 }
 
 /** Whatever the worker threw, as an Error with a string name (the StudioErrorCode) and message. */

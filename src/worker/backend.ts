@@ -102,3 +102,20 @@ export async function selectBackend(choice: BackendChoice): Promise<BackendRepor
       : `The ${choice} backend could not start in this browser${choice === 'webgpu' ? ' (WebGPU may be disabled: in Chromium try --enable-unsafe-webgpu)' : ''}. Choose another backend.`,
   );
 }
+
+/**
+ * Calls `onLost` once if the WebGPU device of the running backend is lost (driver reset, GPU removed, tab
+ * backgrounded too long, or device.destroy()). After a loss every WebGPU op fails or returns garbage, so the
+ * engine must stop using it. No-op on other backends.
+ */
+export function watchDeviceLoss(onLost: (message: string) => void): void {
+  const device = webGpuDevice();
+  if (device === null) return;
+  void device.lost.then((info) => onLost(info.message || `reason: ${info.reason ?? 'unknown'}`));
+}
+
+/** The running WebGPU backend's device (null on other backends). */
+export function webGpuDevice(): GPUDevice | null {
+  if (tf.getBackend() !== 'webgpu') return null;
+  return (tf.backend() as unknown as { device?: GPUDevice }).device ?? null;
+}

@@ -22,21 +22,24 @@ import { getMethod } from '../core/methods/registry';
 import { methodAvailability } from '../core/methods/types';
 import type { Classifier, ForwardPass } from '../core/model/classifier';
 import { loadClassifier, type LoadedClassifier } from '../core/model/load';
+import { modelWeightLimit, workingMemoryBudget, type WeightLimit } from '../core/model/limits';
 import type { PreprocessingId, ResizePolicy } from '../core/model/metadata';
 import { topK } from '../core/predictions';
 import { preprocess } from '../core/preprocess';
-import { selectBackend } from './backend';
+import { selectBackend, watchDeviceLoss, webGpuDevice } from './backend';
 import { cropFor, decodeImage, decodeMask, describePolicy, displayBitmap, displaySizeFor, pixelsForModel, type Crop } from './image';
 import { openModelSource } from './model-source';
 import type {
+  HostInfo,
   AnalyzeProgress, AnalyzeRequest, AnalyzeResult, BackendChoice, BackendReport, EngineApi, EngineMemory, FigureRowRequest, FigureRowResult, HeatmapResult, WalkthroughData, WalkthroughRequest,
   ImageSummary, LoadProgress, MetricsProgress, MetricsRequest, MetricsResult, ModelSource, ModelSummary,
 } from './protocol';
 
 /** The evaluation settings of a metrics request (pointing tolerance: 15 px on a ~500-px image, scaled). */
-function evaluationSettings(adapter: Classifier, request: MetricsRequest, detection: DetectionRule): EvaluationSettings {
+function evaluationSettings(adapter: Classifier, request: MetricsRequest, detection: DetectionRule, memoryBudgetBytes: number): EvaluationSettings {
   const [height, width] = adapter.inputShape;
   return {
+    memoryBudgetBytes,
     methods: request.methods,
     detection,
     batchSize: request.batchSize ?? 16,
@@ -61,6 +64,8 @@ interface CurrentModel {
 interface CurrentImage {
   bitmap: ImageBitmap;
   imageId: number;
+  /** `[width, height]` of the file when decoded scaled down. */
+  scaledFrom?: [number, number];
 }
 
 interface ForwardCache {
@@ -72,7 +77,36 @@ interface ForwardCache {
   logits: Float32Array;
 }
 
+export interface EngineHooks {
+  /** The WebGPU device was lost (the worker entry tells the page). */
+  onDeviceLost?: (message: string) => void;
+}
+
 export class Engine implements EngineApi {
+  constructor(private readonly hooks: EngineHooks = {}) {}
+
+  /** Set when the WebGPU device is lost: every later call fails at once rather than compute garbage. */
+  private deviceLost: string | null = null;
+  /** Counts backend starts, so that a loss reported for an earlier backend's device is ignored. */
+  private backendGeneration = 0;
+
+  /** Starts the chosen backend and watches its WebGPU device, if any. */
+  private async startBackend(choice: BackendChoice): Promise<BackendReport> {
+    const report = await selectBackend(choice);
+    const generation = ++this.backendGeneration;
+    this.deviceLost = null;
+    watchDeviceLoss((message) => {
+      if (generation !== this.backendGeneration) return;
+      this.deviceLost = message;
+      if (this.activeJob !== null) this.activeJob.cancelled = true;
+      this.hooks.onDeviceLost?.(message);
+    });
+    return report;
+  }
+
+  async simulateDeviceLoss(): Promise<void> {
+    webGpuDevice()?.destroy();
+  }
   private backendReport: BackendReport | null = null;
   private model: CurrentModel | null = null;
   private image: CurrentImage | null = null;
@@ -87,8 +121,15 @@ export class Engine implements EngineApi {
   /** The running analysis; cancel() or a newer analyze() marks it cancelled, and it stops at its next checkpoint. */
   private activeJob: { id: number; cancelled: boolean } | null = null;
 
-  async init(choice: BackendChoice): Promise<BackendReport> {
-    this.backendReport = await selectBackend(choice);
+  /** The largest model accepted (from the page's HostInfo). */
+  private weightLimit: WeightLimit = modelWeightLimit(undefined);
+  /** Bytes one batch of masked inputs may hold (from the page's HostInfo; core/batching.ts). */
+  private workingMemory: number = workingMemoryBudget(undefined);
+
+  async init(choice: BackendChoice, host: HostInfo = {}): Promise<BackendReport> {
+    this.weightLimit = modelWeightLimit(host.deviceMemoryGiB);
+    this.workingMemory = workingMemoryBudget(host.deviceMemoryGiB);
+    this.backendReport = await this.startBackend(choice);
     return this.backendReport;
   }
 
@@ -99,7 +140,7 @@ export class Engine implements EngineApi {
       previous.loaded.adapter.dispose();
       this.model = null;
     }
-    this.backendReport = await selectBackend(choice);
+    this.backendReport = await this.startBackend(choice);
     if (previous !== null) {
       // Weights live on the backend that loaded them: load the same model again on the new one.
       await this.loadModel(previous.source, undefined, {
@@ -119,7 +160,10 @@ export class Engine implements EngineApi {
     if (this.backendReport === null) await this.init('auto');
     const opened = await openModelSource(source, onProgress);
     onProgress?.({ loadedBytes: 0, totalBytes: 0, stage: 'building' });
-    const loaded = await loadClassifier(opened.modelJsonText, opened.read, keep.targetLayer === undefined ? {} : { targetLayer: keep.targetLayer });
+    const loaded = await loadClassifier(opened.modelJsonText, opened.read, {
+      weightLimit: this.weightLimit,
+      ...(keep.targetLayer === undefined ? {} : { targetLayer: keep.targetLayer }),
+    });
     try {
       onProgress?.({ loadedBytes: 0, totalBytes: 0, stage: 'warming-up' });
       await this.warmUp(loaded.adapter);
@@ -175,10 +219,10 @@ export class Engine implements EngineApi {
   }
 
   async setImage(blob: Blob): Promise<ImageSummary> {
-    const { bitmap } = await decodeImage(blob);
+    const { bitmap, scaledFrom } = await decodeImage(blob);
     this.image?.bitmap.close();
     this.imageCounter += 1;
-    this.image = { bitmap, imageId: this.imageCounter };
+    this.image = { bitmap, imageId: this.imageCounter, ...(scaledFrom === undefined ? {} : { scaledFrom }) };
     this.clearForward();
     return this.imageSummary();
   }
@@ -195,8 +239,10 @@ export class Engine implements EngineApi {
       originalHeight: image.bitmap.height,
       crop,
       resizePolicy: policy,
-      policyDescription: describePolicy(policy, crop, [image.bitmap.width, image.bitmap.height], [input[0], input[1]]),
+      policyDescription: (image.scaledFrom === undefined ? '' : `Decoded at ${image.bitmap.width}x${image.bitmap.height} from ${image.scaledFrom[0]}x${image.scaledFrom[1]}; `) +
+        describePolicy(policy, crop, [image.bitmap.width, image.bitmap.height], [input[0], input[1]]),
       display,
+      ...(image.scaledFrom === undefined ? {} : { scaledFrom: image.scaledFrom }),
     };
   }
 
@@ -217,7 +263,7 @@ export class Engine implements EngineApi {
       checkpoint();
       const rule = request.detection ?? defaultDetectionRule(adapter.headActivation);
       validateLabels(adapter, rule.kind === 'ground-truth' ? rule.labels : []);
-      const evaluation = await evaluateImage(adapter, cache.input, `image ${image.imageId}`, evaluationSettings(adapter, request, rule), {
+      const evaluation = await evaluateImage(adapter, cache.input, `image ${image.imageId}`, evaluationSettings(adapter, request, rule, this.workingMemory), {
         checkpoint, forward: cache.forward, onProgress: (stage, done, total) => onProgress?.({ jobId, stage, done, total }),
       });
       return { jobId, loadId: model.loadId, backend: tf.getBackend() as MetricsResult['backend'], detectionRule: describeDetectionRule(rule), evaluation };
@@ -246,7 +292,7 @@ export class Engine implements EngineApi {
         try {
           checkpoint();
           const rule = request.detection ?? defaultDetectionRule(adapter.headActivation);
-          return await evaluateImage(adapter, input, name, evaluationSettings(adapter, request, rule), { checkpoint, ...(mask === undefined ? {} : { mask }) });
+          return await evaluateImage(adapter, input, name, evaluationSettings(adapter, request, rule, this.workingMemory), { checkpoint, ...(mask === undefined ? {} : { mask }) });
         } finally {
           input.dispose();
         }
@@ -361,6 +407,7 @@ export class Engine implements EngineApi {
       methods: request.methods,
       detected,
       ...(request.options === undefined ? {} : { options: request.options }),
+      memoryBudgetBytes: this.workingMemory,
       checkpoint,
       onProgress: (method, done, total) => onProgress?.({ jobId, method, done, total }),
     };
@@ -425,6 +472,7 @@ export class Engine implements EngineApi {
       detected,
       detectionRule: describeDetectionRule(rule),
       maps,
+      notes: [...new Set(results.flatMap((result) => result.notes))],
       timingsMs: { forward: forwardMs, total: performance.now() - started, methods: methodMs },
       forwardReused: reused,
     };
@@ -483,6 +531,7 @@ export class Engine implements EngineApi {
   }
 
   private requireModel(): CurrentModel {
+    if (this.deviceLost !== null) throw new StudioError('backend-unavailable', `The GPU device was lost (${this.deviceLost}); the engine is being restarted.`);
     if (this.model === null) throw new StudioError('no-model', 'No model is loaded yet: pick one, or drop a TF.js model folder.');
     return this.model;
   }

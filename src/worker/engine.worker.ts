@@ -1,8 +1,13 @@
 /// <reference lib="webworker" />
-/** Worker entry: exposes the engine over Comlink. The UI holds `Comlink.Remote<EngineApi>`. */
+/**
+ * Worker entry: exposes the engine over Comlink (the UI holds `Comlink.Remote<EngineApi>`), and tells the
+ * page when the WebGPU device is lost (a plain message beside Comlink's, see DEVICE_LOST_MESSAGE).
+ */
 import * as Comlink from 'comlink';
 import { Engine } from './engine';
-import type { EngineApi } from './protocol';
+import { DEVICE_LOST_MESSAGE, type DeviceLostMessage, type EngineApi } from './protocol';
 
-const engine: EngineApi = new Engine();
+const engine: EngineApi = new Engine({
+  onDeviceLost: (message) => self.postMessage({ type: DEVICE_LOST_MESSAGE, message } satisfies DeviceLostMessage),
+});
 Comlink.expose(engine);

@@ -5,21 +5,28 @@
 import * as tf from '@tensorflow/tfjs';
 import { rgbaToMask } from '../data/shapes/palette';
 import { StudioError } from '../core/errors';
+import { HEADER_BYTES, planDecode } from './decode-plan';
 import { RESIZE_POLICY_DESCRIPTIONS, type ResizePolicy } from '../core/model/metadata';
 
 export interface DecodedImage {
   bitmap: ImageBitmap;
   type: string;
+  /** `[width, height]` as stored, when decoded scaled down (see decode-plan.ts). */
+  scaledFrom?: [number, number];
 }
 
 export const DISPLAY_MAX_SIDE = 512;
 
 export async function decodeImage(blob: Blob): Promise<DecodedImage> {
   if (blob.size === 0) throw new StudioError('image-decode-failed', 'The file is empty (0 bytes): nothing to decode.');
+  const plan = planDecode(new Uint8Array(await blob.slice(0, HEADER_BYTES).arrayBuffer())); // throws image-too-large
   try {
-    const bitmap = await createImageBitmap(blob, { imageOrientation: 'from-image' });
+    const bitmap = await createImageBitmap(blob, {
+      imageOrientation: 'from-image',
+      ...(plan?.resize === undefined ? {} : { resizeWidth: plan.resize.width, resizeHeight: plan.resize.height, resizeQuality: 'high' as const }),
+    });
     if (bitmap.width === 0 || bitmap.height === 0) throw new Error('empty image');
-    return { bitmap, type: blob.type };
+    return { bitmap, type: blob.type, ...(plan?.resize === undefined ? {} : { scaledFrom: [plan.width, plan.height] as [number, number] }) };
   } catch {
     const kind = blob.type === '' ? 'This file' : `This ${blob.type} file`;
     throw new StudioError(

@@ -99,6 +99,8 @@ export interface ImageSummary {
   resizePolicy: ResizePolicy;
   /** A sentence for the user, e.g. "Resized (squashed) from 451x300 to 224x224". */
   policyDescription: string;
+  /** `[width, height]` of the file when it was decoded scaled down (longer side over 4096 px). */
+  scaledFrom?: [number, number];
   /** The cropped region at display resolution (longest side <= 512 px), for drawing under heatmaps. */
   display: ImageBitmap;
 }
@@ -166,6 +168,8 @@ export interface AnalyzeResult {
   detected: number[];
   detectionRule: string;
   maps: HeatmapResult[];
+  /** How the maps were made, when worth saying (e.g. Score-CAM's batches shrunk to fit memory). */
+  notes: string[];
   timingsMs: { forward: number; total: number; methods: Partial<Record<MethodId, number>> };
   /** True when the forward pass was reused from the previous request on the same image. */
   forwardReused: boolean;
@@ -223,8 +227,14 @@ export interface FigureRowResult {
   cells: Array<{ method: MethodId; label: number; shape: [number, number]; normalized: Float32Array; raw: Float32Array }>;
 }
 
+/** What the page knows about the machine that a worker cannot be told otherwise (tests may override it). */
+export interface HostInfo {
+  /** navigator.deviceMemory of the page, GiB; sets the largest model accepted (core/model/limits.ts). */
+  deviceMemoryGiB?: number;
+}
+
 export interface EngineApi {
-  init(choice: BackendChoice): Promise<BackendReport>;
+  init(choice: BackendChoice, host?: HostInfo): Promise<BackendReport>;
   setBackend(choice: BackendChoice): Promise<BackendReport>;
   /** Loads a model; on failure the previous model stays loaded and usable. */
   loadModel(source: ModelSource, onProgress?: (progress: LoadProgress) => void): Promise<ModelSummary>;
@@ -256,4 +266,16 @@ export interface EngineApi {
   /** Cancels the running analysis (it rejects with a `cancelled` error); the model stays loaded. */
   cancel(): Promise<void>;
   memory(): Promise<EngineMemory>;
+  /** Destroys the WebGPU device as a driver reset would (the device-loss test; no-op on other backends). */
+  simulateDeviceLoss(): Promise<void>;
+}
+
+/**
+ * Posted by the worker (outside Comlink) when its WebGPU device is lost: the client then replaces the worker
+ * as after a crash (a new worker gets a new device), and the store falls back to wasm if it keeps happening.
+ */
+export const DEVICE_LOST_MESSAGE = 'cam-studio:device-lost';
+export interface DeviceLostMessage {
+  type: typeof DEVICE_LOST_MESSAGE;
+  message: string;
 }

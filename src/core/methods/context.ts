@@ -49,6 +49,8 @@ export interface ContextInit {
   detected?: readonly number[];
   gradientPath?: GradientPath;
   options?: Partial<MethodOptions>;
+  /** Bytes the tensors of one batch of masked inputs may hold (default: core/batching.ts). */
+  memoryBudgetBytes?: number;
 }
 
 export class ExplainContext {
@@ -62,6 +64,7 @@ export class ExplainContext {
   readonly detected: readonly number[];
   readonly gradientPath: Exclude<GradientPath, 'auto'>;
   readonly options: MethodOptions;
+  readonly memoryBudgetBytes: number | undefined;
 
   /** Labels whose gradients are computed: explained labels first, then the other detected ones. */
   private readonly gradientLabels: number[];
@@ -77,6 +80,7 @@ export class ExplainContext {
     this.labels = init.labels;
     this.detected = init.detected ?? init.labels;
     this.options = { ...DEFAULT_METHOD_OPTIONS, ...init.options };
+    this.memoryBudgetBytes = init.memoryBudgetBytes;
     const path = init.gradientPath ?? 'auto';
     this.gradientPath = path === 'auto' ? (init.adapter.headKind === 'gap-dense' ? 'analytic' : 'autodiff') : path;
     if (this.gradientPath === 'analytic' && init.adapter.headKind !== 'gap-dense') {

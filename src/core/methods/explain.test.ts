@@ -161,12 +161,29 @@ describe('perturbation', () => {
       onProgress: (_method, done, total) => progress.push([done, total]),
     });
     expect(base[0]!.normalized.shape).toEqual([3, 8, 8]);
-    expect(base[0]!.extras['forwardPasses']![0]).toBeLessThanOrEqual(3); // 6 channels / 4 per batch (+ the zero mask if any constant channel)
+    // 6 channels: one measuring pass (core/batching.ts), then up to 4 per batch (+ the zero mask if any constant channel).
+    expect(base[0]!.extras['forwardPasses']![0]).toBeLessThanOrEqual(4);
+    expect(base[0]!.notes).toEqual([]);
     expect(progress[progress.length - 1]![0]).toBe(progress[progress.length - 1]![1]);
     base.forEach(disposeMethodMaps);
     const softmax = await run(tiny, { labels: [0], methods: ['scorecam'], options: { scorecam: { variant: 'softmax-logits', batchSize: 16, maxChannels: null } } });
     const capped = await run(tiny, { labels: [0], methods: ['scorecam'], options: { scorecam: { variant: 'softmax-logits', batchSize: 16, maxChannels: 1 } } });
     expect(maxAbsDifference(softmax['scorecam']!.normFlat, capped['scorecam']!.normFlat)).toBeGreaterThan(1e-3);
+  });
+
+  it('Score-CAM shrinks a batch larger than the memory budget, says so, and gives the same maps', async () => {
+    const options = { scorecam: { variant: 'probability' as const, batchSize: 6, maxChannels: null } };
+    const roomy = await explain(tiny.adapter, tiny.input, tiny.forward, { labels: [0, 1], methods: ['scorecam'], options });
+    const before = tf.memory().numTensors;
+    // A budget of 1 byte: every batch holds one masked input.
+    const tight = await explain(tiny.adapter, tiny.input, tiny.forward, { labels: [0, 1], methods: ['scorecam'], options, memoryBudgetBytes: 1 });
+    expect(tight[0]!.notes).toHaveLength(1);
+    expect(tight[0]!.notes[0]).toMatch(/^Score-CAM ran at most 1 masked input per forward pass instead of the 6 asked for: .*more than the 0 MiB of working memory/);
+    expect(tight[0]!.extras['forwardPasses']![0]).toBeGreaterThanOrEqual(6);
+    expect(maxAbsDifference(await tight[0]!.normalized.data(), await roomy[0]!.normalized.data())).toBeLessThan(1e-5);
+    tight.forEach(disposeMethodMaps);
+    expect(tf.memory().numTensors).toBe(before);
+    roomy.forEach(disposeMethodMaps);
   });
 
   it('cancelling between batches stops Score-CAM with nothing leaked', async () => {

@@ -19,6 +19,8 @@ export interface MethodMaps {
   /** ReLU-ed then min-max normalised maps, same shape. */
   normalized: tf.Tensor3D;
   extras: MethodExtras;
+  /** How the maps were made, for the user (e.g. a batch shrunk to fit memory); usually empty. */
+  notes: string[];
   /** Wall time of this method (the shared forward pass excluded), ms. */
   ms: number;
 }
@@ -30,6 +32,8 @@ export interface ExplainRequest {
   detected?: readonly number[];
   gradientPath?: GradientPath;
   options?: Partial<MethodOptions>;
+  /** Bytes the tensors of one batch of masked inputs may hold (default: core/batching.ts). */
+  memoryBudgetBytes?: number;
   /** Called between methods and between a long method's batches; throw (a `cancelled` StudioError) to stop. */
   checkpoint?: () => void;
   onProgress?: (method: MethodId, done: number, total: number) => void;
@@ -62,6 +66,7 @@ export async function explain(adapter: Classifier, input: tf.Tensor4D, forward: 
     ...(request.detected === undefined ? {} : { detected: request.detected }),
     ...(request.gradientPath === undefined ? {} : { gradientPath: request.gradientPath }),
     ...(request.options === undefined ? {} : { options: request.options }),
+    ...(request.memoryBudgetBytes === undefined ? {} : { memoryBudgetBytes: request.memoryBudgetBytes }),
   });
   const checkpoint = request.checkpoint ?? (() => undefined);
   const results: MethodMaps[] = [];
@@ -79,7 +84,7 @@ export async function explain(adapter: Classifier, input: tf.Tensor4D, forward: 
         return [rectified, normalizeMaps(rectified)] as const;
       });
       output.maps.dispose();
-      results.push({ method: id, resolution: method.resolution, raw, normalized, extras: output.extras ?? {}, ms: performance.now() - started });
+      results.push({ method: id, resolution: method.resolution, raw, normalized, extras: output.extras ?? {}, notes: output.notes ?? [], ms: performance.now() - started });
     }
     return results;
   } catch (error) {

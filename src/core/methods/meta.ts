@@ -242,7 +242,7 @@ export async function explainWithMeta(classifier: Classifier, input: tf.Tensor4D
           extras[key] = Array.from({ length }, (_, i) => lists.reduce((sum, list) => sum + list[i]!, 0) / lists.length);
         }
       });
-      return { method: accumulator.method, resolution: 'input' as const, raw, normalized, extras, ms: accumulator.ms };
+      return { method: accumulator.method, resolution: 'input' as const, raw, normalized, extras, notes: [], ms: accumulator.ms };
     });
   } finally {
     accumulators.forEach((accumulator) => accumulator.sum.dispose());

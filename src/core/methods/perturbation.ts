@@ -4,6 +4,7 @@
  * and cancellation between batches.
  */
 import * as tf from '@tensorflow/tfjs';
+import { BatchSizer, tidyWithPeak } from '../batching';
 import { weightedSum } from '../maps/filters';
 import type { ExplainContext } from './context';
 import type { CamMethod, MethodControl } from './types';
@@ -70,8 +71,11 @@ export const scorecam: CamMethod = {
     const constant = kept.filter((k) => !((range[k] as number) > 0));
     const use = variant === 'softmax-logits' ? 'logit' : 'probability';
     const scores = new Float32Array(channelCount * labelCount); // [K, N]
-    const batches = Math.ceil(varying.length / batchSize) + (constant.length > 0 || variant === 'increase-of-confidence' ? 1 : 0);
+    const withBaseline = constant.length > 0 || variant === 'increase-of-confidence';
+    // Progress counts masked inputs (the batch size is chosen as the batches go, see core/batching.ts).
+    const total = varying.length + (withBaseline ? 1 : 0);
     let done = 0;
+    let forwardPasses = 0;
     const download = async (tensor: tf.Tensor2D): Promise<Float32Array> => {
       try {
         return (await tensor.data()) as Float32Array;
@@ -81,16 +85,19 @@ export const scorecam: CamMethod = {
     };
 
     let baseline: Float32Array | null = null; // scores of the all-zero input [N]
-    if (constant.length > 0 || variant === 'increase-of-confidence') {
+    if (withBaseline) {
       control.checkpoint();
       baseline = await download(tf.tidy(() => labelScores(context, tf.zerosLike(context.input), use)));
-      control.progress((done += 1), batches);
+      forwardPasses += 1;
+      control.progress((done += 1), total);
       for (const k of constant) scores.set(baseline, k * labelCount);
     }
-    for (let start = 0; start < varying.length; start += batchSize) {
+    const sizer = new BatchSizer({ requested: batchSize, what: 'Score-CAM', ...(context.memoryBudgetBytes === undefined ? {} : { memoryBudgetBytes: context.memoryBudgetBytes }) });
+    for (let start = 0; start < varying.length;) {
       control.checkpoint();
-      const channels = varying.slice(start, start + batchSize);
-      const batchScores = await download(tf.tidy(() => {
+      const channels = varying.slice(start, start + sizer.next(varying.length - start));
+      const started = performance.now();
+      const { result, peakBytes } = tidyWithPeak(() => {
         const selected = tf.gather(context.activations, tf.tensor1d(channels, 'int32'), 3); // [1, h, w, b]
         const upsampled = tf.image.resizeBilinear(selected as tf.Tensor4D, [height, width], true); // [1, H, W, b]
         const masks = tf.transpose(upsampled, [3, 1, 2, 0]); // [b, H, W, 1]
@@ -98,9 +105,13 @@ export const scorecam: CamMethod = {
         const max = tf.max(masks, [1, 2, 3], true);
         const normalized = tf.div(tf.sub(masks, min), tf.add(tf.sub(max, min), 1e-8));
         return labelScores(context, tf.mul(context.input, normalized) as tf.Tensor4D, use); // [b, N]
-      }));
+      });
+      const batchScores = await download(result);
+      sizer.record(channels.length, peakBytes, performance.now() - started);
       channels.forEach((k, index) => scores.set(batchScores.subarray(index * labelCount, (index + 1) * labelCount), k * labelCount));
-      control.progress((done += 1), batches);
+      start += channels.length;
+      forwardPasses += 1;
+      control.progress((done += channels.length), total);
     }
 
     const weights = new Float32Array(labelCount * channelCount); // [N, K], 0 for channels not kept
@@ -116,9 +127,11 @@ export const scorecam: CamMethod = {
         for (const k of kept) weights[n * channelCount + k] = (scores[k * labelCount + n] as number) - offset;
       }
     }
+    const note = sizer.note();
     return {
       maps: tf.tidy(() => weightedSum(context.activations, tf.tensor2d(weights, [labelCount, channelCount]))),
-      extras: { forwardPasses: [batches] },
+      extras: { forwardPasses: [forwardPasses] },
+      ...(note === null ? {} : { notes: [note] }),
     };
   },
 };

@@ -31,6 +31,8 @@ export interface MethodOutput {
   /** Raw maps `[N, h, w]` (or `[N, H, W]`) for the context's N labels, before the pipeline's ReLU. */
   maps: tf.Tensor3D;
   extras?: MethodExtras;
+  /** Sentences for the user about how the maps were made (e.g. a batch shrunk to fit memory). */
+  notes?: string[];
 }
 
 /**

@@ -22,8 +22,10 @@ export * from './report';
 export interface EvaluationSettings {
   methods: readonly MethodId[];
   detection: DetectionRule;
-  /** Masked inputs per forward batch. */
+  /** Masked inputs per forward batch (at most: core/batching.ts may use fewer). */
   batchSize: number;
+  /** Bytes the tensors of one batch of masked inputs may hold (default: core/batching.ts). */
+  memoryBudgetBytes?: number;
   /** Pointing-game tolerance in input pixels. */
   pointingTolerance: number;
   /** Background threshold of the segmentation priors. */
@@ -63,9 +65,11 @@ export async function evaluateImage(
       results = await explain(classifier, input, forward, {
         labels: explained, methods: settings.methods, detected,
         ...(settings.options === undefined ? {} : { options: settings.options }),
+        ...(settings.memoryBudgetBytes === undefined ? {} : { memoryBudgetBytes: settings.memoryBudgetBytes }),
         ...(extras.checkpoint === undefined ? {} : { checkpoint: extras.checkpoint }),
       });
     }
+    const notes = new Set(results.flatMap((result) => result.notes));
     if (classes.length > 0) evaluation.localisation = { classes, perMethod: {} };
     for (const [m, result] of results.entries()) {
       extras.checkpoint?.();
@@ -81,8 +85,10 @@ export async function evaluateImage(
           try {
             masked = await maskedProbabilities(classifier, input, detectedMaps, {
               batchSize: settings.batchSize,
+              ...(settings.memoryBudgetBytes === undefined ? {} : { memoryBudgetBytes: settings.memoryBudgetBytes }),
               ...(extras.checkpoint === undefined ? {} : { checkpoint: extras.checkpoint }),
             });
+            if (masked.note !== undefined) notes.add(masked.note);
           } finally {
             detectedMaps.dispose();
           }
@@ -126,6 +132,7 @@ export async function evaluateImage(
       }
       extras.onProgress?.('methods', m + 1, results.length);
     }
+    if (notes.size > 0) evaluation.notes = [...notes];
     evaluation.ms = performance.now() - started;
     return evaluation;
   } finally {

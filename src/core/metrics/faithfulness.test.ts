@@ -79,7 +79,7 @@ describe('masked forward passes (hand-weighted model)', () => {
     const { kept, removed } = await maskedProbabilities(adapter, input, maps, { batchSize: 3, onProgress: (done) => progress.push(done) });
     expect(tf.memory().numTensors).toBe(before);
     maps.dispose();
-    expect(progress).toEqual([3, 4]);
+    expect(progress, "one measuring row, then batches of up to 3 (core/batching.ts)").toEqual([1, 4]);
     const expectRow = (actual: Float32Array, row: number, expected: number[]): void => {
       expected.forEach((value, k) => expect(actual[row * 3 + k]).toBeCloseTo(value, 6));
     };

@@ -19,6 +19,7 @@
  * The pure parts work on plain arrays; {@link maskedProbabilities} runs the masked forward passes (batched).
  */
 import * as tf from '@tensorflow/tfjs';
+import { BatchSizer, tidyWithPeak } from '../batching';
 import type { Classifier } from '../model/classifier';
 import { areaUnderCurve, type SaliencyCurves } from './scores';
 
@@ -29,32 +30,40 @@ export interface MaskedProbabilities {
   kept: Float32Array;
   /** `p(x * (1 - M_n))`, row-major `[N, L]`. */
   removed: Float32Array;
+  /** Set when memory made the batches smaller than asked (core/batching.ts). */
+  note?: string;
 }
 
 /**
  * The masked forward passes of the metrics: for each map `M_n` (normalised to [0, 1], at the input's size),
- * the probabilities of `x * M_n` and `x * (1 - M_n)`, in batches of `batchSize` inputs.
+ * the probabilities of `x * M_n` and `x * (1 - M_n)`, in batches of at most `batchSize` inputs (fewer when
+ * memory or time per batch says so: core/batching.ts).
  * @param input the preprocessed image `[1, H, W, C]` (not disposed)
  * @param maps `[N, H, W]` in [0, 1] (not disposed)
  * @param checkpoint called between batches (throw to cancel); @param onProgress after each batch.
  */
 export async function maskedProbabilities(
   classifier: Classifier, input: tf.Tensor4D, maps: tf.Tensor3D,
-  options: { batchSize?: number; checkpoint?: () => void; onProgress?: (done: number, total: number) => void } = {},
+  options: { batchSize?: number; memoryBudgetBytes?: number; checkpoint?: () => void; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<MaskedProbabilities> {
   const [count, height, width] = maps.shape;
   const [, inputHeight, inputWidth] = input.shape;
   if (height !== inputHeight || width !== inputWidth) throw new RangeError(`maps are ${height}x${width}, the input is ${inputHeight}x${inputWidth}`);
-  const batchSize = Math.max(2, Math.floor(options.batchSize ?? 16));
+  const sizer = new BatchSizer({
+    requested: Math.max(1, Math.floor(options.batchSize ?? 16)),
+    what: 'The faithfulness metrics',
+    ...(options.memoryBudgetBytes === undefined ? {} : { memoryBudgetBytes: options.memoryBudgetBytes }),
+  });
   const labels = classifier.numClasses;
   const kept = new Float32Array(count * labels);
   const removed = new Float32Array(count * labels);
   const total = 2 * count;
   // Row r of the virtual batch: map r >> 1, kept (even) or removed (odd).
-  for (let start = 0; start < total; start += batchSize) {
+  for (let start = 0; start < total;) {
     options.checkpoint?.();
-    const end = Math.min(total, start + batchSize);
-    const probabilities = tf.tidy(() => {
+    const end = start + sizer.next(total - start);
+    const started = performance.now();
+    const { result: probabilities, peakBytes } = tidyWithPeak(() => {
       const rows = tf.range(start, end, 1, 'int32');
       const mapIndex = tf.cast(tf.floorDiv(rows, 2), 'int32');
       const isRemoved = tf.cast(tf.mod(rows, 2), 'float32').reshape([-1, 1, 1]);
@@ -71,13 +80,16 @@ export async function maskedProbabilities(
     } finally {
       probabilities.dispose();
     }
+    sizer.record(end - start, peakBytes, performance.now() - started);
     for (let row = start; row < end; row += 1) {
       const target = row % 2 === 0 ? kept : removed;
       target.set(values.subarray((row - start) * labels, (row - start + 1) * labels), (row >> 1) * labels);
     }
     options.onProgress?.(end, total);
+    start = end;
   }
-  return { kept, removed };
+  const note = sizer.note();
+  return { kept, removed, ...(note === null ? {} : { note }) };
 }
 
 /**

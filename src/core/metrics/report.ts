@@ -14,6 +14,8 @@ export interface ImageEvaluation {
   detected: number[];
   /** scores[method][label] for every detected label. */
   scores: Record<string, Record<string, DetectionScores>>;
+  /** How it was computed, when worth saying (e.g. batches shrunk to fit memory). */
+  notes?: string[];
   /** With `curveSteps`: curves[method][label], the deletion and insertion curves of every detected label. */
   curves?: Record<string, Record<string, SaliencyCurves>>;
   /** With a mask: the ground-truth classes, and per method the pointing hits and the prior's confusion counts. */

@@ -1,0 +1,87 @@
+/**
+ * Batch sizes for the long loops of masked forward passes (Score-CAM, the faithfulness metrics), chosen
+ * from what the first batches measure rather than trusted from a setting:
+ * - memory: the bytes one masked input holds at the peak of its batch (everything a `tf.tidy` keeps until
+ *   it ends: the masked inputs and every activation of the forward pass) times the batch size must fit the
+ *   working-memory budget; a requested batch that does not is shrunk, and {@link BatchSizer.note} says so;
+ * - time: a batch should take at most about `targetBatchMs`, because cancelling (and a newer request)
+ *   takes effect between batches; on a slow backend the batches get smaller, never the results different
+ *   (each masked input's scores do not depend on its batch).
+ * The first batch holds one input, to measure both.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+/** What a batch should take at most, so that a cancel is honoured well within a second. */
+export const TARGET_BATCH_MS = 400;
+/** The working-memory budget when none is given (a quarter of the wasm backend's 4 GiB heap). */
+export const DEFAULT_MEMORY_BUDGET_BYTES = 1024 ** 3;
+
+export interface BatchSizerOptions {
+  /** The batch size asked for (the method's setting). */
+  requested: number;
+  /** Bytes the tensors of one batch may hold at their peak. */
+  memoryBudgetBytes?: number;
+  targetBatchMs?: number;
+  /** What runs the batches, for the note, e.g. "Score-CAM". */
+  what: string;
+}
+
+const MIB = 1024 * 1024;
+
+export class BatchSizer {
+  private readonly requested: number;
+  private readonly budget: number;
+  private readonly targetMs: number;
+  private bytesPerItem: number | null = null;
+  private msPerItem: number | null = null;
+  private memoryCap = Number.POSITIVE_INFINITY;
+  /** The smallest batch memory forced (for the note). */
+  private shrunkTo: number | null = null;
+
+  constructor(private readonly options: BatchSizerOptions) {
+    this.requested = Math.max(1, Math.floor(options.requested));
+    this.budget = options.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET_BYTES;
+    this.targetMs = options.targetBatchMs ?? TARGET_BATCH_MS;
+  }
+
+  /** The size of the next batch, at most `remaining` (at least 1). */
+  next(remaining: number): number {
+    if (this.bytesPerItem === null) return 1; // the measuring batch
+    const timeCap = this.msPerItem === null || this.msPerItem <= 0 ? this.requested : Math.max(1, Math.floor(this.targetMs / this.msPerItem));
+    return Math.max(1, Math.min(this.requested, this.memoryCap, timeCap, remaining));
+  }
+
+  /** Records a finished batch: its size, the bytes its tensors held at the peak, and its wall time. */
+  record(size: number, peakBytes: number, ms: number): void {
+    const perItem = Math.max(1, peakBytes / size);
+    this.bytesPerItem = Math.max(this.bytesPerItem ?? 0, perItem);
+    this.memoryCap = Math.max(1, Math.floor(this.budget / this.bytesPerItem));
+    if (this.memoryCap < this.requested) this.shrunkTo = this.memoryCap;
+    // The latest batches matter most (the first one also compiles shaders and warms caches).
+    const itemMs = ms / size;
+    this.msPerItem = this.msPerItem === null ? itemMs : 0.5 * this.msPerItem + 0.5 * itemMs;
+  }
+
+  /** When memory made the batches smaller than requested: what, by how much and why. */
+  note(): string | null {
+    if (this.shrunkTo === null || this.bytesPerItem === null) return null;
+    const each = this.bytesPerItem / MIB;
+    return `${this.options.what} ran at most ${this.shrunkTo} masked input${this.shrunkTo === 1 ? '' : 's'} per forward pass instead of the ${this.requested} asked for: ` +
+      `${this.requested} would hold about ${Math.round(each * this.requested)} MiB (${each < 10 ? each.toFixed(1) : Math.round(each)} MiB each), more than the ${Math.round(this.budget / MIB)} MiB of working memory allowed here. The maps are the same; only the batching differs.`;
+  }
+}
+
+/**
+ * Runs `compute` in `tf.tidy` and measures the bytes of tensors alive at its end, over those alive before:
+ * since a tidy keeps every intermediate until it ends, that is the batch's peak.
+ */
+export function tidyWithPeak<T extends tf.TensorContainer>(compute: () => T): { result: T; peakBytes: number } {
+  const before = tf.memory().numBytes;
+  let peakBytes = 0;
+  const result = tf.tidy(() => {
+    const value = compute();
+    peakBytes = tf.memory().numBytes - before;
+    return value;
+  });
+  return { result, peakBytes };
+}
