@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initNodeBackend } from '../node/backend';
-import { BatchSizer, tidyWithPeak } from './batching';
+import { BatchSizer, profiledPeak, tidyWithPeak } from './batching';
 
 const MIB = 1024 * 1024;
 
@@ -54,5 +54,25 @@ describe('tidyWithPeak', () => {
     expect(result.dataSync()[0]).toBe(2000);
     result.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('profiledPeak', () => {
+  it('sees intermediates freed before the end (as a LayersModel frees its own activations), which the tidy end misses', async () => {
+    const compute = () => {
+      const big = tf.ones([100_000]); // 400 KB, freed before the end
+      const small = tf.sum(big);
+      big.dispose();
+      return small;
+    };
+    const atEnd = tidyWithPeak(compute);
+    const profiled = await profiledPeak(compute);
+    expect(atEnd.peakBytes).toBeLessThan(1000);
+    expect(profiled.peakBytes).toBeGreaterThanOrEqual(400_000);
+    expect(profiled.result.dataSync()[0]).toBe(100_000);
+    const before = tf.memory().numTensors;
+    atEnd.result.dispose();
+    profiled.result.dispose();
+    expect(tf.memory().numTensors).toBe(before - 2);
   });
 });

@@ -62,6 +62,27 @@ export class BatchSizer {
     this.msPerItem = this.msPerItem === null ? itemMs : 0.5 * this.msPerItem + 0.5 * itemMs;
   }
 
+  /** True until the first batch was recorded (that batch holds one input and is measured closely). */
+  get measuring(): boolean {
+    return this.bytesPerItem === null;
+  }
+
+  /**
+   * Runs one batch of `size` inputs: `compute` builds its result tensor (in a tidy), `read` downloads it;
+   * the tensor is disposed and the batch recorded (peak bytes, wall time including the download).
+   */
+  async run<R>(size: number, compute: () => tf.Tensor, read: (tensor: tf.Tensor) => Promise<R>): Promise<R> {
+    const started = performance.now();
+    const { result, peakBytes } = this.measuring ? await profiledPeak(compute) : tidyWithPeak(compute);
+    try {
+      const value = await read(result);
+      this.record(size, peakBytes, performance.now() - started);
+      return value;
+    } finally {
+      result.dispose();
+    }
+  }
+
   /** When memory made the batches smaller than requested: what, by how much and why. */
   note(): string | null {
     if (this.shrunkTo === null || this.bytesPerItem === null) return null;
@@ -84,4 +105,34 @@ export function tidyWithPeak<T extends tf.TensorContainer>(compute: () => T): { 
     return value;
   });
   return { result, peakBytes };
+}
+
+/**
+ * The peak bytes of `compute` (run in a tidy) over those alive before, from tf.profile's per-kernel
+ * snapshots: unlike the tidy's end, this sees the intermediates a LayersModel frees during its own forward
+ * pass. Profiling times every kernel, cheap on the CPU backends (wasm, cpu); on the GPU backends it would
+ * synchronise each kernel, so there the tidy's end is used (a lower bound).
+ */
+export async function profiledPeak<T extends tf.Tensor>(compute: () => T): Promise<{ result: T; peakBytes: number }> {
+  const backend = tf.getBackend();
+  if (backend !== 'wasm' && backend !== 'cpu') return tidyWithPeak(compute);
+  const before = tf.memory().numBytes;
+  let result: T | null = null;
+  const info = await tf.profile(() => {
+    result = tf.tidy(compute);
+    return result;
+  });
+  return { result: result as unknown as T, peakBytes: Math.max(0, info.peakBytes - before) };
+}
+
+/**
+ * Lets the event loop run (a macrotask turn). Batched loops call it before each checkpoint: on the wasm and
+ * CPU backends `await tensor.data()` resolves without ever leaving the microtask queue, so a worker busy
+ * with a long job would otherwise never read the cancel (or any other) message until the job ends.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  // setTimeout exists wherever core runs (page, worker, Node); read from globalThis so that core's compiler
+  // settings keep rejecting the DOM and Node globals.
+  const { setTimeout } = globalThis as unknown as { setTimeout(callback: () => void, ms: number): unknown };
+  return new Promise((resolve) => void setTimeout(resolve, 0));
 }

@@ -27,7 +27,12 @@ export interface QueueSlice {
   queue: QueueItem[];
   /** The queue item shown (null: the image did not come from the queue). */
   queueCurrent: number | null;
-  /** Adds images and shows the first of them; the others are explained in the background. */
+  /** With whileBusy 'queue': the item shown once the running analysis ends (null: none waiting). */
+  queueNext: number | null;
+  /**
+   * Adds images and shows the first of them; the others are explained in the background. While an analysis
+   * runs and whileBusy is 'queue', the first is shown only once the analysis ends (queueNext).
+   */
   enqueueImages(files: Array<{ name: string; blob: Blob }>): Promise<void>;
   selectQueued(id: number): Promise<void>;
   removeQueued(id: number): void;
@@ -76,19 +81,31 @@ export function queueSlice(deps: { engine: EngineApi }): StateCreator<StudioStat
   return (set, get) => ({
     queue: [],
     queueCurrent: null,
+    queueNext: null,
     enqueueImages: async (files) => {
       const items: QueueItem[] = files.map((file) => ({ id: nextId++, name: file.name, blob: file.blob, status: 'waiting' }));
       if (items.length === 0) return;
       set({ queue: [...get().queue, ...items] });
+      const state = get();
+      if (state.whileBusy === 'queue' && state.analysisStatus === 'busy') {
+        // The running analysis goes on; the first new image is shown when it ends (see processQueue).
+        if (state.queueNext === null) set({ queueNext: items[0]!.id });
+        return;
+      }
       await get().selectQueued(items[0]!.id);
     },
     selectQueued: async (id) => {
       const item = get().queue.find((candidate) => candidate.id === id);
       if (item === undefined) return;
+      if (get().queueNext !== null) set({ queueNext: null }); // the user chose which image to show
       await get().setImage(item.blob, item.name, id);
     },
     removeQueued: (id) => {
-      set({ queue: get().queue.filter((item) => item.id !== id), ...(get().queueCurrent === id ? { queueCurrent: null } : {}) });
+      set({
+        queue: get().queue.filter((item) => item.id !== id),
+        ...(get().queueCurrent === id ? { queueCurrent: null } : {}),
+        ...(get().queueNext === id ? { queueNext: null } : {}),
+      });
     },
     processQueue: async () => {
       if (processing) return;
@@ -97,6 +114,14 @@ export function queueSlice(deps: { engine: EngineApi }): StateCreator<StudioStat
         for (;;) {
           const state = get();
           if (state.model === null || foregroundBusy(state)) return;
+          if (state.queueNext !== null) {
+            // An image that waited for the analysis that just ended: show it (its analysis is the foreground's).
+            const waiting = state.queueNext;
+            set({ queueNext: null });
+            processing = false;
+            await get().selectQueued(waiting);
+            return;
+          }
           const base = analyzeRequestBase(state, 'auto');
           const key = settingsKey(base, state.model.loadId);
           const item = state.queue.find((candidate) => candidate.status !== 'error' && candidate.status !== 'running' && candidate.key !== key && candidate.id !== state.queueCurrent);

@@ -10,7 +10,7 @@
 import { COLORMAP_IDS, type ColormapId } from '../charts/colormap';
 import { formatDetectionRule, parseDetectionRule, type DetectionRule } from '../core/detection';
 import { isMethodId, type MethodId } from '../core/methods/method-ids';
-import type { StudioMode, StudioState } from './store';
+import type { StudioMode, StudioState, WhileBusy } from './store';
 
 export const SETTINGS_STORAGE_KEY = 'cam-studio.settings.v1';
 const MODES: readonly StudioMode[] = ['explore', 'classroom', 'figure'];
@@ -25,13 +25,15 @@ export interface StudioSettings {
   topK?: number;
   detection?: DetectionRule | null;
   gridTransposed?: boolean;
+  /** What a new image does to a running analysis (store.ts ViewSlice.whileBusy). */
+  whileBusy?: WhileBusy;
 }
 
 /** The settings of the current state; the model only when it was loaded from a URL (not from dropped files). */
-export function settingsOf(state: Pick<StudioState, 'mode' | 'model' | 'methods' | 'colormap' | 'opacity' | 'topK' | 'detection' | 'gridTransposed'>, baseUrl: string): StudioSettings {
+export function settingsOf(state: Pick<StudioState, 'mode' | 'model' | 'methods' | 'colormap' | 'opacity' | 'topK' | 'detection' | 'gridTransposed' | 'whileBusy'>, baseUrl: string): StudioSettings {
   const settings: StudioSettings = {
     mode: state.mode, methods: [...state.methods], colormap: state.colormap, opacity: state.opacity, topK: state.topK,
-    detection: state.detection, gridTransposed: state.gridTransposed,
+    detection: state.detection, gridTransposed: state.gridTransposed, whileBusy: state.whileBusy,
   };
   const source = state.model?.source;
   if (source !== undefined && /^https?:\/\//.test(source)) settings.model = source.startsWith(baseUrl) ? source.slice(baseUrl.length) : source;
@@ -57,6 +59,7 @@ export function parseStoredSettings(text: string | null): StudioSettings {
   if (typeof v['opacity'] === 'number') search.set('opacity', String(v['opacity']));
   if (typeof v['topK'] === 'number') search.set('topk', String(v['topK']));
   if (typeof v['gridTransposed'] === 'boolean') search.set('grid', v['gridTransposed'] ? 'methods-by-labels' : 'labels-by-methods');
+  if (typeof v['whileBusy'] === 'string') search.set('busy', v['whileBusy']);
   const parsed = settingsFromSearch(`?${search.toString()}`).settings;
   if (v['detection'] === null) parsed.detection = null;
   else if (typeof v['detection'] === 'object') {
@@ -119,6 +122,11 @@ export function settingsFromSearch(search: string): { settings: StudioSettings; 
     if (grid === 'methods-by-labels' || grid === 'labels-by-methods') settings.gridTransposed = grid === 'methods-by-labels';
     else warnings.push(`grid in the URL is labels-by-methods or methods-by-labels (got "${grid}").`);
   }
+  const busy = params.get('busy');
+  if (busy !== null) {
+    if (busy === 'supersede' || busy === 'queue') settings.whileBusy = busy;
+    else warnings.push(`busy in the URL is supersede or queue (got "${busy}").`);
+  }
   return { settings, warnings };
 }
 
@@ -134,5 +142,6 @@ export function settingsToSearch(settings: StudioSettings, backend?: string): st
   if (settings.topK !== undefined) params.set('topk', String(settings.topK));
   if (settings.detection !== undefined && settings.detection !== null) params.set('detect', formatDetectionRule(settings.detection));
   if (settings.gridTransposed !== undefined) params.set('grid', settings.gridTransposed ? 'methods-by-labels' : 'labels-by-methods');
+  if (settings.whileBusy !== undefined && settings.whileBusy !== 'supersede') params.set('busy', settings.whileBusy);
   return `?${params.toString()}`;
 }

@@ -1233,6 +1233,45 @@ describe('exploration queue', () => {
     store.getState().removeQueued(store.getState().queue[1]!.id);
     expect(store.getState().queue.map((item) => item.name)).toEqual(['a.png']);
   });
+
+  it('with whileBusy "queue", an image dropped during an analysis waits for it, then is shown; "supersede" stops the analysis', async () => {
+    const store = await ready();
+    await store.getState().setImage(blob(30), 'first.png');
+    engine.hold.analyze = true;
+    const running = store.getState().setMethods(['gradcam']);
+    await settle();
+    expect(store.getState().analysisStatus).toBe('busy');
+    store.getState().setWhileBusy('queue');
+    await store.getState().enqueueImages([{ name: 'new.png', blob: blob(31) }]);
+    let s = store.getState();
+    expect(s.imageName, 'the running analysis keeps its image').toBe('first.png');
+    expect(s.analysisStatus).toBe('busy');
+    expect(s.queueNext).toBe(s.queue.at(-1)!.id);
+    expect(engine.calls).not.toContain('cancel');
+    engine.hold.analyze = false;
+    engine.held.analyze.shift()!.resolve(analyzeResult(engine.requests.at(-1)!, engine.current!.loadId, 99));
+    await running;
+    await settle();
+    await settle();
+    s = store.getState();
+    expect(s.imageName, 'shown once the analysis ended').toBe('new.png');
+    expect(s.queueNext).toBeNull();
+    expect(s.analysisStatus).toBe('done');
+
+    // Supersede: the new image replaces the running analysis at once.
+    engine.hold.analyze = true;
+    const second = store.getState().setMethods(['cam']);
+    await settle();
+    store.getState().setWhileBusy('supersede');
+    const callsBefore = engine.calls.length;
+    const dropped = store.getState().enqueueImages([{ name: 'other.png', blob: blob(32) }]);
+    await settle();
+    expect(store.getState().imageName).toBe('other.png');
+    expect(engine.calls.slice(callsBefore)).toContain('setImage:32');
+    engine.hold.analyze = false;
+    for (const held of engine.held.analyze.splice(0)) held.resolve(analyzeResult(engine.requests.at(-1)!, engine.current!.loadId, 100));
+    await Promise.all([second, dropped]);
+  });
 });
 
 describe('engine crash recovery', () => {

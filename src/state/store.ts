@@ -108,6 +108,8 @@ export const DEFAULT_TOP_K = 5;
 export const DEFAULT_OPACITY = 0.5;
 export const CATALOG_PATH = 'models/catalog.json';
 
+export type WhileBusy = 'supersede' | 'queue';
+
 export type BackendStatus = 'idle' | 'starting' | 'ready' | 'switching' | 'error';
 export type ModelStatus = 'idle' | 'loading' | 'ready' | 'error';
 export type ImageStatus = 'idle' | 'waiting-for-model' | 'loading' | 'ready' | 'error';
@@ -221,6 +223,12 @@ export interface ViewSlice {
   topK: number;
   /** The heatmap grid: false = rows are labels, columns methods; true = rows are methods. */
   gridTransposed: boolean;
+  /**
+   * An image dropped while an analysis runs: 'supersede' (default) stops the analysis and explains the new
+   * image; 'queue' lets the analysis finish, the new images waiting in the filmstrip, then shows the first.
+   */
+  whileBusy: WhileBusy;
+  setWhileBusy(choice: WhileBusy): void;
   setColormap(colormap: ColormapId): void;
   setGridTransposed(transposed: boolean): void;
   setOpacity(opacity: number): void;
@@ -352,6 +360,8 @@ function viewSlice(): Slice<ViewSlice> {
     methods: [...DEFAULT_METHODS],
     topK: DEFAULT_TOP_K,
     gridTransposed: false,
+    whileBusy: 'supersede',
+    setWhileBusy: (choice) => set({ whileBusy: choice }),
     setColormap: (colormap) => set({ colormap }),
     setGridTransposed: (transposed) => set({ gridTransposed: transposed }),
     setOpacity: (opacity) => set({ opacity: Number.isFinite(opacity) ? Math.max(0, Math.min(1, opacity)) : DEFAULT_OPACITY }),
@@ -774,6 +784,7 @@ function engineSlice(deps: StudioDeps, seq: Sequences, lifecycle: Lifecycle): Sl
         ...(settings.opacity === undefined ? {} : { opacity: settings.opacity }),
         ...(settings.topK === undefined ? {} : { topK: settings.topK }),
         ...(settings.gridTransposed === undefined ? {} : { gridTransposed: settings.gridTransposed }),
+        ...(settings.whileBusy === undefined ? {} : { whileBusy: settings.whileBusy }),
       });
       lifecycle.settingsApplied = true;
       const catalogPromise = fetchCatalog(deps).then(

@@ -10,6 +10,7 @@ const STATUS_TEXT = { waiting: 'waiting', running: 'explaining…', done: 'ready
 export function Filmstrip() {
   const queue = useStudio((s) => s.queue);
   const current = useStudio((s) => s.queueCurrent);
+  const next = useStudio((s) => s.queueNext);
   const select = useStudio((s) => s.selectQueued);
   const remove = useStudio((s) => s.removeQueued);
   const urls = useRef(new Map<number, { blob: Blob; url: string }>());
@@ -37,8 +38,8 @@ export function Filmstrip() {
     const delta = event.key === 'ArrowRight' ? 1 : event.key === 'ArrowLeft' ? -1 : 0;
     if (delta === 0) return;
     event.preventDefault();
-    const next = queue[Math.max(0, Math.min(queue.length - 1, (index < 0 ? 0 : index) + delta))];
-    if (next !== undefined) void select(next.id);
+    const target = queue[Math.max(0, Math.min(queue.length - 1, (index < 0 ? 0 : index) + delta))];
+    if (target !== undefined) void select(target.id);
   };
   const done = queue.filter((item) => item.status === 'done').length;
 
@@ -53,7 +54,9 @@ export function Filmstrip() {
               <button type="button" className="filmstrip-pick" aria-current={item.id === current ? 'true' : undefined} onClick={() => void select(item.id)} title={item.error ?? item.name}>
                 <img src={thumbnails.get(item.id)} alt="" width={72} height={72} />
                 <span className="name">{item.name}</span>
-                <span className="status">{item.status === 'done' && top !== undefined ? `${top.name} ${(top.prob * 100).toFixed(0)}%` : STATUS_TEXT[item.status]}</span>
+                <span className="status">
+                  {item.id === next ? 'next, after the running analysis' : item.status === 'done' && top !== undefined ? `${top.name} ${(top.prob * 100).toFixed(0)}%` : STATUS_TEXT[item.status]}
+                </span>
               </button>
               <button type="button" className="filmstrip-remove" aria-label={`Remove ${item.name} from the queue`} onClick={() => remove(item.id)}>✕</button>
             </li>

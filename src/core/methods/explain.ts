@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { StudioError } from '../errors';
+import { yieldToEventLoop } from '../batching';
 import { normalizeMaps } from '../maps/filters';
 import type { Classifier, ForwardPass } from '../model/classifier';
 import { ExplainContext, type GradientPath, type MethodOptions } from './context';
@@ -72,6 +73,7 @@ export async function explain(adapter: Classifier, input: tf.Tensor4D, forward: 
   const results: MethodMaps[] = [];
   try {
     for (const id of request.methods) {
+      await yieldToEventLoop();
       checkpoint();
       const method = getMethod(id);
       const started = performance.now();

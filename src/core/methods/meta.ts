@@ -33,6 +33,7 @@
  */
 import { deterministicSeed } from '../random';
 import * as tf from '@tensorflow/tfjs';
+import { yieldToEventLoop } from '../batching';
 import { normalizeMaps, upsampleMaps } from '../maps/filters';
 import type { Classifier } from '../model/classifier';
 import { explain, validateLabels, type ExplainRequest, type MethodMaps } from './explain';
@@ -214,6 +215,7 @@ export async function explainWithMeta(classifier: Classifier, input: tf.Tensor4D
         : tf.tidy(() => tf.add(input, tf.randomNormal(input.shape, 0, sigma, 'float32', seed)) as tf.Tensor4D); // [1, H, W, C]
       try {
         for (const augmentation of geometric) {
+          await yieldToEventLoop();
           checkpoint();
           const name = [
             ...(isIdentity(augmentation) && noise !== null ? [] : [augmentation.name]),

@@ -4,7 +4,7 @@
  * and cancellation between batches.
  */
 import * as tf from '@tensorflow/tfjs';
-import { BatchSizer, tidyWithPeak } from '../batching';
+import { BatchSizer, yieldToEventLoop } from '../batching';
 import { weightedSum } from '../maps/filters';
 import type { ExplainContext } from './context';
 import type { CamMethod, MethodControl } from './types';
@@ -86,6 +86,7 @@ export const scorecam: CamMethod = {
 
     let baseline: Float32Array | null = null; // scores of the all-zero input [N]
     if (withBaseline) {
+      await yieldToEventLoop();
       control.checkpoint();
       baseline = await download(tf.tidy(() => labelScores(context, tf.zerosLike(context.input), use)));
       forwardPasses += 1;
@@ -94,10 +95,10 @@ export const scorecam: CamMethod = {
     }
     const sizer = new BatchSizer({ requested: batchSize, what: 'Score-CAM', ...(context.memoryBudgetBytes === undefined ? {} : { memoryBudgetBytes: context.memoryBudgetBytes }) });
     for (let start = 0; start < varying.length;) {
+      await yieldToEventLoop();
       control.checkpoint();
       const channels = varying.slice(start, start + sizer.next(varying.length - start));
-      const started = performance.now();
-      const { result, peakBytes } = tidyWithPeak(() => {
+      const batchScores = await sizer.run(channels.length, () => {
         const selected = tf.gather(context.activations, tf.tensor1d(channels, 'int32'), 3); // [1, h, w, b]
         const upsampled = tf.image.resizeBilinear(selected as tf.Tensor4D, [height, width], true); // [1, H, W, b]
         const masks = tf.transpose(upsampled, [3, 1, 2, 0]); // [b, H, W, 1]
@@ -105,9 +106,7 @@ export const scorecam: CamMethod = {
         const max = tf.max(masks, [1, 2, 3], true);
         const normalized = tf.div(tf.sub(masks, min), tf.add(tf.sub(max, min), 1e-8));
         return labelScores(context, tf.mul(context.input, normalized) as tf.Tensor4D, use); // [b, N]
-      });
-      const batchScores = await download(result);
-      sizer.record(channels.length, peakBytes, performance.now() - started);
+      }, async (tensor) => (await tensor.data()) as Float32Array);
       channels.forEach((k, index) => scores.set(batchScores.subarray(index * labelCount, (index + 1) * labelCount), k * labelCount));
       start += channels.length;
       forwardPasses += 1;
@@ -169,6 +168,7 @@ export const ablationcam: CamMethod = {
       const ablated = new Float32Array(channelCount * labelCount); // [K, N]
       const batches = Math.ceil(channelCount / batchSize);
       for (let start = 0, batch = 0; start < channelCount; start += batchSize, batch += 1) {
+        await yieldToEventLoop();
         control.checkpoint();
         const size = Math.min(batchSize, channelCount - start);
         const scores = tf.tidy(() => {

@@ -4,6 +4,7 @@
  */
 import { deterministicSeed } from '../random';
 import * as tf from '@tensorflow/tfjs';
+import { yieldToEventLoop } from '../batching';
 import type { ExplainContext } from './context';
 import type { CamMethod, MethodControl } from './types';
 
@@ -70,6 +71,7 @@ export const smoothgrad = saliencyMethod({
     const total = Math.ceil(samples / batch);
     try {
       for (let start = 0, step = 0; start < samples; start += batch, step += 1) {
+        await yieldToEventLoop();
         control.checkpoint();
         const size = Math.min(batch, samples - start);
         const next = tf.tidy(() => {
@@ -113,6 +115,7 @@ export const integratedGradients = saliencyMethod({
     const total = Math.ceil(steps / perBatch);
     try {
       for (let start = 1, step = 0; start <= steps; start += perBatch, step += 1) {
+        await yieldToEventLoop();
         control.checkpoint();
         const size = Math.min(perBatch, steps - start + 1);
         const next = tf.tidy(() => {

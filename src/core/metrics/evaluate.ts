@@ -7,6 +7,7 @@
  * always recomputed from records ({@link aggregateEvaluations}): same inputs, same numbers.
  */
 import * as tf from '@tensorflow/tfjs';
+import { yieldToEventLoop } from '../batching';
 import { detectedSet, type DetectionRule } from '../detection';
 import { disposeMethodMaps, explain, type MethodMaps } from '../methods/explain';
 import type { MethodOptions } from '../methods/context';
@@ -72,6 +73,7 @@ export async function evaluateImage(
     const notes = new Set(results.flatMap((result) => result.notes));
     if (classes.length > 0) evaluation.localisation = { classes, perMethod: {} };
     for (const [m, result] of results.entries()) {
+      await yieldToEventLoop();
       extras.checkpoint?.();
       const maps = result.normalized.shape[1] === height && result.normalized.shape[2] === width
         ? tf.clone(result.normalized)
@@ -102,6 +104,7 @@ export async function evaluateImage(
         if ((settings.curveSteps ?? 0) > 0 && detected.length > 0) {
           const perLabelCurves: Record<string, SaliencyCurves> = {};
           for (const label of detected) {
+            await yieldToEventLoop();
             extras.checkpoint?.();
             const map = tf.tidy(() => tf.squeeze(tf.slice(maps, [explained.indexOf(label), 0, 0], [1, height, width]), [0]) as tf.Tensor2D);
             try {

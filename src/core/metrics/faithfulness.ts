@@ -19,7 +19,7 @@
  * The pure parts work on plain arrays; {@link maskedProbabilities} runs the masked forward passes (batched).
  */
 import * as tf from '@tensorflow/tfjs';
-import { BatchSizer, tidyWithPeak } from '../batching';
+import { BatchSizer, yieldToEventLoop } from '../batching';
 import type { Classifier } from '../model/classifier';
 import { areaUnderCurve, type SaliencyCurves } from './scores';
 
@@ -60,10 +60,10 @@ export async function maskedProbabilities(
   const total = 2 * count;
   // Row r of the virtual batch: map r >> 1, kept (even) or removed (odd).
   for (let start = 0; start < total;) {
+    await yieldToEventLoop();
     options.checkpoint?.();
     const end = start + sizer.next(total - start);
-    const started = performance.now();
-    const { result: probabilities, peakBytes } = tidyWithPeak(() => {
+    const values = await sizer.run(end - start, () => {
       const rows = tf.range(start, end, 1, 'int32');
       const mapIndex = tf.cast(tf.floorDiv(rows, 2), 'int32');
       const isRemoved = tf.cast(tf.mod(rows, 2), 'float32').reshape([-1, 1, 1]);
@@ -73,14 +73,7 @@ export async function maskedProbabilities(
       const { activations, logits } = classifier.forward(masked);
       activations.dispose();
       return classifier.probabilities(logits);
-    });
-    let values: Float32Array;
-    try {
-      values = (await probabilities.data()) as Float32Array;
-    } finally {
-      probabilities.dispose();
-    }
-    sizer.record(end - start, peakBytes, performance.now() - started);
+    }, async (tensor) => (await tensor.data()) as Float32Array);
     for (let row = start; row < end; row += 1) {
       const target = row % 2 === 0 ? kept : removed;
       target.set(values.subarray((row - start) * labels, (row - start + 1) * labels), (row >> 1) * labels);
@@ -116,6 +109,7 @@ export async function saliencyCurves(
   try {
     const total = 2 * fractions.length; // deletion rows, then insertion rows
     for (let start = 0; start < total; start += batchSize) {
+      await yieldToEventLoop();
       options.checkpoint?.();
       const end = Math.min(total, start + batchSize);
       const batch = tf.tidy(() => {
