@@ -69,6 +69,11 @@ export interface BatchDeps {
 
 type Slice<T> = StateCreator<StudioState, [], [], T>;
 
+/** The engine has its backend and model (not starting again after a crash). */
+function engineReady(state: StudioState): boolean {
+  return state.backendStatus === 'ready' && state.modelStatus === 'ready' && state.model !== null;
+}
+
 /**
  * Resolves true once a restarted engine has its backend and model again (recoverEngine), false after
  * `timeoutMs`, when the backend could not start, or when `abandoned()` says the caller no longer waits.
@@ -79,7 +84,7 @@ async function engineRecovered(get: () => StudioState, abandoned: () => boolean,
   await new Promise((resolve) => setTimeout(resolve, 50));
   while (Date.now() - started < timeoutMs && !abandoned()) {
     const state = get();
-    if (state.backendStatus === 'ready' && state.modelStatus === 'ready' && state.model !== null) return true;
+    if (engineReady(state)) return true;
     if (state.backendStatus === 'error') return false;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -122,6 +127,17 @@ export function batchSlice(deps: BatchDeps, seq: { batch: number }): Slice<Batch
     const run = async (id: number): Promise<void> => {
       let crashedOn = -1;
       while (id === seq.batch && get().batchStatus === 'running' && get().batchNext < get().batchFiles.length) {
+        // A crash between two images (no call in flight to report it): wait for the restarted engine first.
+        if (!engineReady(get()) && !(await engineRecovered(get, () => id !== seq.batch))) {
+          if (id !== seq.batch) return;
+          set({
+            batchStatus: 'paused',
+            lastError: { code: 'engine-crashed', message: 'The engine is not running: the folder evaluation is paused, its results so far kept; resume when it runs again.', context: 'Evaluating a folder' },
+          });
+          await journaled(() => journal!.saveProgress(progressOf(get())));
+          return;
+        }
+        if (id !== seq.batch) return;
         const state = get();
         const file = state.batchFiles[state.batchNext]!;
         const started = Date.now();

@@ -74,7 +74,7 @@ export interface StudioSnapshot {
     curves: Record<string, Record<string, { deletionAuc: number; insertionAuc: number }>>;
     stale: boolean;
   };
-  batch: { status: string; total: number; next: number; records: number; failures: number; recordNames: string[]; interrupted: { modelName: string; done: number; total: number } | null };
+  batch: { status: string; total: number; next: number; records: number; failures: number; recordNames: string[]; failureMessages: string[]; interrupted: { modelName: string; done: number; total: number } | null };
   /** How the shown maps were made, when worth saying (AnalyzeResult.notes). */
   resultNotes: string[];
   lastError: string | null;
@@ -155,6 +155,7 @@ export function snapshotState(state: StudioState): StudioSnapshot {
     batch: {
       status: state.batchStatus, total: state.batchFiles.length, next: state.batchNext, records: state.batchRecords.length, failures: state.batchFailures.length,
       recordNames: state.batchRecords.map((record) => record.name),
+      failureMessages: state.batchFailures.map((failure) => `${failure.name}: ${failure.message}`),
       interrupted: state.interruptedBatch === null ? null : { modelName: state.interruptedBatch.modelName, done: state.interruptedBatch.done, total: state.interruptedBatch.total },
     },
     resultNotes: state.result?.notes ?? [],

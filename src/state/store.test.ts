@@ -944,6 +944,34 @@ describe('folder evaluation', () => {
     expect(s.notices.filter((notice) => /restarted/.test(notice)), 'one restart per crash: b once, c twice').toHaveLength(3);
   });
 
+  it('an engine crash between two images (no call in flight): the next image waits for the restarted engine', async () => {
+    const store = await ready();
+    const original = engine.evaluateFile.bind(engine);
+    let crashed = false;
+    engine.evaluateFile = async (image, mask, name, request) => {
+      // A fresh worker has no model until the store has loaded it again.
+      if (store.getState().modelStatus !== 'ready' || store.getState().backendStatus !== 'ready') throw studioError('no-model', 'No model is loaded yet.');
+      const record = await original(image, mask, name, request);
+      if (name === 'a.png' && !crashed) {
+        crashed = true;
+        // The worker dies right after answering a.png; loading the model again takes a while.
+        engine.hold.loadModel = true;
+        void store.getState().recoverEngine('The engine worker stopped.');
+        setTimeout(() => {
+          engine.hold.loadModel = false;
+          const held = engine.held.loadModel.shift()!;
+          held.resolve(summary('m', { source: String(store.getState().modelSource && (store.getState().modelSource as { url?: string }).url) }));
+        }, 300);
+      }
+      return record;
+    };
+    await store.getState().startBatch(files(['a.png', 'b.png', 'c.png']));
+    const s = store.getState();
+    expect(s.batchFailures).toEqual([]);
+    expect(s.batchRecords.map((record) => record.name)).toEqual(['a.png', 'b.png', 'c.png']);
+    expect(s.batchStatus).toBe('done');
+  });
+
   it('journals every step; after a reload the interrupted batch is offered and resumes where it stopped, the images done not evaluated again', async () => {
     const journal = memoryBatchJournal();
     const first = makeStore(engine, { journal });
