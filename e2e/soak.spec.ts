@@ -60,7 +60,9 @@ test('soak: 200 explanations and 5 model switches leave no tensors, bytes or hea
   }
   await explain(0);
   const end = { ...(await memory()), heap: await heap() };
-  testInfo.annotations.push({ type: 'soak', description: `201 explanations, ${switches} model switches: tensors ${baseline.numTensors} -> ${end.numTensors}, engine bytes ${baseline.numBytes} -> ${end.numBytes}, page heap ${(baseline.heap / 2 ** 20).toFixed(1)} -> ${(end.heap / 2 ** 20).toFixed(1)} MiB` });
+  const summary = `201 explanations, ${switches} model switches: tensors ${baseline.numTensors} -> ${end.numTensors}, engine bytes ${baseline.numBytes} -> ${end.numBytes}, page heap ${(baseline.heap / 2 ** 20).toFixed(1)} -> ${(end.heap / 2 ** 20).toFixed(1)} MiB`;
+  testInfo.annotations.push({ type: 'soak', description: summary });
+  console.log(`[soak] ${summary}`);
   expect(switches).toBeGreaterThanOrEqual(5);
   expect(end.numTensors).toBe(baseline.numTensors);
   expect(end.numBytes).toBe(baseline.numBytes);
