@@ -42,6 +42,22 @@ describe('BatchSizer', () => {
   });
 });
 
+describe('BatchSizer over the same model again', () => {
+  it('starts from the measurement of the last loop over that model: no measuring batch, the same note', () => {
+    const model = {};
+    const first = new BatchSizer({ requested: 64, memoryBudgetBytes: 1024 * MIB, what: 'Score-CAM', measuredOn: model });
+    expect(first.next(100)).toBe(1);
+    first.record(1, 100 * MIB, 1);
+    const again = new BatchSizer({ requested: 64, memoryBudgetBytes: 1024 * MIB, what: 'Score-CAM', measuredOn: model });
+    expect(again.measuring).toBe(false);
+    expect(again.next(100)).toBe(10);
+    expect(again.note()).toBe(first.note());
+    // Another loop kind, or another model, measures afresh.
+    expect(new BatchSizer({ requested: 64, what: 'The faithfulness metrics', measuredOn: model }).next(100)).toBe(1);
+    expect(new BatchSizer({ requested: 64, what: 'Score-CAM', measuredOn: {} }).next(100)).toBe(1);
+  });
+});
+
 describe('tidyWithPeak', () => {
   it('reports the bytes the tidy held at its end and frees the intermediates', () => {
     const before = tf.memory().numTensors;

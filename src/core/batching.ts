@@ -7,7 +7,8 @@
  * - time: a batch should take at most about `targetBatchMs`, because cancelling (and a newer request)
  *   takes effect between batches; on a slow backend the batches get smaller, never the results different
  *   (each masked input's scores do not depend on its batch).
- * The first batch holds one input, to measure both.
+ * The first batch over a model holds one input, to measure both; later loops over the same model start
+ * from that measurement.
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -24,9 +25,17 @@ export interface BatchSizerOptions {
   targetBatchMs?: number;
   /** What runs the batches, for the note, e.g. "Score-CAM". */
   what: string;
+  /**
+   * What the batches run through (the classifier): its cost per input is remembered, so that later loops
+   * over the same model (every method of every image of a folder evaluation) skip the measuring batch.
+   */
+  measuredOn?: object;
 }
 
 const MIB = 1024 * 1024;
+
+/** Cost per input, per model and loop kind, as the last BatchSizer over it measured. */
+const measurements = new WeakMap<object, Map<string, { bytesPerItem: number; msPerItem: number }>>();
 
 export class BatchSizer {
   private readonly requested: number;
@@ -42,6 +51,13 @@ export class BatchSizer {
     this.requested = Math.max(1, Math.floor(options.requested));
     this.budget = options.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET_BYTES;
     this.targetMs = options.targetBatchMs ?? TARGET_BATCH_MS;
+    const known = options.measuredOn === undefined ? undefined : measurements.get(options.measuredOn)?.get(options.what);
+    if (known !== undefined) {
+      this.bytesPerItem = known.bytesPerItem;
+      this.msPerItem = known.msPerItem;
+      this.memoryCap = Math.max(1, Math.floor(this.budget / known.bytesPerItem));
+      if (this.memoryCap < this.requested) this.shrunkTo = this.memoryCap;
+    }
   }
 
   /** The size of the next batch, at most `remaining` (at least 1). */
@@ -60,6 +76,11 @@ export class BatchSizer {
     // The latest batches matter most (the first one also compiles shaders and warms caches).
     const itemMs = ms / size;
     this.msPerItem = this.msPerItem === null ? itemMs : 0.5 * this.msPerItem + 0.5 * itemMs;
+    if (this.options.measuredOn !== undefined) {
+      let perModel = measurements.get(this.options.measuredOn);
+      if (perModel === undefined) measurements.set(this.options.measuredOn, (perModel = new Map()));
+      perModel.set(this.options.what, { bytesPerItem: this.bytesPerItem, msPerItem: this.msPerItem });
+    }
   }
 
   /** True until the first batch was recorded (that batch holds one input and is measured closely). */

@@ -93,7 +93,10 @@ export const scorecam: CamMethod = {
       control.progress((done += 1), total);
       for (const k of constant) scores.set(baseline, k * labelCount);
     }
-    const sizer = new BatchSizer({ requested: batchSize, what: 'Score-CAM', ...(context.memoryBudgetBytes === undefined ? {} : { memoryBudgetBytes: context.memoryBudgetBytes }) });
+    const sizer = new BatchSizer({
+      requested: batchSize, what: 'Score-CAM', measuredOn: context.adapter,
+      ...(context.memoryBudgetBytes === undefined ? {} : { memoryBudgetBytes: context.memoryBudgetBytes }),
+    });
     for (let start = 0; start < varying.length;) {
       await yieldToEventLoop();
       control.checkpoint();

@@ -52,6 +52,7 @@ export async function maskedProbabilities(
   const sizer = new BatchSizer({
     requested: Math.max(1, Math.floor(options.batchSize ?? 16)),
     what: 'The faithfulness metrics',
+    measuredOn: classifier,
     ...(options.memoryBudgetBytes === undefined ? {} : { memoryBudgetBytes: options.memoryBudgetBytes }),
   });
   const labels = classifier.numClasses;
