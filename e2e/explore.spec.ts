@@ -3,11 +3,10 @@
  * maps; the feature-map inspector shows the channels of largest weight, their maps, the weights, and CAM
  * next to MinMax-CAM with their difference.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
-import { maxAbsDiff, openStudio, screenshot, waitForModel, waitForResults, waitForState } from './helpers';
+import { maxAbsDiff, openStudio, screenshot, testDirectory, waitForModel, waitForResults, waitForState } from './helpers';
 
 const SAMPLES = join(import.meta.dirname, '..', 'public', 'samples', 'shapes');
 const INDEX = JSON.parse(readFileSync(join(SAMPLES, 'index.json'), 'utf8')) as Array<{ file: string; labels: string[] }>;
@@ -82,7 +81,7 @@ test('a queue of three images: explained in the background in order, switching t
 });
 
 test('a ground-truth labels file sets the detected set of the current image; a file naming unknown classes gets a message', async ({ page }) => {
-  const dir = mkdtempSync(join(tmpdir(), 'cam-labels-'));
+  const dir = testDirectory('labels');
   writeFileSync(join(dir, 'truth.json'), '["heart", "circle"]');
   writeFileSync(join(dir, 'bad.txt'), 'unicorn\n');
   await openStudio(page, { model: 'models/shapes-resnet/model.json', backend: 'wasm' });

@@ -5,12 +5,11 @@
  * text is rasterised differently, by Chromium vs librsvg); one map exports as .npy.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import sharp from 'sharp';
-import { openStudio, screenshot, waitForModel } from './helpers';
+import { openStudio, screenshot, testDirectory, waitForModel } from './helpers';
 
 const ROOT = join(import.meta.dirname, '..');
 const SCENES = ['shapes/scene-00.png', 'shapes/scene-01.png'];
@@ -42,7 +41,7 @@ test('figure builder: PNG at 2x, SVG, saved settings reproduced by npm run figur
   expect(cssWidth).toBe(Math.round((174 * 96) / 25.4)); // two journal columns, the default
   await screenshot(page, testInfo, 'figure-builder', 'figures');
 
-  const dir = mkdtempSync(join(tmpdir(), 'cam-figure-'));
+  const dir = testDirectory('figure');
   await page.getByTestId('figure-scale').selectOption('2');
   const [pngDownload] = await Promise.all([page.waitForEvent('download'), page.getByTestId('figure-export-png').click()]);
   const studioPng = join(dir, 'studio.png');

@@ -4,7 +4,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { expect, type Locator, type Page, type TestInfo } from '@playwright/test';
+import { expect, test, type Locator, type Page, type TestInfo } from '@playwright/test';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 export const FIXTURES = join(ROOT, 'e2e', 'fixtures');
@@ -263,4 +263,14 @@ export async function expectNewError(page: Page, action: () => Promise<void>, wh
   await expect(banner.first()).toHaveAttribute('role', 'alert');
   await expect(banner.filter({ hasText: message.slice(0, 60) }), `${what}: the banner shows the message`).not.toHaveCount(0);
   return message;
+}
+
+/**
+ * A folder for the files a test writes (fixtures to drop, downloads), inside the test's own output folder:
+ * Playwright empties test-results/ at the start of each run, so nothing piles up in the system temp folder.
+ */
+export function testDirectory(name: string): string {
+  const directory = test.info().outputPath(name);
+  mkdirSync(directory, { recursive: true });
+  return directory;
 }

@@ -3,13 +3,12 @@
  * WebP, GIF (first frame), BMP all decode and give heatmaps; the engine's tensors return to their count
  * after repeated analyses (the worker's tf.memory()).
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 import { expect, test } from '@playwright/test';
 import sharp from 'sharp';
-import { FIXTURES, TINY_MODEL_NAME, getState, openStudio, screenshot, tinyModelUrl, waitForModel, waitForState } from './helpers';
+import { FIXTURES, TINY_MODEL_NAME, getState, openStudio, screenshot, testDirectory, tinyModelUrl, waitForModel, waitForState } from './helpers';
 
 const IMAGES = join(FIXTURES, 'images');
 
@@ -52,7 +51,7 @@ test('every browser image format decodes, EXIF orientation is honoured, and anal
 });
 
 test('odd images: grayscale, palette, 16-bit, alpha, CMYK, 1x1 decode; empty, truncated and SVG files get a message (never run); earlier results stay', async ({ page, baseURL }, testInfo) => {
-  const dir = mkdtempSync(join(tmpdir(), 'cam-odd-images-'));
+  const dir = testDirectory('odd-images');
   const rgb = Buffer.from(Array.from({ length: 20 * 12 * 3 }, (_, i) => (i * 37) % 256));
   const make = async (name: string, image: sharp.Sharp): Promise<string> => {
     const path = join(dir, name);
@@ -142,7 +141,7 @@ function twoTonePng(width: number, height: number): Buffer {
 }
 
 test('huge images: 20000 x 20000 is refused before decoding with a message, earlier results kept; 6000 x 4500 is decoded scaled down and explained', async ({ page, baseURL }, testInfo) => {
-  const dir = mkdtempSync(join(tmpdir(), 'cam-huge-images-'));
+  const dir = testDirectory('huge-images');
   const huge = join(dir, 'huge-20000.png');
   writeFileSync(huge, twoTonePng(20000, 20000));
   const large = join(dir, 'large-6000x4500.png');

