@@ -43,8 +43,9 @@ const models: Array<{ name: string; dir: string; input: () => Promise<tf.Tensor4
     name: 'shapes-resnet', dir: join(repoRoot, 'models', 'shapes-resnet'),
     input: async () => {
       const loaded = await loadClassifierFromDirectory(join(repoRoot, 'models', 'shapes-resnet'));
-      const scene = generateSplitScene('test', 0, { size: 48 });
-      const pixels = tf.tensor4d(Int32Array.from(scene.image), [1, 48, 48, 3], 'int32');
+      const size = loaded.adapter.inputShape[0];
+      const scene = generateSplitScene('test', 0, { size });
+      const pixels = tf.tensor4d(Int32Array.from(scene.image), [1, size, size, 3], 'int32');
       try {
         return preprocess(pixels, loaded.preprocessing, 3);
       } finally {
