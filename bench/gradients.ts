@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { preprocess } from '../src/core/preprocess';
 import { disposeMethodMaps, explain } from '../src/core/methods/explain';
-import type { MethodId } from '../src/core/methods/method-ids';
+import type { MethodId } from '../src/shared/methods';
 import { useFilterGradient, useInputGradient } from '../src/core/kernels/conv-gradients';
 import { generateSplitScene } from '../src/data/shapes';
 import { initNodeBackend } from '../src/node/backend';

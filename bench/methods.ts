@@ -9,9 +9,9 @@
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { detectedSet } from '../src/core/detection';
+import { detectedSet } from '../src/shared/detection';
 import { disposeMethodMaps, explain } from '../src/core/methods/explain';
-import { METHOD_IDS, type MethodId } from '../src/core/methods/method-ids';
+import { METHOD_IDS, type MethodId } from '../src/shared/methods';
 import { initNodeBackend } from '../src/node/backend';
 import { loadClassifierFromDirectory, readFloat32 } from '../src/node/files';
 import { goldenDir, resnetDir } from '../src/testing/golden';

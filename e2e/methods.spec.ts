@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
-import { METHOD_IDS } from '../src/core/methods/method-ids';
+import { METHOD_IDS } from '../src/shared/methods';
 import { FIXTURES, SERVED_FIXTURES_PATH, TINY_MODEL_NAME, expectWellFormedMaps, getState, openStudio, screenshot, served, tinyModelUrl, waitForModel, waitForResults, waitForState } from './helpers';
 
 test('every method of the library runs in the studio, one map per label and method', async ({ page, baseURL }, testInfo) => {

@@ -7,11 +7,11 @@
 //
 // Options, to write a larger set elsewhere (e.g. for `npm run evaluate`): --count N (default 16),
 // --split train|validation|test (default test), --out DIR (default public/samples/shapes).
-import { deflateSync } from 'node:zlib';
 import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SHAPE_CLASSES, encodeIndexedPng, encodeRgbPng, generateSplitScene } from '../src/data/shapes/index.ts';
+import { SHAPE_CLASSES, generateSplitScene } from '../src/data/shapes/index.ts';
+import { encodeIndexedPng, encodeRgbPng } from '../src/shared/png.ts';
 import { parseArgs } from 'node:util';
 import { DEFAULT_TRAIN_CONFIG } from '../src/train/train.ts';
 
@@ -24,13 +24,12 @@ const out = values.out === undefined ? join(resolve(dirname(fileURLToPath(import
 mkdirSync(out, { recursive: true });
 for (const name of readdirSync(out)) if (/^scene-\d+(\.mask)?\.png$/.test(name)) rmSync(join(out, name));
 
-const deflate = (data: Uint8Array): Uint8Array => deflateSync(data, { level: 9 });
 const index = [];
 for (let i = 0; i < COUNT; i += 1) {
   const scene = generateSplitScene(SPLIT, i, { size: SIZE });
   const stem = `scene-${String(i).padStart(COUNT > 100 ? 4 : 2, '0')}`;
-  writeFileSync(join(out, `${stem}.png`), encodeRgbPng(scene.image, SIZE, SIZE, deflate));
-  writeFileSync(join(out, `${stem}.mask.png`), encodeIndexedPng(scene.mask, SIZE, SIZE, deflate));
+  writeFileSync(join(out, `${stem}.png`), encodeRgbPng(scene.image, SIZE, SIZE));
+  writeFileSync(join(out, `${stem}.mask.png`), encodeIndexedPng(scene.mask, SIZE, SIZE));
   index.push({ file: `${stem}.png`, mask: `${stem}.mask.png`, labels: scene.labels.map((k) => SHAPE_CLASSES[k]), seed: scene.seed, size: SIZE });
 }
 writeFileSync(join(out, 'index.json'), `${JSON.stringify(index, null, 1)}\n`);

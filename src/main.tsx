@@ -2,12 +2,13 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { snapshotState, type StudioSnapshot } from './state/snapshot';
 import { StudioProvider } from './state/react';
-import { createStudioStore, type StudioStore } from './state/store';
+import { createStudioStore } from './state/store';
+import type { StudioStore } from './state/types';
 import { indexedDbBatchJournal } from './state/batch-journal';
 import { App } from './ui/App';
-import { createEngineClient } from './ui/engine-client';
+import { createEngineClient } from './client/engine-client';
 import { ErrorBoundary } from './ui/ErrorBoundary';
-import type { EngineMemory } from './worker/protocol';
+import type { EngineMemory } from './shared/protocol';
 import './ui/styles.css';
 
 declare global {

@@ -1,5 +1,5 @@
 import { useId, useMemo } from 'react';
-import { COLORMAP_TITLES, gradientStops, type ColormapId } from './colormap';
+import { COLORMAP_TITLES, gradientStops, type ColormapId } from '../shared/colormap';
 
 /** A horizontal colour bar for the heatmaps: 0 (low) to 1 (the map's maximum). SVG rendered by React. */
 export function ColorBar({ colormap, width = 240, height = 14 }: { colormap: ColormapId; width?: number; height?: number }) {

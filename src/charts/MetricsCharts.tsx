@@ -2,7 +2,7 @@ import { scaleBand, scaleLinear, scaleOrdinal } from 'd3-scale';
 import { schemeTableau10 } from 'd3-scale-chromatic';
 import { line } from 'd3-shape';
 import { useRef } from 'react';
-import type { MetricsTable } from '../state/metrics-table';
+import type { MetricsTable } from './metrics-table';
 import { downloadBlob } from '../ui/download';
 
 const WIDTH = 640;

@@ -1,4 +1,13 @@
-/** Small helpers shared by the command-line tools. */
+/**
+ * What the command-line tools share: usage errors, and flags read through the same schemas as everything
+ * else (src/shared): a bad value stops the tool with a message naming the flag, the value and what is
+ * allowed, never a cast that fails later.
+ */
+import * as v from 'valibot';
+import { parseDetectionRule, type DetectionRule } from '../shared/detection';
+import { METHOD_DESCRIPTORS, METHOD_FAMILIES, isMethodId, type MethodId } from '../shared/methods';
+import { fromText, integerField, showValue, type ChoiceField, type IntegerField, type NumberField } from '../shared/schema';
+
 export class UsageError extends Error {}
 
 export function requireString(value: string | boolean | undefined, name: string): string {
@@ -6,12 +15,62 @@ export function requireString(value: string | boolean | undefined, name: string)
   return value;
 }
 
+/** A flag's text read by a field of src/shared (a number field parses the text first). */
+export function flagValue<T extends string>(name: string, field: ChoiceField<T>, text: string): T;
+export function flagValue(name: string, field: IntegerField | NumberField, text: string): number;
+export function flagValue(name: string, field: ChoiceField<string> | IntegerField | NumberField, text: string): string | number {
+  const schema = field.kind === 'choice' ? field.schema : fromText(field);
+  const result = v.safeParse(schema as v.GenericSchema<unknown, string | number>, text);
+  if (!result.success) throw new UsageError(`--${name} is ${showValue(text)}: allowed is ${field.allowed}`);
+  return result.output;
+}
+
+/** An optional flag: undefined stays undefined. */
+export function optionalFlag<T extends string>(name: string, field: ChoiceField<T>, text: string | undefined): T | undefined;
+export function optionalFlag(name: string, field: IntegerField | NumberField, text: string | undefined): number | undefined;
+export function optionalFlag(name: string, field: ChoiceField<string> | IntegerField | NumberField, text: string | undefined): string | number | undefined {
+  if (text === undefined) return undefined;
+  return field.kind === 'choice' ? flagValue(name, field, text) : flagValue(name, field, text);
+}
+
+const CLASS_INDEX = integerField(0, 1_000_000);
+
+/** Comma-separated class indices, e.g. `285,281`. */
 export function parseNumberList(text: string, name: string): number[] {
-  const values = text.split(',').map((part) => Number(part.trim()));
-  if (values.length === 0 || values.some((value) => !Number.isInteger(value) || value < 0)) {
+  const values = text.split(',').map((part) => part.trim());
+  const parsed = values.map((part) => v.safeParse(fromText(CLASS_INDEX), part));
+  if (values.length === 0 || parsed.some((result) => !result.success)) {
     throw new UsageError(`--${name} takes comma-separated class indices, e.g. 285,281 (got "${text}")`);
   }
-  return values;
+  return parsed.map((result) => result.output as number);
+}
+
+/** A detection rule in the `--detect` notation. */
+export function parseDetectFlag(text: string): DetectionRule {
+  try {
+    return parseDetectionRule(text);
+  } catch (error) {
+    throw new UsageError(`--detect: ${(error as Error).message}`);
+  }
+}
+
+/** `--methods`: ids comma-separated, or `all` (the methods the model supports, given by `available`). */
+export function parseMethodsFlag(text: string, available: () => MethodId[]): MethodId[] {
+  if (text.trim() === 'all') return available();
+  const requested = text.split(',').map((id) => id.trim()).filter((id) => id !== '');
+  const unknown = requested.filter((id) => !isMethodId(id));
+  if (unknown.length > 0) throw new UsageError(`unknown method(s): ${unknown.join(', ')}; known: ${METHOD_DESCRIPTORS.map((m) => m.id).join(', ')}`);
+  if (requested.length === 0) throw new UsageError('--methods names no method');
+  return [...new Set(requested as MethodId[])];
+}
+
+/** The methods by family, for `--help` (from the descriptors in src/shared/methods.ts). */
+export function methodsHelp(): string {
+  return METHOD_FAMILIES.flatMap((family) => {
+    const methods = METHOD_DESCRIPTORS.filter((method) => method.family === family.id);
+    if (methods.length === 0) return [];
+    return [`  ${family.title}: ${methods.map((method) => `${method.id} (${method.title}${method.long ? ', long' : ''})`).join(', ')}`];
+  }).join('\n');
 }
 
 /** Runs a CLI main: usage errors print the usage and exit 2, other errors exit 1 with their message. */

@@ -13,19 +13,26 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { inflateSync } from 'node:zlib';
-import { decodePng } from '../data/shapes/png';
-import { defaultDetectionRule, describeDetectionRule, parseDetectionRule } from '../core/detection';
-import { aggregateEvaluations, evaluateImage, parseLabelsFile, reportCsv, type EvaluationReport, type EvaluationSettings, type ImageEvaluation } from '../core/metrics/evaluate';
-import { fitMask, type SegmentationMask } from '../core/metrics/localisation';
-import { METHOD_IDS, isMethodId, type MethodId } from '../core/methods/method-ids';
-import { getMethod } from '../core/methods/registry';
+import { describeDetectionRule } from '../shared/detection';
+import { fitMask, type SegmentationMask } from '../shared/metrics/localisation';
+import { aggregateEvaluations, parseLabelsFile, reportCsv, type EvaluationReport, type ImageEvaluation } from '../shared/metrics/report';
+import { METHOD_IDS, methodDescriptor } from '../shared/methods';
+import { decodePng } from '../shared/png';
+import { integerField, numberField } from '../shared/schema';
+import { evaluateImage, type EvaluationSettings } from '../core/metrics/evaluate';
 import { methodAvailability } from '../core/methods/types';
+import { detectionRuleFor } from '../core/pipeline';
 import { preprocess } from '../core/preprocess';
 import { initNodeBackend } from '../node/backend';
 import { loadClassifierFromDirectory } from '../node/files';
 import { readImagePixels } from '../node/image';
-import { requireString, runMain, UsageError } from './args';
+import { flagValue, methodsHelp, optionalFlag, parseDetectFlag, parseMethodsFlag, requireString, runMain, UsageError } from './args';
+
+const BATCH = integerField(1, 1024);
+const TOLERANCE = numberField(0, 10_000);
+const THRESHOLD = numberField(0, 1);
+const COUNT = integerField(1, 100_000_000);
+const CURVE_STEPS = integerField(0, 1000);
 
 const USAGE = `usage: npm run evaluate -- --model DIR --images DIR [--masks DIR] [options]
 
@@ -51,7 +58,8 @@ const USAGE = `usage: npm run evaluate -- --model DIR --images DIR [--masks DIR]
                        FILE.json with the same settings is resumed (its images are not evaluated again)
   --fresh              ignore an existing FILE.json and start over
 
-methods: ${METHOD_IDS.join(', ')}`;
+methods:
+${methodsHelp()}`;
 
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp', '.gif', '.bmp', '.tif', '.tiff']);
 
@@ -64,7 +72,7 @@ interface ReportFile {
 }
 
 function readMask(path: string): SegmentationMask {
-  const png = decodePng(readFileSync(path), inflateSync);
+  const png = decodePng(readFileSync(path));
   if (png.colourType !== 3 && png.colourType !== 0) throw new UsageError(`${path}: a mask must be a palette (or greyscale) PNG of class indices`);
   return { width: png.width, height: png.height, data: png.data };
 }
@@ -101,29 +109,33 @@ async function main(): Promise<void> {
   const out = values.out;
   if (!out.endsWith('.json')) throw new UsageError('--out must name a .json file');
 
+  // Every flag is read (and refused with a message) before anything is loaded.
+  const rule = values.detect === undefined ? undefined : parseDetectFlag(values.detect);
+  const batchSize = flagValue('batch', BATCH, values.batch);
+  const tolerance = optionalFlag('tolerance', TOLERANCE, values.tolerance);
+  const backgroundThreshold = flagValue('bg-threshold', THRESHOLD, values['bg-threshold']);
+  const curveSteps = flagValue('curves', CURVE_STEPS, values.curves);
+  const limit = optionalFlag('limit', COUNT, values.limit);
+
   await initNodeBackend('wasm');
   const loaded = await loadClassifierFromDirectory(modelDir);
   const adapter = loaded.adapter;
   const [height, width, channels] = adapter.inputShape;
-  const available = METHOD_IDS.filter((id) => methodAvailability(getMethod(id), adapter).available);
-  const requested = values.methods === 'all' ? available : values.methods.split(',').map((id) => id.trim());
-  const unknown = requested.filter((id) => !isMethodId(id));
-  if (unknown.length > 0) throw new UsageError(`unknown method(s): ${unknown.join(', ')}`);
-  const methods = requested as MethodId[];
+  const methods = parseMethodsFlag(values.methods, () => METHOD_IDS.filter((id) => methodAvailability(methodDescriptor(id), adapter).available));
   const settings: ReportFile['settings'] = {
     methods,
-    detection: values.detect === undefined ? defaultDetectionRule(adapter.headActivation) : parseDetectionRule(values.detect),
-    batchSize: Number(values.batch),
-    pointingTolerance: values.tolerance === undefined ? Math.max(1, Math.round((15 * Math.max(height, width)) / 500)) : Number(values.tolerance),
-    backgroundThreshold: Number(values['bg-threshold']),
-    curveSteps: Number(values.curves),
+    detection: detectionRuleFor(adapter, rule),
+    batchSize,
+    pointingTolerance: tolerance ?? Math.max(1, Math.round((15 * Math.max(height, width)) / 500)),
+    backgroundThreshold,
+    curveSteps,
     images: imagesDir,
     masks: values.masks ?? null,
   };
 
   // `x.mask.png` files are masks kept beside their images (as in public/samples/shapes), not images.
   let files = readdirSync(imagesDir).filter((name) => IMAGE_EXTENSIONS.has(extname(name).toLowerCase()) && !name.endsWith('.mask.png')).sort();
-  if (values.limit !== undefined) files = files.slice(0, Number(values.limit));
+  if (limit !== undefined) files = files.slice(0, limit);
   if (values.shard !== undefined) {
     const match = /^(\d+)\/(\d+)$/.exec(values.shard);
     const [index, count] = match === null ? [NaN, NaN] : [Number(match[1]), Number(match[2])];

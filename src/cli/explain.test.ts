@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { METHOD_IDS } from '../core/methods/method-ids';
+import { METHOD_IDS } from '../shared/methods';
 import { goldenDir, goldenFile, maxAbsDifference, realModelMissing, repoRoot, resnetDir } from '../testing/golden';
 import { temporaryDirectory } from '../testing/temp-dir';
 

@@ -11,19 +11,21 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
-import { parseDetectionRule } from '../core/detection';
+import { parseDetectionRule } from '../shared/detection';
+import { methodTitle } from '../shared/methods';
+import { rgbToRgba } from '../shared/resample';
+import { choiceField } from '../shared/schema';
 import { explainCells } from '../core/methods/cells';
-import { getMethod } from '../core/methods/registry';
-import { preprocess } from '../core/preprocess';
+import { passOfPixels, releasePass, type ImagePass } from '../core/pipeline';
 import { renderFigure, type FigureRowData } from '../figure/document';
-import { rgbToRgba } from '../figure/resample';
-import { figureColumns, parseFigureSpec, PNG_SCALES, FigureSpecError } from '../figure/spec';
+import { figureColumns, parseFigureSpec, PNG_SCALES, FigureSpecError, type PngScale } from '../figure/spec';
 import { initNodeBackend } from '../node/backend';
 import { loadClassifierFromDirectory } from '../node/files';
 import { readImagePixels } from '../node/image';
-import { requireString, runMain, UsageError } from './args';
+import { flagValue, requireString, runMain, UsageError } from './args';
+
+const PNG_SCALE = choiceField(PNG_SCALES.map(String));
 
 const USAGE = `usage: npm run figure -- --config FILE.json --out FILE.png|FILE.svg [options]
 
@@ -55,8 +57,7 @@ async function main(): Promise<void> {
   const out = resolve(requireString(values.out, 'out'));
   const format = extname(out).toLowerCase();
   if (format !== '.png' && format !== '.svg') throw new UsageError('--out must end in .png or .svg');
-  const scale = Number(values.scale);
-  if (!(PNG_SCALES as readonly number[]).includes(scale)) throw new UsageError(`--scale takes ${PNG_SCALES.join(', ')}`);
+  const scale = Number(flagValue('scale', PNG_SCALE, values.scale)) as PngScale;
   if (!existsSync(configPath)) throw new UsageError(`--config: ${configPath} does not exist`);
   let spec = parseFigureSpec(JSON.parse(readFileSync(configPath, 'utf8')) as unknown);
   const modelDir = resolve(values.model ?? join(root, 'models', spec.model));
@@ -68,7 +69,7 @@ async function main(): Promise<void> {
   try {
     spec = parseFigureSpec(JSON.parse(readFileSync(configPath, 'utf8')) as unknown, adapter.numClasses);
     if (spec.images.length === 0) throw new FigureSpecError('The figure settings list no images.');
-    const [height, width, channels] = adapter.inputShape;
+    const [height, width] = adapter.inputShape;
     const columns = figureColumns(spec);
     const detection = spec.detection === null ? undefined : parseDetectionRule(spec.detection);
     const rows: FigureRowData[] = [];
@@ -76,20 +77,21 @@ async function main(): Promise<void> {
       const path = ref.src !== undefined ? join(root, 'public', ref.src) : join(imagesDir, ref.name);
       if (!existsSync(path)) throw new Error(`image ${ref.name}: ${path} does not exist${ref.src === undefined ? ' (pass --images DIR)' : ''}`);
       const pixels = await readImagePixels(path, [height, width], loaded.resizePolicy);
-      const input = preprocess(pixels, loaded.preprocessing, channels);
-      const forward = adapter.forward(input);
+      let pass: ImagePass | null = null;
       try {
-        const result = await explainCells(adapter, input, forward, columns, detection === undefined ? {} : { detection });
+        pass = await passOfPixels(adapter, pixels, loaded.preprocessing);
+        const result = await explainCells(adapter, pass.input, pass.forward, columns, detection === undefined ? {} : { detection });
         rows.push({ name: ref.name, pixels: rgbToRgba(await pixels.data(), height * width), pixelsShape: [height, width], top: result.top, cells: result.cells });
       } finally {
-        tf.dispose([pixels, input, forward.activations, forward.logits]);
+        pixels.dispose();
+        if (pass !== null) releasePass(pass);
       }
       process.stderr.write(`\rexplained ${index + 1}/${spec.images.length} images`);
     }
     process.stderr.write('\n');
     const figure = await renderFigure(spec, rows, {
       labelName: (label) => loaded.labelNames[label] ?? `class ${label}`,
-      methodTitle: (method) => getMethod(method).title,
+      methodTitle: (method) => methodTitle(method),
     }, scale, pngDataUrl);
     if (format === '.svg') {
       writeFileSync(out, figure.svg);

@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initNodeBackend } from '../node/backend';
 import { preprocess } from './preprocess';
-import { detectedSet, parseDetectionRule } from './detection';
-import { topK } from './predictions';
+import { detectedSet, parseDetectionRule } from '../shared/detection';
+import { topK } from '../shared/predictions';
 
 beforeAll(async () => {
   await initNodeBackend('wasm');

@@ -2,7 +2,7 @@
  * Pixel preprocessing presets. Input: RGB pixels in [0, 255]; output: what the model was trained on.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { PreprocessingId } from './model/metadata';
+import type { PreprocessingId } from '../shared/model-metadata';
 
 /** Keras "caffe" means, in BGR order (keras.applications.imagenet_utils). */
 const CAFFE_BGR_MEAN = [103.939, 116.779, 123.68];

@@ -3,9 +3,9 @@
  * studio's figure builder and `npm run figure` run, so their exports agree: only PNG encoding (canvas or
  * sharp) and SVG rasterisation (the browser or librsvg) differ. Pure apart from the encoder passed in.
  */
-import type { MethodId } from '../core/methods/method-ids';
+import type { MethodId } from '../shared/methods';
 import { figureLayout, figureSvg, overlayPixels, type FigureLayout } from './render';
-import { resizeBilinear, resizePixels } from './resample';
+import { resizeBilinear, resizePixels } from '../shared/resample';
 import { figureColumns, type FigureSpec } from './spec';
 
 /** One explained image: what the model saw (RGBA at its input size) and the maps of its cells, in column order. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { colormapLut } from '../charts/colormap';
+import { colormapLut } from '../shared/colormap';
 import { grayBytes, normalizeRange, npyFloat32 } from './npy';
 import { escapeXml, figureLayout, figureSvg, overlayPixels } from './render';
 import { DEFAULT_FIGURE_SPEC, FigureSpecError, figureColumns, mmToPx, parseFigureSpec, type FigureSpec } from './spec';
@@ -104,13 +104,13 @@ describe('map exports', () => {
 
 describe('bilinear resampling', () => {
   it('matches tf.image.resizeBilinear with half-pixel centres on a hand-computed case', async () => {
-    const { resizeBilinear } = await import('./resample');
+    const { resizeBilinear } = await import('../shared/resample');
     // [1, 2] -> 4 columns: positions -0.25, 0.25, 0.75, 1.25 -> 1, 1.25, 1.75, 2 (edges clamped).
     expect(Array.from(resizeBilinear(new Float32Array([1, 2]), 1, 2, 1, 4))).toEqual([1, 1.25, 1.75, 2]);
     // Same size: identity.
     const values = new Float32Array([1, 2, 3, 4, 5, 6]);
     expect(Array.from(resizeBilinear(values, 2, 3, 2, 3))).toEqual(Array.from(values));
-    const { rgbToRgba } = await import('./resample');
+    const { rgbToRgba } = await import('../shared/resample');
     expect(Array.from(rgbToRgba([1, 2, 3, 4, 5, 6], 2))).toEqual([1, 2, 3, 255, 4, 5, 6, 255]);
   });
 });

@@ -6,7 +6,7 @@
  * and a whole number of pixels, so at PNG scale s (1, 2, 4) every cell is exactly `cell * s` raster pixels:
  * cells are rendered at that size and embedded 1:1, and only the text is left to the rasteriser.
  */
-import { colorize, colormapLut, gradientStops, type ColormapId } from '../charts/colormap';
+import { colorize, colormapLut, gradientStops, type ColormapId } from '../shared/colormap';
 import { figureWidthMm, mmToPx, type FigureSpec } from './spec';
 
 export interface FigureLayout {

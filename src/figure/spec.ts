@@ -3,9 +3,9 @@
  * Saved as JSON by the studio's figure builder and read by `npm run figure`, so the same figure can be
  * regenerated later. Pure data and validation: no DOM, no TF.js.
  */
-import { COLORMAP_IDS, DEFAULT_COLORMAP, type ColormapId } from '../charts/colormap';
-import { parseDetectionRule } from '../core/detection';
-import { isMethodId, type MethodId } from '../core/methods/method-ids';
+import { COLORMAP_IDS, DEFAULT_COLORMAP, type ColormapId } from '../shared/colormap';
+import { parseDetectionRule } from '../shared/detection';
+import { isMethodId, type MethodId } from '../shared/methods';
 
 export const FIGURE_SPEC_VERSION = 1;
 

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
-import type { ResizePolicy } from '../core/model/metadata';
+import type { ResizePolicy } from '../shared/model-metadata';
 
 /** `[1, H, W, 3]` int32 RGB pixels of an image file, resized to `size` by `policy`. */
 export async function readImagePixels(path: string, size: [number, number], policy: ResizePolicy): Promise<tf.Tensor4D> {

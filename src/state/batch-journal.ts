@@ -6,9 +6,9 @@
  * the machine; a finished, cancelled or discarded batch is deleted.
  */
 import { createStore, del, get, set, type UseStore } from 'idb-keyval';
-import type { DetectionRule } from '../core/detection';
-import type { ImageEvaluation } from '../core/metrics/evaluate';
-import type { MethodId } from '../core/methods/method-ids';
+import type { DetectionRule } from '../shared/detection';
+import type { ImageEvaluation } from '../shared/metrics/report';
+import type { MethodId } from '../shared/methods';
 import type { BatchFile } from './batch';
 
 export interface BatchProgress {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { batchRate, pairFolderFiles, parseLabelsFile } from './batch';
+import { parseLabelsFile } from '../shared/metrics/report';
+import { batchRate, pairFolderFiles } from './batch';
 
 const blob = (text: string): Blob => new Blob([text]);
 

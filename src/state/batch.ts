@@ -13,7 +13,6 @@ export interface BatchFile {
   labels?: Blob | null;
 }
 
-export { parseLabelsFile } from '../core/metrics/report';
 
 const IMAGE_EXTENSION = /\.(png|jpe?g|webp|gif|bmp|avif)$/i;
 /** Folders that hold masks in VOC's layout and common variants. */

@@ -1,12 +1,12 @@
 /**
  * Errors as the UI shows them. The worker's errors arrive as `Error`s whose `name` is a
- * StudioErrorCode and whose `message` is written for the user (see src/core/errors.ts).
+ * StudioErrorCode and whose `message` is written for the user (see src/shared/errors.ts).
  */
-import { STUDIO_ERROR_CODES, type StudioErrorCode } from '../core/errors';
+import { STUDIO_ERROR_CODES, type StudioErrorCode, type UiErrorCode } from '../shared/errors';
 
 export interface UiError {
   /** A StudioErrorCode from the engine, or a UI-side code. */
-  code: StudioErrorCode | 'catalog-unavailable' | 'sample-fetch-failed' | 'engine-crashed' | 'no-methods' | 'figure-settings' | 'unknown';
+  code: StudioErrorCode | UiErrorCode;
   message: string;
   /** What the user was doing, e.g. "Loading model". */
   context: string;

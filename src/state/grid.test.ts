@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { HeatmapResult } from '../worker/protocol';
+import type { HeatmapResult } from '../shared/protocol';
 import { extrasText, formatNumber, gridAxes } from './grid';
 
 const map = (method: HeatmapResult['method'], label: number): HeatmapResult => ({

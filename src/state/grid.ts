@@ -1,5 +1,5 @@
 /** Pure helpers of the heatmap grid (rows and columns, captions). */
-import type { AnalyzeResult, MethodId } from '../worker/protocol';
+import type { AnalyzeResult, MethodId } from '../shared/protocol';
 
 /**
  * The grid's axes: the explained labels that have maps (in the result's order) and the methods that

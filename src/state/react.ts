@@ -1,7 +1,7 @@
 /** React access to the studio store: a context carrying the vanilla store, one selector per read. */
 import { createContext, createElement, useContext, type ReactNode } from 'react';
 import { useStore } from 'zustand';
-import type { StudioState, StudioStore } from './store';
+import type { StudioState, StudioStore } from './types';
 
 const StudioContext = createContext<StudioStore | null>(null);
 

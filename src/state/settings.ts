@@ -5,15 +5,25 @@
  *
  * URL parameters: `model`, `backend`, `mode`, `methods` (comma-separated ids), `colormap`, `opacity`,
  * `topk`, `detect` (`sigmoid:0.5`, `prob:0.2`, `topk:3`, `gt:1,4`), `grid` (`labels-by-methods` or
- * `methods-by-labels`). Unknown or bad values are dropped with a warning; the rest still applies.
+ * `methods-by-labels`), `busy`. Unknown or bad values are dropped with a warning; the rest still applies.
+ * Each value is checked with the schemas of src/shared (and persistence.ts keeps the stored copy).
  */
-import { COLORMAP_IDS, type ColormapId } from '../charts/colormap';
-import { formatDetectionRule, parseDetectionRule, type DetectionRule } from '../core/detection';
-import { isMethodId, type MethodId } from '../core/methods/method-ids';
-import type { StudioMode, StudioState, WhileBusy } from './store';
+import * as v from 'valibot';
+import { COLORMAP_IDS, type ColormapId } from '../shared/colormap';
+import { DetectionRuleSchema, formatDetectionRule, parseDetectionRule, type DetectionRule } from '../shared/detection';
+import { isMethodId, type MethodId } from '../shared/methods';
+import { choiceField, fromText, integerField, numberField } from '../shared/schema';
+import { STUDIO_MODES, type StudioMode, type WhileBusy } from './constants';
+import type { StudioState } from './types';
 
+/** The localStorage key (its "v1" is the name's; the layout's version is inside, see persistence.ts). */
 export const SETTINGS_STORAGE_KEY = 'cam-studio.settings.v1';
-const MODES: readonly StudioMode[] = ['explore', 'classroom', 'figure'];
+const MODES = choiceField(STUDIO_MODES);
+const COLORMAPS = choiceField(COLORMAP_IDS);
+const OPACITY = numberField(0, 1);
+const TOP_K = integerField(1, 100);
+const WHILE_BUSY = choiceField<WhileBusy>(['supersede', 'queue']);
+const valid = <T>(schema: v.GenericSchema<unknown, T>, value: unknown): value is T => v.is(schema, value);
 
 export interface StudioSettings {
   mode?: StudioMode;
@@ -25,7 +35,7 @@ export interface StudioSettings {
   topK?: number;
   detection?: DetectionRule | null;
   gridTransposed?: boolean;
-  /** What a new image does to a running analysis (store.ts ViewSlice.whileBusy). */
+  /** What a new image does to a running analysis (ViewSlice.whileBusy). */
   whileBusy?: WhileBusy;
 }
 
@@ -43,32 +53,29 @@ export function settingsOf(state: Pick<StudioState, 'mode' | 'model' | 'methods'
 /** Validates settings read back from storage (anything else in there is ignored). */
 export function parseStoredSettings(text: string | null): StudioSettings {
   if (text === null) return {};
-  let value: unknown;
   try {
-    value = JSON.parse(text);
+    return parseStoredSettingsValue(JSON.parse(text));
   } catch {
     return {};
   }
-  if (typeof value !== 'object' || value === null) return {};
-  const v = value as Record<string, unknown>;
+}
+
+/** Validates a stored settings object field by field: a bad field is dropped, the others kept. */
+export function parseStoredSettingsValue(value: unknown): StudioSettings {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return {};
+  const record = value as Record<string, unknown>;
   const search = new URLSearchParams();
-  if (typeof v['mode'] === 'string') search.set('mode', v['mode']);
-  if (typeof v['model'] === 'string') search.set('model', v['model']);
-  if (Array.isArray(v['methods'])) search.set('methods', v['methods'].filter((m) => typeof m === 'string').join(','));
-  if (typeof v['colormap'] === 'string') search.set('colormap', v['colormap']);
-  if (typeof v['opacity'] === 'number') search.set('opacity', String(v['opacity']));
-  if (typeof v['topK'] === 'number') search.set('topk', String(v['topK']));
-  if (typeof v['gridTransposed'] === 'boolean') search.set('grid', v['gridTransposed'] ? 'methods-by-labels' : 'labels-by-methods');
-  if (typeof v['whileBusy'] === 'string') search.set('busy', v['whileBusy']);
+  if (typeof record['mode'] === 'string') search.set('mode', record['mode']);
+  if (typeof record['model'] === 'string') search.set('model', record['model']);
+  if (Array.isArray(record['methods'])) search.set('methods', record['methods'].filter((m) => typeof m === 'string').join(','));
+  if (typeof record['colormap'] === 'string') search.set('colormap', record['colormap']);
+  if (typeof record['opacity'] === 'number') search.set('opacity', String(record['opacity']));
+  if (typeof record['topK'] === 'number') search.set('topk', String(record['topK']));
+  if (typeof record['gridTransposed'] === 'boolean') search.set('grid', record['gridTransposed'] ? 'methods-by-labels' : 'labels-by-methods');
+  if (typeof record['whileBusy'] === 'string') search.set('busy', record['whileBusy']);
   const parsed = settingsFromSearch(`?${search.toString()}`).settings;
-  if (v['detection'] === null) parsed.detection = null;
-  else if (typeof v['detection'] === 'object') {
-    try {
-      parsed.detection = parseDetectionRule(formatDetectionRule(v['detection'] as DetectionRule));
-    } catch {
-      // a malformed rule: the head's default applies
-    }
-  }
+  if (record['detection'] === null) parsed.detection = null;
+  else if (valid(DetectionRuleSchema, record['detection'])) parsed.detection = record['detection']; // a malformed rule: the head's default applies
   return parsed;
 }
 
@@ -79,8 +86,8 @@ export function settingsFromSearch(search: string): { settings: StudioSettings; 
   const warnings: string[] = [];
   const mode = params.get('mode');
   if (mode !== null) {
-    if ((MODES as readonly string[]).includes(mode)) settings.mode = mode as StudioMode;
-    else warnings.push(`Unknown mode "${mode}" in the URL (one of ${MODES.join(', ')}).`);
+    if (valid(MODES.schema, mode)) settings.mode = mode;
+    else warnings.push(`Unknown mode "${mode}" in the URL (${MODES.allowed}).`);
   }
   const model = params.get('model');
   if (model !== null && model.trim() !== '') settings.model = model.trim();
@@ -94,20 +101,20 @@ export function settingsFromSearch(search: string): { settings: StudioSettings; 
   }
   const colormap = params.get('colormap');
   if (colormap !== null) {
-    if ((COLORMAP_IDS as readonly string[]).includes(colormap)) settings.colormap = colormap as ColormapId;
-    else warnings.push(`Unknown colour map "${colormap}" in the URL (one of ${COLORMAP_IDS.join(', ')}).`);
+    if (valid(COLORMAPS.schema, colormap)) settings.colormap = colormap;
+    else warnings.push(`Unknown colour map "${colormap}" in the URL (${COLORMAPS.allowed}).`);
   }
   const opacity = params.get('opacity');
   if (opacity !== null) {
-    const value = Number(opacity);
-    if (opacity !== '' && value >= 0 && value <= 1) settings.opacity = value;
-    else warnings.push(`The opacity in the URL must be between 0 and 1 (got "${opacity}").`);
+    const parsed = v.safeParse(fromText(OPACITY), opacity);
+    if (parsed.success) settings.opacity = parsed.output;
+    else warnings.push(`The opacity in the URL must be ${OPACITY.allowed} (got "${opacity}").`);
   }
   const topK = params.get('topk');
   if (topK !== null) {
-    const value = Number(topK);
-    if (Number.isInteger(value) && value >= 1 && value <= 100) settings.topK = value;
-    else warnings.push(`topk in the URL must be an integer from 1 to 100 (got "${topK}").`);
+    const parsed = v.safeParse(fromText(TOP_K), topK);
+    if (parsed.success) settings.topK = parsed.output;
+    else warnings.push(`topk in the URL must be ${TOP_K.allowed} (got "${topK}").`);
   }
   const detect = params.get('detect');
   if (detect !== null) {
@@ -124,8 +131,8 @@ export function settingsFromSearch(search: string): { settings: StudioSettings; 
   }
   const busy = params.get('busy');
   if (busy !== null) {
-    if (busy === 'supersede' || busy === 'queue') settings.whileBusy = busy;
-    else warnings.push(`busy in the URL is supersede or queue (got "${busy}").`);
+    if (valid(WHILE_BUSY.schema, busy)) settings.whileBusy = busy;
+    else warnings.push(`busy in the URL is ${WHILE_BUSY.values.join(' or ')} (got "${busy}").`);
   }
   return { settings, warnings };
 }

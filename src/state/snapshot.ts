@@ -2,8 +2,9 @@
  * A plain, JSON-safe snapshot of the store for `window.__camStudio.getState()` (read by the e2e tests):
  * no ImageBitmaps, no typed arrays, no functions.
  */
-import type { BackendReport, DetectionRule, MethodOptions, ModelSummary, Prediction } from '../worker/protocol';
-import { effectiveDetection, type StudioState } from './store';
+import type { BackendReport, DetectionRule, MethodOptions, ModelSummary, Prediction } from '../shared/protocol';
+import { effectiveDetection, metricsStale } from './selectors';
+import type { StudioState } from './types';
 
 export interface MapSnapshot {
   method: string;
@@ -167,10 +168,4 @@ export function snapshotState(state: StudioState): StudioSnapshot {
 /** Deep copy through JSON: the summaries are plain data. */
 function structuredCloneSafe<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
-}
-
-/** True when the metrics shown were computed for another image or model than the current ones. */
-export function metricsStale(state: Pick<StudioState, 'metricsFor' | 'image' | 'model'>): boolean {
-  const target = state.metricsFor;
-  return target !== null && (target.image !== state.image || target.loadId !== state.model?.loadId);
 }

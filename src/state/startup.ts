@@ -1,5 +1,5 @@
 /** Startup: URL parameters and the bundled model catalog. Pure functions. */
-import type { BackendChoice } from '../worker/protocol';
+import type { BackendChoice } from '../shared/protocol';
 
 export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'webgpu', 'wasm', 'webgl', 'cpu'];
 

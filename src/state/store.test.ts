@@ -17,11 +17,13 @@ import type {
   MetricsResult,
   ModelSource,
   ModelSummary,
-} from '../worker/protocol';
-import { classroomLabels, WALKTHROUGH_CHANNELS, WALKTHROUGH_STEPS } from './classroom-slice';
+} from '../shared/protocol';
+import { WALKTHROUGH_CHANNELS, WALKTHROUGH_STEPS } from './constants';
 import { snapshotState } from './snapshot';
 import { memoryBatchJournal, type BatchJournal } from './batch-journal';
-import { createStudioStore, effectiveDetection, explainedLabels, type FetchResponseLike, type StudioStore } from './store';
+import { classroomLabels, effectiveDetection, explainedLabels } from './selectors';
+import { createStudioStore } from './store';
+import type { FetchResponseLike, StudioStore } from './types';
 
 // ---- a fake engine whose calls can be held and released in any order ----
 

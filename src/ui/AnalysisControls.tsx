@@ -1,6 +1,6 @@
 import type { ChangeEvent } from 'react';
 import { useStudio } from '../state/react';
-import type { WhileBusy } from '../state/store';
+import type { WhileBusy } from '../state/constants';
 import { DetectionEditor } from './DetectionEditor';
 import { MetaControls } from './MetaControls';
 import { MethodOptionsPanel } from './MethodOptionsPanel';

@@ -1,9 +1,9 @@
 import { useRef, useState, type ChangeEvent } from 'react';
-import { aggregateEvaluations, reportCsv } from '../core/metrics/report';
+import { aggregateEvaluations, reportCsv } from '../shared/metrics/report';
 import { batchRate, pairFolderFiles } from '../state/batch';
-import { methodTitle } from '../state/method-catalog';
+import { methodTitle } from '../shared/methods';
 import { ExportableChart, MetricsBarChart } from '../charts/MetricsCharts';
-import { METRICS, reportTable } from '../state/metrics-table';
+import { METRICS, reportTable } from '../charts/metrics-table';
 import { useStudio } from '../state/react';
 import { downloadBlob } from './download';
 

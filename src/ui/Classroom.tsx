@@ -1,10 +1,9 @@
 import { useEffect, useRef, type KeyboardEvent } from 'react';
 import { formatNumber as fmt, WeightBars } from '../charts/WeightBars';
-import {
-  WALKTHROUGH_STEPS, classroomLabels, walkthroughKey, type WalkthroughMethod, type WalkthroughStep,
-} from '../state/classroom-slice';
+import { WALKTHROUGH_STEPS, type WalkthroughMethod, type WalkthroughStep } from '../state/constants';
+import { classroomLabels, walkthroughKey } from '../state/selectors';
 import { useStudio } from '../state/react';
-import type { WalkthroughData, WalkthroughMap } from '../worker/protocol';
+import type { WalkthroughData, WalkthroughMap } from '../shared/protocol';
 import { Formula } from './Formula';
 import { MapView } from './MapView';
 

@@ -1,17 +1,17 @@
 import { useId, useRef, type ChangeEvent } from 'react';
-import { parseLabelsFile } from '../core/metrics/report';
+import { parseLabelsFile } from '../shared/metrics/report';
 import {
   DETECTION_KINDS,
   DETECTION_KIND_TITLES,
   defaultDetectionRule,
-  describeRule,
+  describeDetectionRule,
   ruleFromText,
   ruleOfKind,
   ruleValueText,
   type DetectionKind,
-} from '../state/analysis-options';
+} from '../shared/detection';
 import { useStudio } from '../state/react';
-import { effectiveDetection, explainedLabels } from '../state/store';
+import { effectiveDetection, explainedLabels } from '../state/selectors';
 import { useCommittedInput } from './useCommittedInput';
 
 function isDetectionKind(value: string): value is DetectionKind {
@@ -83,7 +83,7 @@ export function DetectionEditor() {
       <legend className="field-label">Detected set</legend>
       <p className="hint" id={hintId}>
         The labels the image is taken to contain: explained when you have not ticked labels yourself, and what MinMax contrasts each label
-        with. Default for this model: {describeRule(headDefault)}.
+        with. Default for this model: {describeDetectionRule(headDefault)}.
       </p>
       <div className="detection-row">
         <label className="field compact" htmlFor={selectId}>
@@ -147,7 +147,7 @@ export function DetectionEditor() {
         <input ref={labelsFileRef} type="file" accept=".json,.txt,application/json,text/plain" hidden onChange={(e) => void onLabelsFile(e)} data-testid="labels-file-input" />
         {detection !== null && (
           <button type="button" className="button small" data-testid="detection-reset" onClick={() => void setDetection(null)}>
-            Use the default ({describeRule(headDefault)})
+            Use the default ({describeDetectionRule(headDefault)})
           </button>
         )}
         {selectedLabels !== 'auto' && (

@@ -1,13 +1,13 @@
 import { useEffect, useMemo, useRef, useState, type ChangeEvent } from 'react';
-import { COLORMAP_IDS, COLORMAP_TITLES, type ColormapId } from '../charts/colormap';
+import { COLORMAP_IDS, COLORMAP_TITLES, type ColormapId } from '../shared/colormap';
 import { renderFigure, type FigureDocument, type FigureNames } from '../figure/document';
 import { grayBytes, npyFloat32 } from '../figure/npy';
 import { FigureLayoutError } from '../figure/render';
 import { FIGURE_WIDTHS, PNG_SCALES, figureColumns, type FigureSpec, type FigureWidth, type PngScale } from '../figure/spec';
-import { figureCellsKey } from '../state/figure-slice';
-import { methodTitle } from '../state/method-catalog';
+import { figureCellsKey } from '../state/selectors';
+import { methodTitle } from '../shared/methods';
 import { useStudio } from '../state/react';
-import type { FigureRowResult, MethodId } from '../worker/protocol';
+import type { FigureRowResult, MethodId } from '../shared/protocol';
 import { downloadBlob } from './download';
 import { canvasPngDataUrl, grayPngBlob, svgToPngBlob } from './figure-raster';
 import { useSamples } from './samples';

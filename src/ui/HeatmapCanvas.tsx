@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef } from 'react';
-import { colorize, colormapLut, type ColormapId } from '../charts/colormap';
-import type { HeatmapResult } from '../worker/protocol';
+import { colorize, colormapLut, type ColormapId } from '../shared/colormap';
+import type { HeatmapResult } from '../shared/protocol';
 
 /** The heatmap coloured once per (map, colour map) into an offscreen canvas at display resolution. */
 function useHeatLayer(map: HeatmapResult, colormap: ColormapId): HTMLCanvasElement | null {

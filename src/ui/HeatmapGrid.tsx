@@ -1,8 +1,8 @@
 import { useId } from 'react';
-import { isSlowMethod, methodTitle } from '../state/method-catalog';
+import { isSlowMethod, methodTitle } from '../shared/methods';
 import { useStudio } from '../state/react';
 import { gridAxes, extrasText, formatNumber } from '../state/grid';
-import type { HeatmapResult, MethodId } from '../worker/protocol';
+import type { HeatmapResult, MethodId } from '../shared/protocol';
 import { HeatmapCanvas } from './HeatmapCanvas';
 
 function rangeText(map: HeatmapResult): string {

@@ -1,5 +1,5 @@
 import { useEffect, useId, useRef, type ChangeEvent } from 'react';
-import { RESIZE_POLICY_DESCRIPTIONS, type ResizePolicy } from '../core/model/metadata';
+import { RESIZE_POLICY_DESCRIPTIONS, type ResizePolicy } from '../shared/model-metadata';
 import { useStudio } from '../state/react';
 import { isImageFile } from './drop';
 import { useSamples, type Sample } from './samples';

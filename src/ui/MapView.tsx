@@ -1,7 +1,7 @@
 import { interpolateRdBu } from 'd3-scale-chromatic';
 import { useEffect, useRef } from 'react';
-import { colorize, colormapLut, parseColor } from '../charts/colormap';
-import { resizeBilinear } from '../figure/resample';
+import { colorize, colormapLut, parseColor } from '../shared/colormap';
+import { resizeBilinear } from '../shared/resample';
 
 const VIEW = 300;
 

@@ -8,7 +8,7 @@ import {
   parseNumberField,
   type MethodOptionsPatch,
   type ScoreCamVariant,
-} from '../state/analysis-options';
+} from '../shared/options';
 import { useStudio } from '../state/react';
 import { useCommittedInput } from './useCommittedInput';
 

@@ -1,5 +1,5 @@
 import { useId } from 'react';
-import { groupMethods, isSlowMethod, placeholderAvailability } from '../state/method-catalog';
+import { groupMethods, isSlowMethod, placeholderAvailability } from '../shared/methods';
 import { useStudio } from '../state/react';
 
 const NO_REASON = 'not available for this model';

@@ -1,8 +1,8 @@
 import { CurvesChart, ExportableChart, MetricsBarChart, type CurveSet } from '../charts/MetricsCharts';
-import { methodTitle } from '../state/method-catalog';
-import { metricsTable } from '../state/metrics-table';
+import { methodTitle } from '../shared/methods';
+import { metricsTable } from '../charts/metrics-table';
 import { useStudio } from '../state/react';
-import { metricsStale } from '../state/snapshot';
+import { metricsStale } from '../state/selectors';
 
 const format = (value: number | null, percent: boolean): string => (value === null ? '–' : percent ? value.toFixed(1) : value.toFixed(3));
 

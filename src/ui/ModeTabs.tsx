@@ -1,7 +1,7 @@
 import { useState, type KeyboardEvent } from 'react';
 import { settingsOf, settingsToSearch } from '../state/settings';
 import { useStudioStore } from '../state/react';
-import { STUDIO_MODES, type StudioMode } from '../state/store';
+import { STUDIO_MODES, type StudioMode } from '../state/constants';
 import { useStudio } from '../state/react';
 
 const MODE_TITLES: Record<StudioMode, { title: string; description: string }> = {

@@ -1,5 +1,5 @@
 import { useId, type ChangeEvent } from 'react';
-import { PREPROCESSING_DESCRIPTIONS, PREPROCESSING_IDS, type PreprocessingId } from '../core/model/metadata';
+import { PREPROCESSING_DESCRIPTIONS, PREPROCESSING_IDS, type PreprocessingId } from '../shared/model-metadata';
 import { useStudio } from '../state/react';
 
 const ACTIVATION_TEXT = { softmax: 'softmax', sigmoid: 'sigmoid (multi-label)', linear: 'none (linear logits)' } as const;

@@ -1,6 +1,6 @@
 import { useStudio } from '../state/react';
-import { explainedLabels } from '../state/store';
-import type { Prediction } from '../worker/protocol';
+import { explainedLabels } from '../state/selectors';
+import type { Prediction } from '../shared/protocol';
 
 function percent(p: number): string {
   if (!Number.isFinite(p)) return '–';

@@ -1,4 +1,4 @@
-import type { LoadProgress } from '../worker/protocol';
+import type { LoadProgress } from '../shared/protocol';
 
 const STAGE_TEXT: Record<LoadProgress['stage'], string> = {
   'fetching': 'Downloading weights',

@@ -1,4 +1,4 @@
-import { isSlowMethod, methodTitle as titleOf } from '../state/method-catalog';
+import { isSlowMethod, methodTitle as titleOf } from '../shared/methods';
 import { useStudio } from '../state/react';
 import { HeatmapGrid } from './HeatmapGrid';
 import { Predictions } from './Predictions';

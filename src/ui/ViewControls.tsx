@@ -1,6 +1,6 @@
 import { useId, type ChangeEvent } from 'react';
 import { ColorBar } from '../charts/ColorBar';
-import { COLORMAP_IDS, COLORMAP_TITLES, isColormapId } from '../charts/colormap';
+import { COLORMAP_IDS, COLORMAP_TITLES, isColormapId } from '../shared/colormap';
 import { useStudio } from '../state/react';
 import { MethodPicker } from './MethodPicker';
 

@@ -10,9 +10,9 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
-import { StudioError } from '../core/errors';
+import { StudioError } from '../shared/errors';
 import { registerWasmConvGradients } from '../core/kernels/conv-gradients';
-import type { BackendChoice, BackendName, BackendReport, GpuAdapterSummary } from './protocol';
+import type { BackendChoice, BackendName, BackendReport, GpuAdapterSummary } from '../shared/protocol';
 
 setWasmPaths({
   'tfjs-backend-wasm.wasm': wasmUrl,

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { isStudioError } from '../core/errors';
+import { isStudioError } from '../shared/errors';
 import { repoRoot } from '../testing/golden';
 import { DECODE_MAX_SIDE, planDecode } from './decode-plan';
 

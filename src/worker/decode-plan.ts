@@ -6,7 +6,7 @@
  * pixels a side). No worker globals: tested in Node.
  */
 import { imageSize } from 'image-size';
-import { StudioError } from '../core/errors';
+import { StudioError } from '../shared/errors';
 
 /** Larger images are refused (100 megapixels: 400 MB once decoded). */
 export const MAX_DECODE_PIXELS = 100_000_000;

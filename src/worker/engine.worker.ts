@@ -5,9 +5,12 @@
  */
 import * as Comlink from 'comlink';
 import { Engine } from './engine';
-import { DEVICE_LOST_MESSAGE, type DeviceLostMessage, type EngineApi } from './protocol';
+import { validatedApi } from './validated-api';
+import { DEVICE_LOST_MESSAGE, type DeviceLostMessage, type EngineApi } from '../shared/protocol';
 
-const engine: EngineApi = new Engine({
-  onDeviceLost: (message) => self.postMessage({ type: DEVICE_LOST_MESSAGE, message } satisfies DeviceLostMessage),
-});
+const engine: EngineApi = validatedApi(
+  new Engine({
+    onDeviceLost: (message) => self.postMessage({ type: DEVICE_LOST_MESSAGE, message } satisfies DeviceLostMessage),
+  }),
+);
 Comlink.expose(engine);

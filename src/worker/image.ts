@@ -3,10 +3,10 @@
  * BMP), EXIF orientation honoured, then the model's crop/resize policy.
  */
 import * as tf from '@tensorflow/tfjs';
-import { rgbaToMask } from '../data/shapes/palette';
-import { StudioError } from '../core/errors';
+import { rgbaToMask } from '../shared/palette';
+import { StudioError } from '../shared/errors';
 import { HEADER_BYTES, planDecode } from './decode-plan';
-import { RESIZE_POLICY_DESCRIPTIONS, type ResizePolicy } from '../core/model/metadata';
+import { RESIZE_POLICY_DESCRIPTIONS, type ResizePolicy } from '../shared/model-metadata';
 
 export interface DecodedImage {
   bitmap: ImageBitmap;

@@ -3,9 +3,9 @@
  * src/core/model/load.ts consumes. Bytes are read on demand; nothing is kept after loading, so a reload
  * (after a backend switch) reads them again (from the HTTP cache or the user's disk).
  */
-import { StudioError } from '../core/errors';
+import { StudioError } from '../shared/errors';
 import type { SiblingReader } from '../core/model/load';
-import type { LoadProgress, ModelSource } from './protocol';
+import type { LoadProgress, ModelSource } from '../shared/protocol';
 
 export interface OpenedModelSource {
   /** For the user: the URL or "N dropped files". */

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resizeBilinear } from '../../figure/resample';
+import { resizeBilinear } from '../../shared/resample';
 import { initNodeBackend } from '../../node/backend';
 import { maxAbsDifference } from '../../testing/golden';
 import { tinySigmoidFixture, type TinyFixture } from '../../testing/tiny-models';
-import { isStudioError, StudioError } from '../errors';
+import { isStudioError, StudioError } from '../../shared/errors';
 import { upsampleMaps } from '../maps/filters';
 import { explainCells } from './cells';
 import { disposeMethodMaps, explain } from './explain';

@@ -4,13 +4,13 @@
  * the image's highest-scoring class. Used by the studio's figure builder (in the worker) and by
  * `npm run figure`, so both explain a row the same way.
  */
-import * as tf from '@tensorflow/tfjs';
-import { defaultDetectionRule, detectedSet, type DetectionRule } from '../detection';
+import type * as tf from '@tensorflow/tfjs';
+import type { DetectionRule } from '../../shared/detection';
 import type { Classifier, ForwardPass } from '../model/classifier';
-import { topK } from '../predictions';
-import { disposeMethodMaps, explain, type ExplainRequest } from './explain';
-import type { MethodOptions } from './context';
-import type { MethodId } from './method-ids';
+import { topK } from '../../shared/predictions';
+import { detectedOf, detectionRuleFor, explainImage, scoresOf, type ImagePass } from '../pipeline';
+import type { MethodOptions } from '../../shared/options';
+import type { MethodId } from '../../shared/methods';
 
 export interface CellRequest {
   method: MethodId;
@@ -45,17 +45,10 @@ export async function explainCells(
   adapter: Classifier, input: tf.Tensor4D, forward: ForwardPass, requests: readonly CellRequest[],
   extras: { detection?: DetectionRule; options?: Partial<MethodOptions>; checkpoint?: () => void } = {},
 ): Promise<CellMaps> {
-  const probabilities = adapter.probabilities(forward.logits);
-  let probs: Float32Array;
-  let logits: Float32Array;
-  try {
-    [probs, logits] = await Promise.all([probabilities.data() as Promise<Float32Array>, forward.logits.data() as Promise<Float32Array>]);
-  } finally {
-    probabilities.dispose();
-  }
-  const [best] = topK(probs, logits, 1);
+  const pass: ImagePass = { input, forward, ...(await scoresOf(adapter, forward)), forwardMs: 0 };
+  const [best] = topK(pass.probs, pass.logits, 1);
   const top = { label: best!.label, prob: best!.prob };
-  const detected = detectedSet(extras.detection ?? defaultDetectionRule(adapter.headActivation), probs, logits);
+  const detected = detectedOf(pass, detectionRuleFor(adapter, extras.detection));
   const resolved = requests.map((request) => ({ method: request.method, label: request.label === 'top' ? top.label : request.label }));
   const byMethod = new Map<MethodId, number[]>();
   for (const { method, label } of resolved) {
@@ -65,25 +58,13 @@ export async function explainCells(
   }
   const found = new Map<string, CellMap>();
   for (const [method, labels] of byMethod) {
-    const request: ExplainRequest = {
-      labels, methods: [method], detected: detected.length > 0 ? detected : [top.label],
+    const image = await explainImage(adapter, pass, {
+      labels, methods: [method], contrast: detected.length > 0 ? detected : [top.label], keepRaw: true,
+      ...(extras.detection === undefined ? {} : { detection: extras.detection }),
       ...(extras.options === undefined ? {} : { options: extras.options }),
       ...(extras.checkpoint === undefined ? {} : { checkpoint: extras.checkpoint }),
-    };
-    const results = await explain(adapter, input, forward, request);
-    try {
-      const result = results[0]!;
-      const [count, h, w] = result.normalized.shape;
-      const [normalized, raw] = await Promise.all([result.normalized.data() as Promise<Float32Array>, result.raw.data() as Promise<Float32Array>]);
-      for (let i = 0; i < count; i += 1) {
-        found.set(`${method}|${labels[i]}`, {
-          method, label: labels[i]!, shape: [h, w],
-          normalized: normalized.slice(i * h * w, (i + 1) * h * w), raw: raw.slice(i * h * w, (i + 1) * h * w),
-        });
-      }
-    } finally {
-      results.forEach(disposeMethodMaps);
-    }
+    });
+    for (const map of image.maps) found.set(`${method}|${map.label}`, { method, label: map.label, shape: map.shape, normalized: map.normalized, raw: map.raw! });
   }
   return { cells: resolved.map(({ method, label }) => found.get(`${method}|${label}`)!), top, detected };
 }

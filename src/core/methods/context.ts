@@ -9,33 +9,10 @@
  * (saliency methods) are likewise computed once, for all labels in one batched backward pass.
  */
 import * as tf from '@tensorflow/tfjs';
+import { withDefaultOptions, type MethodOptions } from '../../shared/options';
 import type { Classifier, ForwardPass } from '../model/classifier';
 
 export type GradientPath = 'auto' | 'analytic' | 'autodiff';
-
-export type ScoreCamVariant = 'probability' | 'softmax-logits' | 'increase-of-confidence';
-
-export interface MethodOptions {
-  scorecam: {
-    /** `probability`: s_k = p_c(x * H^k) (the seed's benchmarks); `softmax-logits`: pytorch-grad-cam's
-     * softmax over channels of S_c(x * H^k); `increase-of-confidence`: the paper's p_c(x * H^k) - p_c(baseline). */
-    variant: ScoreCamVariant;
-    /** Masked inputs per forward pass. */
-    batchSize: number;
-    /** Keep only the N channels of largest spatial variance (Faster-Score-CAM); null = all. */
-    maxChannels: number | null;
-  };
-  ablation: { batchSize: number };
-  smoothgrad: { samples: number; noiseLevel: number; seed: number };
-  integratedGradients: { steps: number; batchSize: number };
-}
-
-export const DEFAULT_METHOD_OPTIONS: MethodOptions = {
-  scorecam: { variant: 'probability', batchSize: 16, maxChannels: null },
-  ablation: { batchSize: 64 },
-  smoothgrad: { samples: 20, noiseLevel: 0.15, seed: 0 },
-  integratedGradients: { steps: 32, batchSize: 8 },
-};
 
 export interface ContextInit {
   adapter: Classifier;
@@ -79,7 +56,7 @@ export class ExplainContext {
     this.logits = init.forward.logits;
     this.labels = init.labels;
     this.detected = init.detected ?? init.labels;
-    this.options = { ...DEFAULT_METHOD_OPTIONS, ...init.options };
+    this.options = withDefaultOptions(init.options);
     this.memoryBudgetBytes = init.memoryBudgetBytes;
     const path = init.gradientPath ?? 'auto';
     this.gradientPath = path === 'auto' ? (init.adapter.headKind === 'gap-dense' ? 'analytic' : 'autodiff') : path;

@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import type { ExplainContext } from './context';
-import type { CamMethod } from './types';
+import { defineMethod } from './types';
 
 /**
  * First principal projection of each of N feature stacks.
@@ -75,39 +75,21 @@ async function channelSum(context: ExplainContext): Promise<Float32Array> {
 }
 
 /** Eigen-CAM: Muhammad and Yeasin, IJCNN 2020, Eq. 3-4. Class-agnostic: the same map for every label. */
-export const eigencam: CamMethod = {
-  id: 'eigencam',
-  title: 'Eigen-CAM',
-  family: 'gradient',
-  reference: 'Muhammad and Yeasin, Eigen-CAM: Class Activation Map using Principal Components, IJCNN 2020, Eq. 3-4',
-  requires: 'differentiable-head',
-  resolution: 'feature',
-  long: false,
-  async compute(context) {
+export const eigencam = defineMethod('eigencam', async (context) => {
     const projection = await firstPrincipalProjection(context.activations, await channelSum(context));
     try {
       return { maps: tf.tidy(() => tf.tile(projection, [context.labels.length, 1, 1]) as tf.Tensor3D) };
     } finally {
       projection.dispose();
     }
-  },
-};
+});
 
 /** Eigen-Grad-CAM (pytorch-grad-cam): Eigen-CAM on `g * A`, so it depends on the class. */
-export const eigengradcam: CamMethod = {
-  id: 'eigengradcam',
-  title: 'Eigen-Grad-CAM',
-  family: 'gradient',
-  reference: 'pytorch-grad-cam EigenGradCAM: Eigen-CAM (Muhammad and Yeasin, IJCNN 2020) of gradients x activations',
-  requires: 'differentiable-head',
-  resolution: 'feature',
-  long: false,
-  async compute(context) {
+export const eigengradcam = defineMethod('eigengradcam', async (context) => {
     const product = tf.tidy(() => tf.mul(context.gradients(), context.activations) as tf.Tensor4D);
     try {
       return { maps: await firstPrincipalProjection(product, await channelSum(context)) };
     } finally {
       product.dispose();
     }
-  },
-};
+});

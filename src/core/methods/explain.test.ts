@@ -3,12 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initNodeBackend } from '../../node/backend';
 import { maxAbsDifference } from '../../testing/golden';
 import { handWeightedInput, handWeightedModel, tinyClassifier, tinyInput } from '../../testing/tiny-models';
-import { isStudioError, StudioError } from '../errors';
+import { isStudioError, StudioError } from '../../shared/errors';
 import { normalizeMaps, upsampleMaps, weightedSum } from '../maps/filters';
 import { ClassifierAdapter, type ForwardPass } from '../model/adapter';
-import { ExplainContext, type MethodOptions } from './context';
+import { ExplainContext } from './context';
+import type { MethodOptions } from '../../shared/options';
 import { disposeMethodMaps, explain, type ExplainRequest } from './explain';
-import { METHOD_IDS, type MethodId } from './method-ids';
+import { METHOD_IDS, type MethodId } from '../../shared/methods';
 
 interface Fixture { adapter: ClassifierAdapter; input: tf.Tensor4D; forward: ForwardPass }
 function fixture(model: tf.LayersModel, input: tf.Tensor4D): Fixture {

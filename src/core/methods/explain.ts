@@ -3,14 +3,16 @@
  * raw maps kept. One forward pass and one gradient computation serve every label and every method.
  */
 import * as tf from '@tensorflow/tfjs';
-import { StudioError } from '../errors';
+import { StudioError } from '../../shared/errors';
 import { yieldToEventLoop } from '../batching';
 import { normalizeMaps } from '../maps/filters';
 import type { Classifier, ForwardPass } from '../model/classifier';
-import { ExplainContext, type GradientPath, type MethodOptions } from './context';
-import type { MethodId } from './method-ids';
+import { ExplainContext, type GradientPath } from './context';
+import type { MethodOptions } from '../../shared/options';
+import type { MethodId } from '../../shared/methods';
 import { getMethod } from './registry';
-import { methodAvailability, type MapResolution, type MethodExtras } from './types';
+import type { MapResolution } from '../../shared/methods';
+import { methodAvailability, type MethodExtras } from './types';
 
 export interface MethodMaps {
   method: MethodId;

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initNodeBackend } from '../../node/backend';
 import { maxAbsDifference } from '../../testing/golden';
 import { tinyBiasClassifier, tinyInput } from '../../testing/tiny-models';
-import { isStudioError } from '../errors';
+import { isStudioError } from '../../shared/errors';
 import { normalizeMaps } from '../maps/filters';
 import { ClassifierAdapter, type ForwardPass } from '../model/adapter';
 import type { Classifier } from '../model/classifier';

@@ -26,10 +26,10 @@
  * 4-D bias-gradients).
  */
 import * as tf from '@tensorflow/tfjs';
-import { StudioError } from '../errors';
+import { StudioError } from '../../shared/errors';
 import { upsampleMaps } from '../maps/filters';
 import type { ExplainContext } from './context';
-import type { CamMethod } from './types';
+import { defineMethod } from './types';
 
 /** How a `[N, h, w, C]` term becomes a `[N, h, w]` map in [0, 1] (see the module comment). */
 export type FullGradScaling = 'summed' | 'joint' | 'per-channel';
@@ -115,13 +115,4 @@ export function fullGradMaps(context: ExplainContext, scaling: FullGradScaling =
  * FullGrad (Srinivas and Fleuret, NeurIPS 2019, Eq. 6), one forward and one backward pass for all labels.
  * Needs a classifier that exposes its biases (ClassifierAdapter does, for Keras LayersModels).
  */
-export const fullgrad: CamMethod = {
-  id: 'fullgrad',
-  title: 'FullGrad',
-  family: 'input-saliency',
-  reference: 'Srinivas and Fleuret, Full-Gradient Representation for Neural Network Visualization, NeurIPS 2019, Eq. 3 and 6',
-  requires: 'bias-taps',
-  resolution: 'input',
-  long: false,
-  compute: (context) => ({ maps: fullGradMaps(context) }),
-};
+export const fullgrad = defineMethod('fullgrad', (context) => ({ maps: fullGradMaps(context) }));

@@ -9,9 +9,9 @@ import { initNodeBackend } from '../../node/backend';
 import { loadClassifierFromDirectory } from '../../node/files';
 import { goldenFile, goldenImages, maxAbsDifference, realModelMissing, resnetDir } from '../../testing/golden';
 import type { LoadedClassifier } from '../model/load';
-import { topK } from '../predictions';
+import { topK } from '../../shared/predictions';
 import { disposeMethodMaps, explain } from './explain';
-import type { MethodId } from './method-ids';
+import type { MethodId } from '../../shared/methods';
 
 /** pytorch-grad-cam class name -> our method id. CAM has no reference of its own: on a GAP -> Dense head it
  * equals Grad-CAM up to the factor 1/(h w), so after normalisation it must match the GradCAM reference. */

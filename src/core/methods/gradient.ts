@@ -5,29 +5,23 @@
 import * as tf from '@tensorflow/tfjs';
 import { weightedSum } from '../maps/filters';
 import type { ExplainContext } from './context';
-import type { CamMethod } from './types';
+import type { MethodId } from '../../shared/methods';
+import { defineMethod, type CamMethod } from './types';
 
 const EPSILON = 1e-7;
 
-type GradientMethod = Omit<CamMethod, 'compute' | 'family' | 'requires' | 'resolution' | 'long'> & {
+interface GradientMethod {
   /** Maps `[N, h, w]` from activations `A: [1, h, w, K]` and gradients `g: [N, h, w, K]`. Runs in tidy. */
   fromGradients(activations: tf.Tensor4D, gradients: tf.Tensor4D, context: ExplainContext): tf.Tensor3D;
   /** Which gradients: the plain `dS_c/dA` (default) or the method's own objective's. */
   gradientsOf?(context: ExplainContext): tf.Tensor4D;
-};
+}
 
-function gradientMethod(spec: GradientMethod): CamMethod {
-  const { fromGradients, gradientsOf, ...rest } = spec;
-  return {
-    ...rest,
-    family: 'gradient',
-    requires: 'differentiable-head',
-    resolution: 'feature',
-    long: false,
-    compute: (context) => ({
-      maps: tf.tidy(() => fromGradients(context.activations, gradientsOf === undefined ? context.gradients() : gradientsOf(context), context)),
-    }),
-  };
+/** A gradient method from its own weighting of the shared gradients (its descriptor: src/shared/methods.ts). */
+function gradientMethod(id: MethodId, { fromGradients, gradientsOf }: GradientMethod): CamMethod {
+  return defineMethod(id, (context) => ({
+    maps: tf.tidy(() => fromGradients(context.activations, gradientsOf === undefined ? context.gradients() : gradientsOf(context), context)),
+  }));
 }
 
 /** Sum over channels: `[N, h, w, K]` -> `[N, h, w]`. */
@@ -39,10 +33,7 @@ export function gradCamWeights(gradients: tf.Tensor4D): tf.Tensor2D {
 }
 
 /** Grad-CAM: Selvaraju et al., ICCV 2017, Eq. 1-2: `alpha_k = mean_ij g_ij^k`, `M = sum_k alpha_k A^k`. */
-export const gradcam = gradientMethod({
-  id: 'gradcam',
-  title: 'Grad-CAM',
-  reference: 'Selvaraju et al., Grad-CAM: Visual Explanations from Deep Networks via Gradient-based Localization, ICCV 2017, Eq. 1-2',
+export const gradcam = gradientMethod('gradcam', {
   fromGradients: (activations, gradients) => weightedSum(activations, gradCamWeights(gradients)),
 });
 
@@ -50,10 +41,7 @@ export const gradcam = gradientMethod({
  * Grad-CAM++: Chattopadhyay et al., WACV 2018, Eq. 19 with the exp(S) closed form (as pytorch-grad-cam):
  * `a_ij^k = g^2 / (2 g^2 + sum_ab A_ab^k g^3 + eps)` (0 where g == 0), `w_k = sum_ij a_ij^k ReLU(g_ij^k)`.
  */
-export const gradcampp = gradientMethod({
-  id: 'gradcampp',
-  title: 'Grad-CAM++',
-  reference: 'Chattopadhyay et al., Grad-CAM++: Generalized Gradient-Based Visual Explanations, WACV 2018, Eq. 19',
+export const gradcampp = gradientMethod('gradcampp', {
   fromGradients: (activations, gradients) => {
     const squared = tf.square(gradients);
     const cubed = tf.mul(squared, gradients);
@@ -69,10 +57,7 @@ export const gradcampp = gradientMethod({
  * XGrad-CAM: Fu et al., "Axiom-based Grad-CAM", BMVC 2020, Eq. 13:
  * `w_k = sum_ij (A_ij^k / (sum_ab A_ab^k + eps)) g_ij^k`.
  */
-export const xgradcam = gradientMethod({
-  id: 'xgradcam',
-  title: 'XGrad-CAM',
-  reference: 'Fu et al., Axiom-based Grad-CAM, BMVC 2020, Eq. 13',
+export const xgradcam = gradientMethod('xgradcam', {
   fromGradients: (activations, gradients) => {
     const activationSums = tf.sum(activations, [1, 2], true); // [1, 1, 1, K]
     const weights = tf.sum(tf.mul(gradients, tf.div(activations, tf.add(activationSums, EPSILON))), [1, 2]) as tf.Tensor2D;
@@ -81,26 +66,17 @@ export const xgradcam = gradientMethod({
 });
 
 /** HiRes-CAM: Draelos and Carin, 2020, Eq. 4: `M = sum_k g^k * A^k` (element-wise, no pooling). */
-export const hirescam = gradientMethod({
-  id: 'hirescam',
-  title: 'HiRes-CAM',
-  reference: 'Draelos and Carin, Use HiResCAM instead of Grad-CAM for faithful explanations, arXiv:2011.08891, Eq. 4',
+export const hirescam = gradientMethod('hirescam', {
   fromGradients: (activations, gradients) => sumChannels(tf.mul(gradients, activations) as tf.Tensor4D),
 });
 
 /** Grad-CAM element-wise (pytorch-grad-cam's GradCAMElementWise): `M = sum_k ReLU(g^k * A^k)`. */
-export const gradcamElementwise = gradientMethod({
-  id: 'gradcam-elementwise',
-  title: 'Grad-CAM element-wise',
-  reference: 'pytorch-grad-cam GradCAMElementWise (Gildenblat et al.); HiRes-CAM with a per-element ReLU',
+export const gradcamElementwise = gradientMethod('gradcam-elementwise', {
   fromGradients: (activations, gradients) => sumChannels(tf.relu(tf.mul(gradients, activations)) as tf.Tensor4D),
 });
 
 /** Layer-CAM: Jiang et al., IEEE TIP 2021, Eq. 5-6: `M = sum_k ReLU(g^k) * A^k`. */
-export const layercam = gradientMethod({
-  id: 'layercam',
-  title: 'Layer-CAM',
-  reference: 'Jiang et al., LayerCAM: Exploring Hierarchical Class Activation Maps for Localization, IEEE TIP 2021, Eq. 5-6',
+export const layercam = gradientMethod('layercam', {
   fromGradients: (activations, gradients) => sumChannels(tf.mul(tf.relu(gradients), activations) as tf.Tensor4D),
 });
 
@@ -118,10 +94,7 @@ function minmaxObjective(context: ExplainContext): Map<number, number>[] {
  * MinMax-Grad-CAM: David, Pedrini, Dias, VISAPP 2022, Eq. 6-7: objective
  * `J_u = S_u - (1 / max(c - 1, 1)) sum_{n in C_x \ {u}} S_n`, `w_k^u = sum_ij dJ_u/dA_ij^k` (a sum, not a mean).
  */
-export const minmaxGradcam = gradientMethod({
-  id: 'minmax-gradcam',
-  title: 'MinMax-Grad-CAM',
-  reference: 'David, Pedrini, Dias, MinMax-CAM, VISAPP 2022, Eq. 6-7',
+export const minmaxGradcam = gradientMethod('minmax-gradcam', {
   gradientsOf: (context) => context.combineGradients(minmaxObjective(context)),
   fromGradients: (activations, gradients) => weightedSum(activations, tf.sum(gradients, [1, 2]) as tf.Tensor2D),
 });
@@ -131,10 +104,7 @@ export const minmaxGradcam = gradientMethod({
  * `J-_u = mean_{n in C_x \ {u}} S_n`, `Jbg = mean_{n in C_x} S_n` and their gradients G+, G-, Gbg:
  * `w_k^u = sum_ij [ReLU(G+_ijk) - ReLU(G-_ijk) + min(0, Gbg_ijk)]` (rectified per position, then pooled).
  */
-export const dMinmaxGradcam = gradientMethod({
-  id: 'd-minmax-gradcam',
-  title: 'D-MinMax-Grad-CAM',
-  reference: 'David, Pedrini, Dias, MinMax-CAM (extended), CCIS 2023, Eq. 8',
+export const dMinmaxGradcam = gradientMethod('d-minmax-gradcam', {
   fromGradients: (activations, gradients, context) => {
     const others = context.combineGradients(context.labels.map((label) => {
       const labels = context.othersOf(label);

@@ -3,11 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initNodeBackend } from '../../node/backend';
 import { maxAbsDifference } from '../../testing/golden';
 import { tinyClassifier, tinyInput } from '../../testing/tiny-models';
-import { StudioError } from '../errors';
+import { StudioError } from '../../shared/errors';
 import { normalizeMaps, upsampleMaps } from '../maps/filters';
 import { ClassifierAdapter } from '../model/adapter';
 import { disposeMethodMaps, explain, type ExplainRequest, type MethodMaps } from './explain';
-import { augmentInput, coverageOf, explainWithMeta, geometricAugmentations, mapToOriginal, type MetaOptions } from './meta';
+import { augmentInput, coverageOf, explainWithMeta, geometricAugmentations, mapToOriginal } from './meta';
+import type { MetaOptions } from '../../shared/options';
 
 interface Downloaded { shape: number[]; raw: Float32Array; normalized: Float32Array; resolution: string }
 

@@ -37,32 +37,9 @@ import { yieldToEventLoop } from '../batching';
 import { normalizeMaps, upsampleMaps } from '../maps/filters';
 import type { Classifier } from '../model/classifier';
 import { explain, validateLabels, type ExplainRequest, type MethodMaps } from './explain';
-import type { MethodId } from './method-ids';
+import type { MethodId } from '../../shared/methods';
 import type { MethodExtras } from './types';
-
-export interface TtaOptions {
-  /** Also explain the horizontally flipped input (and each scale flipped). */
-  hflip: boolean;
-  /** Zoom factors besides 1 (the identity is always included). keras-explainable default: 0.5, 1.5, 2.0. */
-  scales: number[];
-}
-
-export interface SmoothOptions {
-  /** Number of noisy copies `n`. */
-  samples: number;
-  /** `sigma = noiseLevel (max x - min x)`; 0 gives `n` copies of the input itself. */
-  noiseLevel: number;
-  /** Copy i uses the seed `seed + i`: same input, same options, same maps. */
-  seed: number;
-}
-
-export interface MetaOptions {
-  tta?: TtaOptions;
-  smooth?: SmoothOptions;
-}
-
-export const DEFAULT_TTA: TtaOptions = { hflip: true, scales: [0.5, 1.5, 2.0] };
-export const DEFAULT_SMOOTH: SmoothOptions = { samples: 20, noiseLevel: 0.15, seed: 0 };
+import type { MetaOptions, SmoothOptions, TtaOptions } from '../../shared/options';
 
 /** One geometric augmentation: optional horizontal flip, then a zoom by `scale` about the centre. */
 export interface GeometricAugmentation {

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { BatchSizer, yieldToEventLoop } from '../batching';
 import { weightedSum } from '../maps/filters';
 import type { ExplainContext } from './context';
-import type { CamMethod, MethodControl } from './types';
+import { defineMethod, type CamMethod, type MethodControl } from './types';
 
 /** Per-channel spatial range and variance of `A: [1, h, w, K]`, downloaded. */
 async function channelStatistics(activations: tf.Tensor4D): Promise<{ range: Float32Array; variance: Float32Array }> {
@@ -51,15 +51,7 @@ function labelScores(context: ExplainContext, inputs: tf.Tensor4D, use: 'probabi
  * Constant channels give the all-zero mask: their score is computed once. `maxChannels` keeps the
  * channels of largest spatial variance (Faster-Score-CAM); the others get weight 0.
  */
-export const scorecam: CamMethod = {
-  id: 'scorecam',
-  title: 'Score-CAM',
-  family: 'perturbation',
-  reference: 'Wang et al., Score-CAM, CVPR Workshops 2020, Eq. 5-8',
-  requires: 'differentiable-head',
-  resolution: 'feature',
-  long: true,
-  async compute(context: ExplainContext, control: MethodControl) {
+export const scorecam = defineMethod('scorecam', async (context: ExplainContext, control: MethodControl) => {
     const { variant, batchSize, maxChannels } = context.options.scorecam;
     const [, , , channelCount] = context.activations.shape;
     const [, height, width] = context.input.shape;
@@ -135,23 +127,14 @@ export const scorecam: CamMethod = {
       extras: { forwardPasses: [forwardPasses] },
       ...(note === null ? {} : { notes: [note] }),
     };
-  },
-};
+});
 
 /**
  * Ablation-CAM: Desai and Ramaswamy, WACV 2020, Eq. 3: `w_k = (S_c - S_c(A with channel k zeroed)) / S_c`.
  * Only the head re-runs: for a GAP -> Dense head in closed form (`S_c - S_c^k = W[k, c] mean_ij A^k`),
  * otherwise batched over channels.
  */
-export const ablationcam: CamMethod = {
-  id: 'ablationcam',
-  title: 'Ablation-CAM',
-  family: 'perturbation',
-  reference: 'Desai and Ramaswamy, Ablation-CAM, WACV 2020, Eq. 3',
-  requires: 'differentiable-head',
-  resolution: 'feature',
-  long: true,
-  async compute(context: ExplainContext, control: MethodControl) {
+export const ablationcam = defineMethod('ablationcam', async (context: ExplainContext, control: MethodControl) => {
     const channelCount = context.activations.shape[3];
     const labelCount = context.labels.length;
     const original = tf.tidy(() => tf.matMul(context.logits, context.labelSelector(), false, true)); // [1, N]
@@ -196,5 +179,4 @@ export const ablationcam: CamMethod = {
     } finally {
       original.dispose();
     }
-  },
-};
+});

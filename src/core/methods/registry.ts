@@ -4,7 +4,7 @@ import { fullgrad } from './fullgrad';
 import {
   dMinmaxGradcam, gradcam, gradcamElementwise, gradcampp, hirescam, layercam, minmaxGradcam, xgradcam,
 } from './gradient';
-import type { MethodId } from './method-ids';
+import type { MethodId } from '../../shared/methods';
 import { ablationcam, scorecam } from './perturbation';
 import { gradxinput, integratedGradients, saliency, smoothgrad } from './saliency';
 import type { CamMethod } from './types';

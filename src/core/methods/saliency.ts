@@ -6,35 +6,16 @@ import { deterministicSeed } from '../random';
 import * as tf from '@tensorflow/tfjs';
 import { yieldToEventLoop } from '../batching';
 import type { ExplainContext } from './context';
-import type { CamMethod, MethodControl } from './types';
+import { defineMethod, type MethodControl } from './types';
 
 /** `max_c |g|` over colour channels: `[B, H, W, C]` -> `[B, H, W]`. */
 const maxAbsOverChannels = (gradients: tf.Tensor4D): tf.Tensor3D => tf.max(tf.abs(gradients), 3) as tf.Tensor3D;
 
-const saliencyMethod = (spec: Omit<CamMethod, 'family' | 'requires' | 'resolution'>): CamMethod => ({
-  ...spec,
-  family: 'input-saliency',
-  requires: 'differentiable-head',
-  resolution: 'input',
-});
-
 /** Vanilla gradient: Simonyan, Vedaldi, Zisserman, ICLR Workshop 2014, Eq. 2: `max_c |dS_c/dx|`. */
-export const saliency = saliencyMethod({
-  id: 'saliency',
-  title: 'Saliency (gradient)',
-  reference: 'Simonyan et al., Deep Inside Convolutional Networks, ICLR Workshops 2014, Eq. 2 (max over colour channels)',
-  long: false,
-  compute: (context) => ({ maps: tf.tidy(() => maxAbsOverChannels(context.inputGradients())) }),
-});
+export const saliency = defineMethod('saliency', (context) => ({ maps: tf.tidy(() => maxAbsOverChannels(context.inputGradients())) }));
 
 /** Gradient x input: Shrikumar et al., 2016: `sum_c x * dS/dx` (signed; the pipeline's ReLU keeps the positive evidence). */
-export const gradxinput = saliencyMethod({
-  id: 'gradxinput',
-  title: 'Gradient x Input',
-  reference: 'Shrikumar et al., Not Just a Black Box: Learning Important Features Through Propagating Activation Differences, arXiv:1605.01713, 2016',
-  long: false,
-  compute: (context) => ({ maps: tf.tidy(() => tf.sum(tf.mul(context.inputGradients(), context.input), 3) as tf.Tensor3D) }),
-});
+export const gradxinput = defineMethod('gradxinput', (context) => ({ maps: tf.tidy(() => tf.sum(tf.mul(context.inputGradients(), context.input), 3) as tf.Tensor3D) }));
 
 /**
  * SmoothGrad: Smilkov et al., 2017, Eq. 3: mean of vanilla-gradient maps over `n` copies of the input with
@@ -55,12 +36,7 @@ export function gradientBatchSize(requested: number, labels: number, height: num
   return Math.max(1, Math.min(perLabel, byMemory));
 }
 
-export const smoothgrad = saliencyMethod({
-  id: 'smoothgrad',
-  title: 'SmoothGrad',
-  reference: 'Smilkov et al., SmoothGrad: removing noise by adding noise, arXiv:1706.03825, 2017, Eq. 3',
-  long: true,
-  async compute(context: ExplainContext, control: MethodControl) {
+export const smoothgrad = defineMethod('smoothgrad', async (context: ExplainContext, control: MethodControl) => {
     const { samples, noiseLevel, seed } = context.options.smoothgrad;
     const [, height, width] = context.input.shape;
     const batch = gradientBatchSize(8, context.labels.length, height, width);
@@ -92,7 +68,6 @@ export const smoothgrad = saliencyMethod({
     } finally {
       sum.dispose();
     }
-  },
 });
 
 /**
@@ -101,12 +76,7 @@ export const smoothgrad = saliencyMethod({
  * space, `m` steps (default 32). Map: sum over colour channels. Reports the completeness gap
  * `sum IG - (S_c(x) - S_c(x'))` per label in `extras.completenessGap`.
  */
-export const integratedGradients = saliencyMethod({
-  id: 'integrated-gradients',
-  title: 'Integrated Gradients',
-  reference: 'Sundararajan et al., Axiomatic Attribution for Deep Networks, ICML 2017, Eq. 3',
-  long: true,
-  async compute(context: ExplainContext, control: MethodControl) {
+export const integratedGradients = defineMethod('integrated-gradients', async (context: ExplainContext, control: MethodControl) => {
     const { steps, batchSize } = context.options.integratedGradients;
     const count = context.labels.length;
     const [, height, width, channels] = context.input.shape;
@@ -146,5 +116,4 @@ export const integratedGradients = saliencyMethod({
     } finally {
       gradientSum.dispose();
     }
-  },
 });

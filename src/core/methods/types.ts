@@ -1,18 +1,8 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { Classifier } from '../model/classifier';
 import type { ExplainContext } from './context';
-import type { MethodId } from './method-ids';
+import { methodDescriptor, type MethodDescriptor, type MethodId } from '../../shared/methods';
 
-/**
- * What a method needs from the model: the class weights of a GAP -> Dense head, any differentiable head,
- * or bias taps through the whole model (FullGrad; LayersModels only).
- */
-export type MethodRequirement = 'gap-dense-head' | 'differentiable-head' | 'bias-taps';
-
-/** `feature`: maps at the target layer's `[h, w]`; `input`: at the model input's `[H, W]`. */
-export type MapResolution = 'feature' | 'input';
-
-export type MethodFamily = 'weights' | 'gradient' | 'perturbation' | 'input-saliency';
 
 /** Cooperative cancellation and progress for long methods (between batches). */
 export interface MethodControl {
@@ -36,24 +26,22 @@ export interface MethodOutput {
 }
 
 /**
- * A method adds only what is its own: the raw maps of every explained label, before the shared
- * ReLU -> normalise steps of the pipeline. Synchronous methods return a tensor made inside tf.tidy;
- * long methods are async, report progress and call `control.checkpoint()` between batches.
+ * A method: its descriptor (src/shared/methods.ts: title, family, reference, requirement, resolution, long)
+ * plus what is its own, the raw maps of every explained label, before the shared ReLU -> normalise steps of
+ * the pipeline. Synchronous methods return a tensor made inside tf.tidy; long methods are async, report
+ * progress and call `control.checkpoint()` between batches.
  */
-export interface CamMethod {
+export interface CamMethod extends MethodDescriptor {
   id: MethodId;
-  title: string;
-  family: MethodFamily;
-  /** Paper and equation. */
-  reference: string;
-  requires: MethodRequirement;
-  resolution: MapResolution;
-  /** True for methods that run many forward passes (progress and cancel matter). */
-  long: boolean;
   compute(context: ExplainContext, control: MethodControl): MethodOutput | Promise<MethodOutput>;
 }
 
-export function methodAvailability(method: CamMethod, classifier: Pick<Classifier, 'headKind' | 'biasTapsOf'>): { available: boolean; reason?: string } {
+/** A method from its descriptor and its computation. */
+export function defineMethod(id: MethodId, compute: CamMethod['compute']): CamMethod {
+  return { ...methodDescriptor(id), compute };
+}
+
+export function methodAvailability(method: Pick<MethodDescriptor, 'requires' | 'title'>, classifier: Pick<Classifier, 'headKind' | 'biasTapsOf'>): { available: boolean; reason?: string } {
   if (method.requires === 'gap-dense-head' && classifier.headKind !== 'gap-dense') {
     return {
       available: false,

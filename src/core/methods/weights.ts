@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { weightedSum } from '../maps/filters';
 import type { ExplainContext } from './context';
-import type { CamMethod } from './types';
+import { defineMethod } from './types';
 
 /** `[N, K]`: row n = `sum_l rows[n][l] W[:, l]`. Call inside tidy. */
 function kernelCombination(context: ExplainContext, rows: ReadonlyArray<ReadonlyMap<number, number>>): tf.Tensor2D {
@@ -37,18 +37,9 @@ export function minmaxCamWeights(context: ExplainContext): tf.Tensor2D {
  * CAM: Zhou, Khosla, Lapedriza, Oliva, Torralba, "Learning Deep Features for Discriminative
  * Localization", CVPR 2016, Eq. 2: `M_c = sum_k W[k, c] A^k`.
  */
-export const cam: CamMethod = {
-  id: 'cam',
-  title: 'CAM',
-  family: 'weights',
-  reference: 'Zhou et al., Learning Deep Features for Discriminative Localization, CVPR 2016, Eq. 2',
-  requires: 'gap-dense-head',
-  resolution: 'feature',
-  long: false,
-  compute: (context) => ({
+export const cam = defineMethod('cam', (context) => ({
     maps: tf.tidy(() => weightedSum(context.activations, camWeights(context))),
-  }),
-};
+  }));
 
 /**
  * MinMax-CAM: David, Pedrini, Dias, "MinMax-CAM: Improving focus of CAM-based visualization techniques
@@ -56,33 +47,16 @@ export const cam: CamMethod = {
  * `w_k^u = W[k, u] - (1 / max(c - 1, 1)) sum_{n in C_x \ {u}} W[k, n]`.
  * (For a label outside C_x the mean is over all of C_x, i.e. the divisor is the number of others.)
  */
-export const minmaxCam: CamMethod = {
-  id: 'minmax-cam',
-  title: 'MinMax-CAM',
-  family: 'weights',
-  reference: 'David, Pedrini, Dias, MinMax-CAM, VISAPP 2022, Eq. 5',
-  requires: 'gap-dense-head',
-  resolution: 'feature',
-  long: false,
-  compute: (context) => ({
+export const minmaxCam = defineMethod('minmax-cam', (context) => ({
     maps: tf.tidy(() => weightedSum(context.activations, minmaxCamWeights(context))),
-  }),
-};
+  }));
 
 /**
  * D-MinMax-CAM: David, Pedrini, Dias, CCIS 2023 (extended MinMax-CAM), Eq. 7:
  * `w_k^u = ReLU(W[k, u]) - ReLU(sum_{n in C_x \ {u}} W[k, n]) / max(c - 1, 1) + min(0, sum_{n in C_x} W[k, n]) / max(c, 1)`.
  * As in the authors' code, the ReLU applies to the summed weights of the other labels.
  */
-export const dMinmaxCam: CamMethod = {
-  id: 'd-minmax-cam',
-  title: 'D-MinMax-CAM',
-  family: 'weights',
-  reference: 'David, Pedrini, Dias, MinMax-CAM (extended), CCIS 2023, Eq. 7',
-  requires: 'gap-dense-head',
-  resolution: 'feature',
-  long: false,
-  compute: (context) => ({
+export const dMinmaxCam = defineMethod('d-minmax-cam', (context) => ({
     maps: tf.tidy(() => {
       const own = kernelCombination(context, context.labels.map((label) => new Map([[label, 1]])));
       const others = kernelCombination(context, context.labels.map((label) => {
@@ -96,5 +70,4 @@ export const dMinmaxCam: CamMethod = {
       const weights = tf.add(tf.sub(tf.relu(own), tf.relu(others)), tf.minimum(detected, 0)) as tf.Tensor2D;
       return weightedSum(context.activations, weights);
     }),
-  }),
-};
+  }));

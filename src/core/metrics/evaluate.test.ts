@@ -1,11 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StudioError } from '../errors';
+import { StudioError } from '../../shared/errors';
 import { ClassifierAdapter } from '../model/adapter';
 import { initNodeBackend } from '../../node/backend';
 import { handWeightedInput, handWeightedModel } from '../../testing/tiny-models';
-import { aggregateEvaluations, evaluateImage, type EvaluationSettings } from './evaluate';
-import { detectionScores } from './faithfulness';
+import { evaluateImage, type EvaluationSettings } from './evaluate';
+import { aggregateEvaluations } from '../../shared/metrics/report';
+import { detectionScores } from '../../shared/metrics/scores';
 
 const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
 /** handWeightedModel's probabilities when the mean activations are (a0, a1). */

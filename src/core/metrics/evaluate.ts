@@ -8,17 +8,18 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { yieldToEventLoop } from '../batching';
-import { detectedSet, type DetectionRule } from '../detection';
-import { disposeMethodMaps, explain, type MethodMaps } from '../methods/explain';
-import type { MethodOptions } from '../methods/context';
-import type { MethodId } from '../methods/method-ids';
+import type { DetectionRule } from '../../shared/detection';
+import { disposeMethodMaps, type MethodMaps } from '../methods/explain';
+import { detectedOf, explainPass, scoresOf, type ImagePass } from '../pipeline';
+import type { MethodOptions } from '../../shared/options';
+import type { MethodId } from '../../shared/methods';
 import { upsampleMaps } from '../maps/filters';
 import type { Classifier, ForwardPass } from '../model/classifier';
-import { detectionScores, maskedProbabilities, saliencyCurves, type DetectionScores, type SaliencyCurves } from './faithfulness';
-import { ConfusionMatrix, classesInMask, pointingGameHit, segmentationFromMaps, type SegmentationMask } from './localisation';
-import type { ImageEvaluation } from './report';
+import { maskedProbabilities, saliencyCurves } from './faithfulness';
+import { detectionScores, type DetectionScores, type SaliencyCurves } from '../../shared/metrics/scores';
+import { ConfusionMatrix, classesInMask, pointingGameHit, segmentationFromMaps, type SegmentationMask } from '../../shared/metrics/localisation';
+import type { ImageEvaluation } from '../../shared/metrics/report';
 
-export * from './report';
 
 export interface EvaluationSettings {
   methods: readonly MethodId[];
@@ -55,21 +56,18 @@ export async function evaluateImage(
   const forward = extras.forward ?? classifier.forward(input);
   let results: MethodMaps[] = [];
   try {
-    const probabilitiesTensor = classifier.probabilities(forward.logits);
-    const [probabilities, logits] = [await probabilitiesTensor.data(), await forward.logits.data()];
-    probabilitiesTensor.dispose();
-    const detected = detectedSet(settings.detection, probabilities, logits);
+    const pass: ImagePass = { input, forward, ...(await scoresOf(classifier, forward)), forwardMs: 0 };
+    const probabilities = pass.probs;
+    const detected = detectedOf(pass, settings.detection);
     const classes = extras.mask === undefined ? [] : classesInMask(extras.mask, labels);
     const explained = [...new Set([...detected, ...classes])].sort((a, b) => a - b);
     const evaluation: ImageEvaluation = { name, probabilities: Array.from(probabilities), detected, scores: {}, ms: 0 };
-    if (explained.length > 0) {
-      results = await explain(classifier, input, forward, {
-        labels: explained, methods: settings.methods, detected,
-        ...(settings.options === undefined ? {} : { options: settings.options }),
-        ...(settings.memoryBudgetBytes === undefined ? {} : { memoryBudgetBytes: settings.memoryBudgetBytes }),
-        ...(extras.checkpoint === undefined ? {} : { checkpoint: extras.checkpoint }),
-      });
-    }
+    ({ results } = await explainPass(classifier, pass, {
+      labels: explained, methods: settings.methods, detection: settings.detection,
+      ...(settings.options === undefined ? {} : { options: settings.options }),
+      ...(settings.memoryBudgetBytes === undefined ? {} : { memoryBudgetBytes: settings.memoryBudgetBytes }),
+      ...(extras.checkpoint === undefined ? {} : { checkpoint: extras.checkpoint }),
+    }));
     const notes = new Set(results.flatMap((result) => result.notes));
     if (classes.length > 0) evaluation.localisation = { classes, perMethod: {} };
     for (const [m, result] of results.entries()) {

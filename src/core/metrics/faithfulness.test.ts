@@ -3,9 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClassifierAdapter } from '../model/adapter';
 import { initNodeBackend } from '../../node/backend';
 import { handWeightedInput, handWeightedModel } from '../../testing/tiny-models';
-import {
-  FaithfulnessAggregator, areaUnderCurve, detectionScores, fBeta, maskedProbabilities, relativeDrop, saliencyCurves,
-} from './faithfulness';
+import { maskedProbabilities, saliencyCurves } from './faithfulness';
+import { FaithfulnessAggregator, areaUnderCurve, detectionScores, fBeta, relativeDrop } from '../../shared/metrics/scores';
 
 const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
 /** handWeightedModel's probabilities when the mean activations are (a0, a1): logits = a W + b. */

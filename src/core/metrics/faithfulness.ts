@@ -21,9 +21,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { BatchSizer, yieldToEventLoop } from '../batching';
 import type { Classifier } from '../model/classifier';
-import { areaUnderCurve, type SaliencyCurves } from './scores';
+import { areaUnderCurve, type SaliencyCurves } from '../../shared/metrics/scores';
 
-export * from './scores';
 
 export interface MaskedProbabilities {
   /** `p(x * M_n)`, row-major `[N, L]`. */

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initNodeBackend } from '../../node/backend';
 import { tinyClassifier, tinyInput } from '../../testing/tiny-models';
-import { isStudioError } from '../errors';
+import { isStudioError } from '../../shared/errors';
 import { ClassifierAdapter } from './adapter';
 
 beforeAll(async () => {

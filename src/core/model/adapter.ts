@@ -16,9 +16,9 @@
  * share those weights.
  */
 import * as tf from '@tensorflow/tfjs';
-import { StudioError } from '../errors';
+import { StudioError } from '../../shared/errors';
 import type { BiasTap, Classifier, ForwardPass, TargetLayerChoice } from './classifier';
-import type { HeadActivation, HeadKind } from './metadata';
+import type { HeadActivation, HeadKind } from '../../shared/model-metadata';
 
 type Layer = tf.layers.Layer;
 type SymbolicTensor = tf.SymbolicTensor;

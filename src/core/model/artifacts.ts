@@ -5,7 +5,7 @@
  * Node (files on disk): both collect the bytes, this module checks and assembles them.
  */
 import * as tf from '@tensorflow/tfjs';
-import { StudioError } from '../errors';
+import { StudioError } from '../../shared/errors';
 
 /** Which TF.js format a model.json holds. */
 export type ModelJsonKind = 'layers' | 'graph';

@@ -4,7 +4,7 @@
  * LayersModels by ClassifierAdapter (adapter.ts).
  */
 import type * as tf from '@tensorflow/tfjs';
-import type { HeadActivation, HeadKind } from './metadata';
+import type { HeadActivation, HeadKind } from '../../shared/model-metadata';
 
 export interface TargetLayerChoice {
   name: string;

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initNodeBackend } from '../../node/backend';
 import { loadClassifierFromDirectory, readArrayBuffer } from '../../node/files';
 import { maxAbsDifference, repoRoot } from '../../testing/golden';
-import { isStudioError, type StudioErrorCode } from '../errors';
+import { isStudioError, type StudioErrorCode } from '../../shared/errors';
 import { ExplainContext } from '../methods/context';
 import { disposeMethodMaps, explain, type ExplainRequest } from '../methods/explain';
 import type { ForwardPass } from './classifier';

@@ -24,9 +24,9 @@
  * share the model (and the cached graph analysis); dispose only one of them.
  */
 import * as tf from '@tensorflow/tfjs';
-import { StudioError } from '../errors';
+import { StudioError } from '../../shared/errors';
 import type { Classifier, ForwardPass, TargetLayerChoice } from './classifier';
-import type { HeadActivation, HeadKind } from './metadata';
+import type { HeadActivation, HeadKind } from '../../shared/model-metadata';
 
 /** One attribute value of a GraphDef node, as model.json stores it (strings are base64). */
 export interface GraphAttrValue {

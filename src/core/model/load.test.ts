@@ -6,10 +6,10 @@ import { initNodeBackend } from '../../node/backend';
 import { readArrayBuffer } from '../../node/files';
 import { repoRoot } from '../../testing/golden';
 import { tinyClassifier, toModelFiles } from '../../testing/tiny-models';
-import { isStudioError, type StudioErrorCode } from '../errors';
+import { isStudioError, type StudioErrorCode } from '../../shared/errors';
 import { parseLabels } from './labels';
 import { loadClassifier, type SiblingReader } from './load';
-import { parseModelMetadata } from './metadata';
+import { parseModelMetadata } from '../../shared/model-metadata';
 
 const encoder = new TextEncoder();
 const jsonBytes = (value: unknown): ArrayBuffer => encoder.encode(JSON.stringify(value)).buffer as ArrayBuffer;

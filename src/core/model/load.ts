@@ -4,13 +4,13 @@
  * GraphClassifierAdapter), labels, preprocessing. Used by the worker (URL or dropped files) and by Node
  * (files on disk); only the way the bytes are read differs.
  */
-import { StudioError } from '../errors';
+import { StudioError } from '../../shared/errors';
 import { ClassifierAdapter } from './adapter';
 import type { Classifier } from './classifier';
 import { assembleArtifacts, buildGraphModel, buildLayersModel, checkModelSize, parseModelJson } from './artifacts';
 import { GraphClassifierAdapter, type GraphDefJson } from './graph-adapter';
 import { parseLabels } from './labels';
-import { parseModelMetadata, type ModelMetadata, type PreprocessingId, type ResizePolicy } from './metadata';
+import { parseModelMetadata, type ModelMetadata, type PreprocessingId, type ResizePolicy } from '../../shared/model-metadata';
 
 /** Reads one file beside model.json by name; resolves null when it does not exist. */
 export type SiblingReader = (fileName: string) => Promise<ArrayBuffer | null>;

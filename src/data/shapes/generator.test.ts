@@ -1,6 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import {
   IGNORE_INDEX,
@@ -13,7 +12,6 @@ import {
   SHAPE_TESTS,
   SPLIT_SIZE,
   crc32,
-  decodePng,
   defaultMinVisiblePixels,
   generateScene,
   generateSplitScene,
@@ -22,6 +20,7 @@ import {
   splitSeed,
   type Scene,
 } from './index';
+import { decodePng } from '../../shared/png';
 
 const SIZE = 96;
 const MIN_VISIBLE = defaultMinVisiblePixels(SIZE);
@@ -95,8 +94,8 @@ describe('shape scene generator: determinism', () => {
       expect(entry.seed).toBe(splitSeed('test', i));
       const scene = generateScene(entry.seed, { size: entry.size });
       expect(entry.labels).toEqual(scene.labels.map((k) => SHAPE_CLASSES[k]));
-      const image = decodePng(readFileSync(join(directory, entry.file)), inflateSync);
-      const mask = decodePng(readFileSync(join(directory, entry.mask)), inflateSync);
+      const image = decodePng(readFileSync(join(directory, entry.file)));
+      const mask = decodePng(readFileSync(join(directory, entry.mask)));
       expect([image.width, image.height, image.colourType]).toEqual([entry.size, entry.size, 2]);
       expect([mask.width, mask.height, mask.colourType]).toEqual([entry.size, entry.size, 3]);
       expect(Buffer.from(image.data).equals(Buffer.from(scene.image))).toBe(true);

@@ -1,6 +1,6 @@
 /**
  * Synthetic multi-label shape scenes with ground-truth masks (pure TypeScript: Node, worker, browser).
- * See generator.ts for the design, prng.ts for determinism, png.ts for mask/image files.
+ * See generator.ts for the design and prng.ts for determinism; src/shared/png.ts writes them as files.
  */
 export { NUM_SHAPE_CLASSES, SHAPE_CLASSES, SHAPE_EXTENT, SHAPE_TESTS, type ShapeClassName, type ShapeTest } from './classes';
 export {
@@ -23,6 +23,5 @@ export {
   type SceneOptions,
   type Split,
 } from './generator';
-export { VOC_PALETTE, maskToRgb, rgbaToMask } from './palette';
-export { crc32, decodePng, encodeIndexedPng, encodeRgbPng, type DecodedPng, type Deflate, type Inflate } from './png';
+export { crc32 } from './checksum';
 export { Rng, deriveSeed, mix32, mulberry32, sinCos } from './prng';

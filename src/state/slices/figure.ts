@@ -5,70 +5,13 @@
  * made for, so changing only the look (colour map, opacity, gaps, width, titles) redraws without the
  * engine, and adding an image explains only that image.
  */
-import type { StateCreator } from 'zustand/vanilla';
-import { formatDetectionRule, parseDetectionRule, type DetectionRule } from '../core/detection';
-import { DEFAULT_FIGURE_SPEC, FigureSpecError, figureColumns, parseFigureSpec, type FigureSpec } from '../figure/spec';
-import type { EngineApi, FigureRowResult } from '../worker/protocol';
-import { isCancelled, toUiError } from './errors';
-import { resolveUrl } from './startup';
-import type { FetchResponseLike, StudioState } from './store';
-
-export interface FigureImage {
-  name: string;
-  blob: Blob;
-  /** Studio-relative path of a bundled sample (kept in the saved settings, so the CLI finds it). */
-  src?: string;
-}
-
-export type FigureStatus = 'idle' | 'busy' | 'done' | 'cancelled';
-
-export interface FigureSlice {
-  figureSpec: FigureSpec;
-  figureImages: FigureImage[];
-  /** Explained rows by image name, each for the cells of `figureCellsKey` at the time. */
-  figureRows: Record<string, { key: string; row: FigureRowResult }>;
-  figureFailures: Record<string, string>;
-  figureStatus: FigureStatus;
-  figureProgress: { done: number; total: number } | null;
-  /** Images named by loaded settings that are not here yet (the user adds them by file). */
-  figureMissing: string[];
-  setFigureSpec(patch: Partial<FigureSpec>): void;
-  addFigureImages(images: FigureImage[]): void;
-  /** Fetches a bundled sample (`samples/<file>`) into the figure, as `name` (default: its file name). */
-  addFigureSample(file: string, name?: string): Promise<void>;
-  removeFigureImage(name: string): void;
-  moveFigureImage(name: string, delta: -1 | 1): void;
-  /** Explains every image whose row is missing or stale; the studio keeps working meanwhile. */
-  buildFigure(): Promise<void>;
-  cancelFigure(): Promise<void>;
-  /** The settings as JSON, with the current model's catalog id. */
-  figureSpecJson(): string;
-  /** Reads saved settings: loads their model from the catalog when it differs, fetches sample images. */
-  loadFigureSpec(text: string): Promise<void>;
-}
-
-export interface FigureDeps {
-  engine: EngineApi;
-  fetch: (url: string) => Promise<FetchResponseLike>;
-  baseUrl: string;
-}
-
-/** The figure's detected-set rule: its own (from loaded settings), else the studio's, else the head's default (null). */
-export function figureDetection(state: Pick<StudioState, 'figureSpec' | 'detection'>): DetectionRule | null {
-  return state.figureSpec.detection !== null ? parseDetectionRule(state.figureSpec.detection) : state.detection;
-}
-
-/** What a row's cells depend on: the model load, the columns and the detection rule. */
-export function figureCellsKey(state: Pick<StudioState, 'figureSpec' | 'model' | 'detection'>): string {
-  return JSON.stringify([state.model?.loadId ?? null, figureColumns(state.figureSpec), figureDetection(state)]);
-}
-
-/** The catalog id of the loaded model, if it came from the catalog. */
-export function currentCatalogId(state: Pick<StudioState, 'catalog' | 'model'>, baseUrl: string): string | null {
-  const source = state.model?.source;
-  if (source === undefined) return null;
-  return state.catalog.find((entry) => resolveUrl(entry.url, baseUrl) === source)?.id ?? null;
-}
+import { formatDetectionRule } from '../../shared/detection';
+import { DEFAULT_FIGURE_SPEC, FigureSpecError, figureColumns, parseFigureSpec, type FigureSpec } from '../../figure/spec';
+import { isCancelled, toUiError } from '../errors';
+import { cancelRunning, type StoreRequests } from '../latest';
+import { currentCatalogId, figureCellsKey, figureDetection } from '../selectors';
+import { resolveUrl } from '../startup';
+import type { FigureImage, FigureSlice, Slice, StudioDeps } from '../types';
 
 const uniqueName = (name: string, taken: readonly FigureImage[]): string => {
   if (!taken.some((image) => image.name === name)) return name;
@@ -78,8 +21,7 @@ const uniqueName = (name: string, taken: readonly FigureImage[]): string => {
   }
 };
 
-export function figureSlice(deps: FigureDeps): StateCreator<StudioState, [], [], FigureSlice> {
-  let sequence = 0;
+export function figureSlice(deps: Pick<StudioDeps, 'engine' | 'fetch' | 'baseUrl'>, requests: StoreRequests): Slice<FigureSlice> {
   return (set, get) => ({
     figureSpec: { ...DEFAULT_FIGURE_SPEC },
     figureImages: [],
@@ -133,16 +75,16 @@ export function figureSlice(deps: FigureDeps): StateCreator<StudioState, [], [],
       }
       const key = figureCellsKey(state);
       const todo = state.figureImages.filter((image) => state.figureRows[image.name]?.key !== key);
-      const id = ++sequence;
+      const signal = requests.figure.begin();
       set({ figureStatus: 'busy', figureProgress: { done: 0, total: todo.length }, figureFailures: {} });
       const detection = figureDetection(state);
       for (const [index, image] of todo.entries()) {
         try {
           const row = await deps.engine.explainFigureRow(image.blob, { cells: columns, ...(detection === null ? {} : { detection }) });
-          if (id !== sequence) return;
+          if (signal.aborted) return;
           set({ figureRows: { ...get().figureRows, [image.name]: { key, row } } });
         } catch (error) {
-          if (id !== sequence) return;
+          if (signal.aborted) return;
           if (isCancelled(error)) {
             set({ figureStatus: 'cancelled', figureProgress: null });
             return;
@@ -151,17 +93,13 @@ export function figureSlice(deps: FigureDeps): StateCreator<StudioState, [], [],
         }
         set({ figureProgress: { done: index + 1, total: todo.length } });
       }
-      if (id === sequence) set({ figureStatus: 'done', figureProgress: null });
+      if (!signal.aborted) set({ figureStatus: 'done', figureProgress: null });
     },
     cancelFigure: async () => {
       if (get().figureStatus !== 'busy') return;
-      sequence += 1;
+      requests.figure.abort();
       set({ figureStatus: 'cancelled', figureProgress: null });
-      try {
-        await deps.engine.cancel();
-      } catch (error) {
-        if (!isCancelled(error)) set({ lastError: toUiError(error, 'Cancelling the figure') });
-      }
+      await cancelRunning(deps.engine, (lastError) => set({ lastError }), 'Cancelling the figure');
     },
     figureSpecJson: () => {
       const state = get();
@@ -197,7 +135,7 @@ export function figureSlice(deps: FigureDeps): StateCreator<StudioState, [], [],
           return;
         }
       }
-      sequence += 1;
+      requests.figure.abort();
       set({ figureSpec: { ...spec, images: [] }, figureImages: [], figureRows: {}, figureFailures: {}, figureStatus: 'idle', figureProgress: null, figureMissing: [] });
       const missing: string[] = [];
       for (const ref of spec.images) {

@@ -3,21 +3,25 @@
  *
  * Everything here is plain structured-clone data: the UI never sees a tensor, and never reads tensor data
  * synchronously. Errors thrown by the worker arrive as `Error`s whose `name` is a stable
- * {@link StudioErrorCode} (see src/core/errors.ts) and whose `message` is written for the user.
+ * {@link StudioErrorCode} (see src/shared/errors.ts) and whose `message` is written for the user.
+ *
+ * It names the platform's handles (Blob, File, ImageBitmap), which exist in the page and in the worker but
+ * not in src/core's ES-only world: tsconfig.core.json leaves this file out, and src/core never imports it.
  */
-import type { MethodId } from '../core/methods/method-ids';
-import type { HeadActivation, HeadKind, PreprocessingId, ResizePolicy } from '../core/model/metadata';
-import type { DetectionRule } from '../core/detection';
-import type { MethodOptions } from '../core/methods/context';
-import type { MetaOptions } from '../core/methods/meta';
-import type { ImageEvaluation } from '../core/metrics/report';
-import type { WalkthroughData, WalkthroughMap, WalkthroughRequest } from '../core/methods/walkthrough';
+import * as v from 'valibot';
+import { DetectionRuleSchema, type DetectionRule } from './detection';
+import { METHOD_IDS, type MethodAvailability, type MethodId } from './methods';
+import { PREPROCESSING, RESIZE_POLICY, type HeadActivation, type HeadKind, type PreprocessingId, type ResizePolicy } from './model-metadata';
+import { MetaOptionsSchema, MethodOptionsRequestSchema, type MetaOptions, type MethodOptions } from './options';
+import { choiceField, integerField, type Schema } from './schema';
+import type { ImageEvaluation } from './metrics/report';
+import type { WalkthroughData, WalkthroughMap, WalkthroughRequest } from './walkthrough';
 
 export type { WalkthroughData, WalkthroughMap, WalkthroughRequest };
 
 export type { ImageEvaluation };
 
-export type { MethodId, HeadActivation, HeadKind, PreprocessingId, ResizePolicy, DetectionRule, MethodOptions, MetaOptions };
+export type { MethodAvailability, MethodId, HeadActivation, HeadKind, PreprocessingId, ResizePolicy, DetectionRule, MethodOptions, MetaOptions };
 
 export type BackendName = 'webgpu' | 'wasm' | 'webgl' | 'cpu';
 export type BackendChoice = BackendName | 'auto';
@@ -51,13 +55,6 @@ export interface LayerChoice {
   shape: number[];
 }
 
-export interface MethodAvailability {
-  id: MethodId;
-  title: string;
-  available: boolean;
-  /** Why a method is absent for this model (e.g. "needs a GAP -> Dense head after the target layer"). */
-  reason?: string;
-}
 
 export interface ModelSummary {
   /** Changes on every successful load; results carry it so stale results can be recognised. */
@@ -233,12 +230,19 @@ export interface HostInfo {
   deviceMemoryGiB?: number;
 }
 
+/** A change to the loaded model: its target layer, its preprocessing, how images are fitted to its input. */
+export interface ModelConfiguration {
+  targetLayer?: string;
+  preprocessing?: PreprocessingId;
+  resizePolicy?: ResizePolicy;
+}
+
 export interface EngineApi {
   init(choice: BackendChoice, host?: HostInfo): Promise<BackendReport>;
   setBackend(choice: BackendChoice): Promise<BackendReport>;
   /** Loads a model; on failure the previous model stays loaded and usable. */
   loadModel(source: ModelSource, onProgress?: (progress: LoadProgress) => void): Promise<ModelSummary>;
-  configureModel(options: { targetLayer?: string; preprocessing?: PreprocessingId; resizePolicy?: ResizePolicy }): Promise<ModelSummary>;
+  configureModel(options: ModelConfiguration): Promise<ModelSummary>;
   /** Decodes an image (any browser-decodable format, first frame of a GIF, EXIF orientation honoured). */
   setImage(image: Blob): Promise<ImageSummary>;
   /** Explains the current image. Long methods report progress; a newer analyze or cancel() stops it between batches. */
@@ -279,3 +283,74 @@ export interface DeviceLostMessage {
   type: typeof DEVICE_LOST_MESSAGE;
   message: string;
 }
+
+// ---- schemas of what crosses into the worker (src/worker/validated-api.ts parses every call with them) ----
+
+const CLASS_INDEX = integerField(0, 1_000_000);
+const METHOD = choiceField(METHOD_IDS);
+const TOP_K = integerField(1, 1000);
+const SIDE = integerField(1, 16_384);
+const CURVES = integerField(0, 1000);
+const BATCH = integerField(1, 1024);
+const CHANNELS = integerField(1, 65_536);
+
+export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'webgpu', 'wasm', 'webgl', 'cpu'];
+export const BackendChoiceSchema = choiceField(BACKEND_CHOICES).schema;
+
+export const HostInfoSchema = v.object({ deviceMemoryGiB: v.exactOptional(v.pipe(v.number('a number of GiB'), v.minValue(0, 'a number of GiB'))) }) as unknown as Schema<HostInfo>;
+
+export const ModelSourceSchema = v.variant(
+  'kind',
+  [
+    v.object({ kind: v.literal('url'), url: v.pipe(v.string('a URL'), v.minLength(1, 'a URL')) }),
+    v.object({ kind: v.literal('files'), files: v.pipe(v.array(v.file('a file'), 'a list of files'), v.minLength(1, 'at least one file')) }),
+  ],
+  'a model URL or dropped files',
+) as unknown as Schema<ModelSource>;
+
+export const ModelConfigurationSchema = v.object({
+  targetLayer: v.exactOptional(v.pipe(v.string('a layer or node name'), v.minLength(1, 'a layer or node name'))),
+  preprocessing: v.exactOptional(PREPROCESSING.schema),
+  resizePolicy: v.exactOptional(RESIZE_POLICY.schema),
+}) as unknown as Schema<ModelConfiguration>;
+
+const methods = v.array(METHOD.schema, `a list of method ids (${METHOD.allowed})`);
+const analysisFields = {
+  labels: v.union([v.literal('auto'), v.array(CLASS_INDEX.schema)], `"auto" or a list of class indices (${CLASS_INDEX.allowed})`),
+  methods,
+  topK: TOP_K.schema,
+  detection: v.exactOptional(DetectionRuleSchema),
+  options: v.exactOptional(MethodOptionsRequestSchema),
+  meta: v.exactOptional(MetaOptionsSchema),
+};
+
+export const AnalyzeRequestSchema = v.object({
+  ...analysisFields,
+  displaySize: v.tuple([SIDE.schema, SIDE.schema], `[height, width], each ${SIDE.allowed}`),
+}) as unknown as Schema<AnalyzeRequest>;
+
+export const FileAnalyzeRequestSchema = v.object(analysisFields) as unknown as Schema<Omit<AnalyzeRequest, 'displaySize'>>;
+
+export const MetricsRequestSchema = v.object({
+  methods,
+  detection: v.exactOptional(DetectionRuleSchema),
+  curveSteps: CURVES.schema,
+  batchSize: v.exactOptional(BATCH.schema),
+  options: v.exactOptional(MethodOptionsRequestSchema),
+}) as unknown as Schema<MetricsRequest>;
+
+export const FigureRowRequestSchema = v.object({
+  cells: v.array(v.object({ method: METHOD.schema, label: v.union([v.literal('top'), CLASS_INDEX.schema], `"top" or ${CLASS_INDEX.allowed}`) })),
+  detection: v.exactOptional(DetectionRuleSchema),
+  options: v.exactOptional(MethodOptionsRequestSchema),
+}) as unknown as Schema<FigureRowRequest>;
+
+export const WalkthroughRequestSchema = v.object({
+  label: CLASS_INDEX.schema,
+  contrastLabel: v.union([v.null(), CLASS_INDEX.schema], `null or ${CLASS_INDEX.allowed}`),
+  channels: CHANNELS.schema,
+}) as unknown as Schema<WalkthroughRequest>;
+
+export const BlobSchema = v.blob('a file') as unknown as Schema<Blob>;
+export const NameSchema = v.string('a file name') as unknown as Schema<string>;
+export const OptionalBlobSchema = v.nullable(v.blob('a file or null')) as unknown as Schema<Blob | null>;

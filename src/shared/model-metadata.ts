@@ -8,6 +8,9 @@
  * `labels` is a file name beside model.json or an inline list. Every field is optional.
  */
 
+import * as v from 'valibot';
+import { choiceField, showValue, tryParse } from './schema';
+
 /** Pixel preprocessing presets, applied to RGB values in [0, 255]. */
 export type PreprocessingId = 'caffe' | 'tf' | 'torch' | 'unit';
 
@@ -42,30 +45,42 @@ export interface ModelMetadata {
   targetLayer?: string;
 }
 
-/** Reads a metadata object leniently: unknown or malformed fields are dropped, with a note each. */
+export const RESIZE_POLICIES: readonly ResizePolicy[] = ['squash', 'center-crop'];
+
+export const PREPROCESSING = choiceField(PREPROCESSING_IDS);
+export const RESIZE_POLICY = choiceField(RESIZE_POLICIES);
+
+/** Each field of metadata.json with its schema (every field is optional). */
+const METADATA_FIELDS = {
+  name: v.string('a string'),
+  description: v.string('a string'),
+  preprocessing: PREPROCESSING.schema,
+  resize: RESIZE_POLICY.schema,
+  labels: v.union([v.string(), v.array(v.string())], 'a file name beside model.json, or a list of class names'),
+  targetLayer: v.string('a layer or node name'),
+} as const;
+
+/** metadata.json as a whole, strictly (every field valid; unknown fields allowed). */
+export const ModelMetadataSchema = v.object(
+  Object.fromEntries(Object.entries(METADATA_FIELDS).map(([key, schema]) => [key, v.optional(schema)])),
+) as unknown as v.GenericSchema<unknown, ModelMetadata>;
+
+/**
+ * Reads a metadata object leniently: a field that does not fit its schema is dropped with a note naming the
+ * field, the value and what is allowed; unknown fields are ignored.
+ */
 export function parseModelMetadata(value: unknown): { metadata: ModelMetadata; notes: string[] } {
   const notes: string[] = [];
-  const metadata: ModelMetadata = {};
+  const metadata: Record<string, unknown> = {};
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { metadata, notes: ['metadata.json is not a JSON object: ignored'] };
   }
   const record = value as Record<string, unknown>;
-  if (typeof record['name'] === 'string') metadata.name = record['name'];
-  if (typeof record['description'] === 'string') metadata.description = record['description'];
-  const preprocessing = record['preprocessing'];
-  if (preprocessing !== undefined) {
-    if (typeof preprocessing === 'string' && (PREPROCESSING_IDS as readonly string[]).includes(preprocessing)) {
-      metadata.preprocessing = preprocessing as PreprocessingId;
-    } else {
-      notes.push(`metadata.json: unknown preprocessing ${JSON.stringify(preprocessing)} (expected one of ${PREPROCESSING_IDS.join(', ')})`);
-    }
+  for (const [key, schema] of Object.entries(METADATA_FIELDS)) {
+    if (record[key] === undefined) continue;
+    const parsed = tryParse(schema as v.GenericSchema, record[key]);
+    if (parsed.ok) metadata[key] = parsed.value;
+    else notes.push(`metadata.json: unknown ${key} ${showValue(record[key])} (ignored: allowed is ${(schema as { message?: unknown }).message ?? 'another value'})`);
   }
-  const resize = record['resize'];
-  if (resize === 'squash' || resize === 'center-crop') metadata.resize = resize;
-  else if (resize !== undefined) notes.push(`metadata.json: unknown resize ${JSON.stringify(resize)}`);
-  const labels = record['labels'];
-  if (typeof labels === 'string') metadata.labels = labels;
-  else if (Array.isArray(labels) && labels.every((item) => typeof item === 'string')) metadata.labels = labels as string[];
-  if (typeof record['targetLayer'] === 'string') metadata.targetLayer = record['targetLayer'];
-  return { metadata, notes };
+  return { metadata: metadata as ModelMetadata, notes };
 }

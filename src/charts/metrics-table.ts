@@ -3,7 +3,7 @@
  * is one detection, so the per-class value of the specification is that label's value, and the macro
  * average over classes is the mean over the detected labels.
  */
-import type { MetricsResult } from '../worker/protocol';
+import type { MetricsResult } from '../shared/protocol';
 
 export interface MetricInfo {
   id: 'ic' | 'ad' | 'ar' | 'ado' | 'aro' | 'f1Plus' | 'f1Minus' | 'deletionAuc' | 'insertionAuc';

@@ -8,77 +8,20 @@
  *   batch-journal.ts); on the next start the studio offers to resume it (`interruptedBatch`), with the
  *   images done kept and not evaluated again.
  */
-import type { StateCreator } from 'zustand/vanilla';
-import type { DetectionRule } from '../core/detection';
-import type { ImageEvaluation } from '../core/metrics/evaluate';
-import type { MethodId } from '../core/methods/method-ids';
-import type { EngineApi } from '../worker/protocol';
-import { optionsForRequest } from './analysis-options';
-import { parseLabelsFile, type BatchFile } from './batch';
-import type { BatchJournal, BatchProgress } from './batch-journal';
-import { isCancelled, toUiError } from './errors';
-import { effectiveMethods, type StudioState } from './store';
-
-export type BatchStatus = 'idle' | 'running' | 'paused' | 'done' | 'cancelled';
-
-/** What the journal holds of a batch that did not finish, as the studio offers it for resuming. */
-export interface InterruptedBatch {
-  modelName: string;
-  done: number;
-  failures: number;
-  total: number;
-  savedAt: number;
-}
-
-export interface BatchSlice {
-  batchFiles: BatchFile[];
-  /** One record per evaluated image, in folder order (kept when paused or cancelled). */
-  batchRecords: ImageEvaluation[];
-  batchFailures: Array<{ name: string; message: string }>;
-  batchStatus: BatchStatus;
-  /** The methods of the running batch (fixed when it starts). */
-  batchMethods: MethodId[];
-  /** The detected-set rule of the running batch (fixed when it starts; a labels file overrides it per image). */
-  batchDetection: DetectionRule | null;
-  /** Index of the next file to evaluate. */
-  batchNext: number;
-  /** Running time so far (pauses excluded), for the rate and the time left. */
-  batchElapsedMs: number;
-  /** A batch found in the journal at start that did not finish (null: none). */
-  interruptedBatch: InterruptedBatch | null;
-  /** Starts a batch over these files with the chosen methods and detection rule (any earlier batch is dropped). */
-  startBatch(files: BatchFile[]): Promise<void>;
-  /** Stops after the current image; resumeBatch() goes on from the next one. */
-  pauseBatch(): void;
-  resumeBatch(): Promise<void>;
-  /** Stops now (within the current image's next batch of forward passes); the results so far stay. */
-  cancelBatch(): Promise<void>;
-  /** Reads the journal (at start): sets `interruptedBatch` when a batch did not finish. */
-  findInterruptedBatch(): Promise<void>;
-  /** Goes on with the interrupted batch from its journal (the same model must be loaded). */
-  resumeInterruptedBatch(): Promise<void>;
-  /** Forgets the interrupted batch (the journal is cleared). */
-  discardInterruptedBatch(): Promise<void>;
-}
-
-export interface BatchDeps {
-  engine: EngineApi;
-  /** Where a running batch is journaled (absent: nothing survives a reload). */
-  batchJournal?: BatchJournal;
-}
-
-type Slice<T> = StateCreator<StudioState, [], [], T>;
-
-/** The engine has its backend and model (not starting again after a crash). */
-function engineReady(state: StudioState): boolean {
-  return state.backendStatus === 'ready' && state.modelStatus === 'ready' && state.model !== null;
-}
+import { optionsForRequest } from '../../shared/options';
+import { parseLabelsFile } from '../../shared/metrics/report';
+import type { BatchFile } from '../batch';
+import type { BatchProgress } from '../batch-journal';
+import { isCancelled, toUiError } from '../errors';
+import { cancelRunning, type StoreRequests } from '../latest';
+import { effectiveMethods, engineReady } from '../selectors';
+import type { BatchSlice, GetState, Slice, StudioDeps, StudioState } from '../types';
 
 /**
  * Resolves true once a restarted engine has its backend and model again (recoverEngine), false after
  * `timeoutMs`, when the backend could not start, or when `abandoned()` says the caller no longer waits.
  */
-async function engineRecovered(get: () => StudioState, abandoned: () => boolean, timeoutMs = 120_000): Promise<boolean> {
+async function engineRecovered(get: GetState, abandoned: () => boolean, timeoutMs = 120_000): Promise<boolean> {
   const started = Date.now();
   // recoverEngine starts at once; give it a moment to mark the backend as starting before reading the state.
   await new Promise((resolve) => setTimeout(resolve, 50));
@@ -91,7 +34,7 @@ async function engineRecovered(get: () => StudioState, abandoned: () => boolean,
   return false;
 }
 
-export function batchSlice(deps: BatchDeps, seq: { batch: number }): Slice<BatchSlice> {
+export function batchSlice(deps: Pick<StudioDeps, 'engine' | 'batchJournal'>, requests: StoreRequests): Slice<BatchSlice> {
   return (set, get) => {
     const journal = deps.batchJournal;
     /** Journal writes are best effort: a full disk or a private window must not stop the batch. */
@@ -123,13 +66,13 @@ export function batchSlice(deps: BatchDeps, seq: { batch: number }): Slice<Batch
       await journaled(() => journal!.clear());
     };
 
-    /** Evaluates files from `batchNext` on while the batch `id` is running. */
-    const run = async (id: number): Promise<void> => {
+    /** Evaluates files from `batchNext` on while the batch of `signal` is running. */
+    const run = async (signal: AbortSignal): Promise<void> => {
       let crashedOn = -1;
-      while (id === seq.batch && get().batchStatus === 'running' && get().batchNext < get().batchFiles.length) {
+      while (!signal.aborted && get().batchStatus === 'running' && get().batchNext < get().batchFiles.length) {
         // A crash between two images (no call in flight to report it): wait for the restarted engine first.
-        if (!engineReady(get()) && !(await engineRecovered(get, () => id !== seq.batch))) {
-          if (id !== seq.batch) return;
+        if (!engineReady(get()) && !(await engineRecovered(get, () => signal.aborted))) {
+          if (signal.aborted) return;
           set({
             batchStatus: 'paused',
             lastError: { code: 'engine-crashed', message: 'The engine is not running: the folder evaluation is paused, its results so far kept; resume when it runs again.', context: 'Evaluating a folder' },
@@ -137,7 +80,7 @@ export function batchSlice(deps: BatchDeps, seq: { batch: number }): Slice<Batch
           await journaled(() => journal!.saveProgress(progressOf(get())));
           return;
         }
-        if (id !== seq.batch) return;
+        if (signal.aborted) return;
         const state = get();
         const file = state.batchFiles[state.batchNext]!;
         const started = Date.now();
@@ -152,18 +95,18 @@ export function batchSlice(deps: BatchDeps, seq: { batch: number }): Slice<Batch
             ...(detection === null ? {} : { detection }),
             ...(options === undefined ? {} : { options }),
           });
-          if (id !== seq.batch) return;
+          if (signal.aborted) return;
           set({ batchRecords: [...get().batchRecords, record], batchNext: get().batchNext + 1, batchElapsedMs: get().batchElapsedMs + (Date.now() - started) });
         } catch (error) {
-          if (id !== seq.batch) return;
+          if (signal.aborted) return;
           // Cancelled by the user: stop. Superseded by an interactive analysis in the worker: try the same image again.
           if (isCancelled(error)) {
             if (get().batchStatus === 'running') continue;
             return;
           }
           if ((error as { name?: unknown } | null)?.name === 'engine-crashed') {
-            const recovered = await engineRecovered(get, () => id !== seq.batch);
-            if (id !== seq.batch) return;
+            const recovered = await engineRecovered(get, () => signal.aborted);
+            if (signal.aborted) return;
             if (!recovered) {
               set({
                 batchStatus: 'paused',
@@ -182,7 +125,7 @@ export function batchSlice(deps: BatchDeps, seq: { batch: number }): Slice<Batch
         }
         await journaled(() => journal!.saveProgress(progressOf(get())));
       }
-      if (id === seq.batch && get().batchStatus === 'running') await finished('done');
+      if (!signal.aborted && get().batchStatus === 'running') await finished('done');
     };
 
     return {
@@ -203,36 +146,30 @@ export function batchSlice(deps: BatchDeps, seq: { batch: number }): Slice<Batch
           set({ lastError: { code: 'no-methods', message: 'Choose at least one method before evaluating a folder.', context: 'Evaluating a folder' } });
           return;
         }
-        const id = ++seq.batch;
+        const signal = requests.batch.begin();
         set({ batchFiles: files, batchRecords: [], batchFailures: [], batchStatus: 'running', batchMethods: methods, batchDetection: state.detection, batchNext: 0, batchElapsedMs: 0, interruptedBatch: null });
         await journaled(async () => {
           await journal!.clear();
           await journal!.saveFiles(files);
           await journal!.saveProgress(progressOf(get()));
         });
-        await run(id);
+        await run(signal);
       },
       pauseBatch: () => {
         if (get().batchStatus === 'running') set({ batchStatus: 'paused' });
       },
       resumeBatch: async () => {
         if (get().batchStatus !== 'paused') return;
-        const id = ++seq.batch;
+        const signal = requests.batch.begin();
         set({ batchStatus: 'running' });
-        await run(id);
+        await run(signal);
       },
       cancelBatch: async () => {
         const status = get().batchStatus;
         if (status !== 'running' && status !== 'paused') return;
-        seq.batch++;
+        requests.batch.abort();
         await finished('cancelled');
-        if (status === 'running') {
-          try {
-            await deps.engine.cancel();
-          } catch (error) {
-            if (!isCancelled(error)) set({ lastError: toUiError(error, 'Cancelling the folder evaluation') });
-          }
-        }
+        if (status === 'running') await cancelRunning(deps.engine, (lastError) => set({ lastError }), 'Cancelling the folder evaluation');
       },
       findInterruptedBatch: async () => {
         if (journal === undefined) return;
@@ -268,7 +205,7 @@ export function batchSlice(deps: BatchDeps, seq: { batch: number }): Slice<Batch
           set({ lastError: { code: 'unknown', message: `The interrupted folder evaluation ran with the model "${progress.modelName}"; load that model first, then resume (now: ${model === null ? 'no model' : `"${model.name}"`}).`, context } });
           return;
         }
-        const id = ++seq.batch;
+        const signal = requests.batch.begin();
         set({
           interruptedBatch: null,
           batchFiles: files,
@@ -280,7 +217,7 @@ export function batchSlice(deps: BatchDeps, seq: { batch: number }): Slice<Batch
           batchElapsedMs: progress.elapsedMs,
           batchStatus: 'running',
         });
-        await run(id);
+        await run(signal);
       },
       discardInterruptedBatch: async () => {
         set({ interruptedBatch: null });

@@ -10,7 +10,7 @@
  * RESTART_WINDOW_MS the client stops restarting and every call fails with the reason.
  */
 import * as Comlink from 'comlink';
-import { DEVICE_LOST_MESSAGE, type AnalyzeProgress, type DeviceLostMessage, type EngineApi, type HostInfo, type LoadProgress, type MetricsProgress } from '../worker/protocol';
+import { DEVICE_LOST_MESSAGE, type AnalyzeProgress, type DeviceLostMessage, type EngineApi, type HostInfo, type LoadProgress, type MetricsProgress } from '../shared/protocol';
 
 export interface EngineClient extends EngineApi {
   /** Stops the worker (page unload / tests). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { MetricsResult } from '../worker/protocol';
+import type { MetricsResult } from '../shared/protocol';
 import { metricsTable, reportTable } from './metrics-table';
 
 const none = { ado: null, aro: null, f1Plus: null, f1Minus: null };

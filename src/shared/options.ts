@@ -1,0 +1,205 @@
+/**
+ * Per-method options and the meta-methods' options: their types, defaults and valid ranges, written once.
+ * The engine's explanation context (src/core/methods/context.ts), the studio's option panel and store,
+ * the command line's flags, saved settings and the requests that cross into the worker all read them here.
+ * TF-free and DOM-free.
+ *
+ * Adding an option family: one entry in METHOD_OPTION_FIELDS (field schemas and defaults), and the
+ * method's descriptor names it (src/shared/methods.ts `options`).
+ */
+import * as v from 'valibot';
+import { choiceField, clampToField, integerField, numberField, parseFieldText, type ChoiceField, type IntegerField, type NumberField } from './schema';
+
+export type ScoreCamVariant = 'probability' | 'softmax-logits' | 'increase-of-confidence';
+
+export const SCORECAM_VARIANTS: readonly ScoreCamVariant[] = ['probability', 'softmax-logits', 'increase-of-confidence'];
+
+export const SCORECAM_VARIANT_TITLES: Readonly<Record<ScoreCamVariant, string>> = {
+  'probability': 'probability p_c(x · H^k)',
+  'softmax-logits': 'softmax over channels of the logits (pytorch-grad-cam)',
+  'increase-of-confidence': 'increase of confidence (the paper)',
+};
+
+/** Score-CAM's channel cap: a whole number of channels, or null for all of them. */
+export interface CapField {
+  kind: 'cap';
+  min: number;
+  max: number;
+  allowed: string;
+  schema: v.GenericSchema<number | null, number | null>;
+}
+
+function capField(min: number, max: number): CapField {
+  const count = integerField(min, max);
+  const allowed = `null (all channels) or ${count.allowed}`;
+  return { kind: 'cap', min, max, allowed, schema: v.union([v.null(), count.schema], allowed) as v.GenericSchema<number | null, number | null> };
+}
+
+type Field = IntegerField | NumberField | CapField | ChoiceField<string>;
+type WithDefault<F extends Field, D> = F & { default: D };
+
+const withDefault = <F extends Field, D>(field: F, fallback: D): WithDefault<F, D> => ({ ...field, default: fallback });
+
+const BATCH = integerField(1, 1024);
+const SAMPLES = integerField(1, 1000);
+const NOISE = numberField(0, 1);
+const SEED = integerField(0, 2 ** 31 - 1);
+
+/** Every option of every family: schema, allowed values and default. */
+export const METHOD_OPTION_FIELDS = {
+  scorecam: {
+    /**
+     * `probability`: s_k = p_c(x * H^k) (the seed's benchmarks); `softmax-logits`: pytorch-grad-cam's softmax over
+     * channels of S_c(x * H^k); `increase-of-confidence`: the paper's p_c(x * H^k) - p_c(baseline).
+     */
+    variant: withDefault(choiceField(SCORECAM_VARIANTS), 'probability' as ScoreCamVariant),
+    /** Masked inputs per forward pass. */
+    batchSize: withDefault(BATCH, 16),
+    /** Keep only the N channels of largest spatial variance (Faster-Score-CAM); null = all. */
+    maxChannels: withDefault(capField(1, 2 ** 20), null as number | null),
+  },
+  ablation: {
+    /** Ablated channels per pass of the head. */
+    batchSize: withDefault(BATCH, 64),
+  },
+  smoothgrad: {
+    /** Noisy copies. */
+    samples: withDefault(SAMPLES, 20),
+    /** `sigma = noiseLevel (max x - min x)`. */
+    noiseLevel: withDefault(NOISE, 0.15),
+    /** Copy i uses the seed `seed + i`. */
+    seed: withDefault(SEED, 0),
+  },
+  integratedGradients: {
+    /** Riemann steps along the straight path from the baseline. */
+    steps: withDefault(SAMPLES, 32),
+    /** Steps per backward pass. */
+    batchSize: withDefault(BATCH, 8),
+  },
+} as const;
+
+type Fields = typeof METHOD_OPTION_FIELDS;
+export type OptionFamily = keyof Fields;
+
+export type MethodOptions = { [F in OptionFamily]: { [K in keyof Fields[F]]: Fields[F][K] extends { default: infer D } ? D : never } };
+
+/** A patch of method options: each family's fields may be given alone. */
+export type MethodOptionsPatch = { [F in OptionFamily]?: Partial<MethodOptions[F]> };
+
+export const OPTION_FAMILIES = Object.keys(METHOD_OPTION_FIELDS) as OptionFamily[];
+
+function mapFamilies<T>(make: (family: OptionFamily, fields: Record<string, Field & { default: unknown }>) => T): Record<OptionFamily, T> {
+  return Object.fromEntries(OPTION_FAMILIES.map((family) => [family, make(family, METHOD_OPTION_FIELDS[family] as never)])) as Record<OptionFamily, T>;
+}
+
+/** The defaults (frozen: the store hands them out as its initial value). */
+export const DEFAULT_METHOD_OPTIONS: MethodOptions = Object.freeze(
+  mapFamilies((_family, fields) => Object.freeze(Object.fromEntries(Object.entries(fields).map(([key, field]) => [key, field.default])))),
+) as unknown as MethodOptions;
+
+/** One family, whole (every field present and valid). */
+const familySchemas = mapFamilies((_family, fields) =>
+  v.strictObject(Object.fromEntries(Object.entries(fields).map(([key, field]) => [key, field.schema as v.GenericSchema]))),
+);
+
+/** All option families, each whole. */
+export const MethodOptionsSchema = v.strictObject(familySchemas) as unknown as v.GenericSchema<unknown, MethodOptions>;
+
+/** Some families, each whole: the `options` of a request (the engine merges families shallowly). */
+export const MethodOptionsRequestSchema = v.strictObject(
+  Object.fromEntries(OPTION_FAMILIES.map((family) => [family, v.optional(familySchemas[family])])),
+) as unknown as v.GenericSchema<unknown, Partial<MethodOptions>>;
+
+/** `options` of a request over the defaults (families merged shallowly, as the engine does). */
+export function withDefaultOptions(options: Partial<MethodOptions> | undefined): MethodOptions {
+  return { ...DEFAULT_METHOD_OPTIONS, ...options };
+}
+
+/** Applies a patch and keeps every value in its range (a bad value falls back to the current one). */
+export function mergeMethodOptions(current: MethodOptions, patch: MethodOptionsPatch): MethodOptions {
+  return mapFamilies((family, fields) => {
+    const now = current[family] as Record<string, unknown>;
+    const next = { ...now, ...(patch[family] as Record<string, unknown> | undefined) };
+    return Object.fromEntries(
+      Object.entries(fields).map(([key, field]) => {
+        const value = next[key];
+        const previous = now[key];
+        switch (field.kind) {
+          case 'choice':
+            return [key, typeof value === 'string' && field.values.includes(value) ? value : previous];
+          case 'cap':
+            if (value === null) return [key, null];
+            return [key, typeof value === 'number' && Number.isFinite(value) ? clampToField(integerField(field.min, field.max), value, 1) : previous];
+          case 'integer':
+          case 'number':
+            return [key, clampToField(field, typeof value === 'number' ? value : Number.NaN, previous as number)];
+        }
+      }),
+    );
+  }) as unknown as MethodOptions;
+}
+
+/**
+ * The `options` of a request: only the families that differ from the defaults, each one whole (the engine
+ * merges families shallowly); undefined when everything is default.
+ */
+export function optionsForRequest(options: MethodOptions): Partial<MethodOptions> | undefined {
+  const out: Partial<Record<OptionFamily, unknown>> = {};
+  for (const family of OPTION_FAMILIES) {
+    if (JSON.stringify(options[family]) !== JSON.stringify(DEFAULT_METHOD_OPTIONS[family])) out[family] = { ...options[family] };
+  }
+  return Object.keys(out).length > 0 ? (out as Partial<MethodOptions>) : undefined;
+}
+
+/** A whole number typed in an option field, within [min, max]. */
+export function parseIntegerField(text: string, min: number, max: number, what: string): { value: number } | { error: string } {
+  return parseFieldText(integerField(min, max), text, what);
+}
+
+/** A number typed in an option field, within [min, max]. */
+export function parseNumberField(text: string, min: number, max: number, what: string): { value: number } | { error: string } {
+  return parseFieldText(numberField(min, max), text, what);
+}
+
+/** Score-CAM's channel cap: empty = all channels, else a whole number in the field's range. */
+export function parseMaxChannels(text: string): { value: number | null } | { error: string } {
+  if (text.trim() === '') return { value: null };
+  const cap = METHOD_OPTION_FIELDS.scorecam.maxChannels;
+  return parseIntegerField(text, cap.min, cap.max, 'The channel cap');
+}
+
+// ---- meta-methods (src/core/methods/meta.ts) ----
+
+export interface TtaOptions {
+  /** Also explain the horizontally flipped input (and each scale flipped). */
+  hflip: boolean;
+  /** Zoom factors besides 1 (the identity is always included). keras-explainable default: 0.5, 1.5, 2.0. */
+  scales: number[];
+}
+
+export interface SmoothOptions {
+  /** Number of noisy copies `n`. */
+  samples: number;
+  /** `sigma = noiseLevel (max x - min x)`; 0 gives `n` copies of the input itself. */
+  noiseLevel: number;
+  /** Copy i uses the seed `seed + i`: same input, same options, same maps. */
+  seed: number;
+}
+
+export interface MetaOptions {
+  tta?: TtaOptions;
+  smooth?: SmoothOptions;
+}
+
+/** A TTA zoom factor. */
+export const TTA_SCALE = numberField(0.05, 8);
+
+export const DEFAULT_TTA: Readonly<TtaOptions> = Object.freeze({ hflip: true, scales: [0.5, 1.5, 2.0] });
+
+/** Smoothing any method uses SmoothGrad's fields and defaults. */
+export const DEFAULT_SMOOTH: Readonly<SmoothOptions> = DEFAULT_METHOD_OPTIONS.smoothgrad;
+
+export const MetaOptionsSchema = v.strictObject({
+  tta: v.optional(v.strictObject({ hflip: v.boolean('true or false'), scales: v.array(TTA_SCALE.schema, `a list of ${TTA_SCALE.allowed}`) })),
+  smooth: v.optional(familySchemas.smoothgrad),
+}) as unknown as v.GenericSchema<unknown, MetaOptions>;
