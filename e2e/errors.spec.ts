@@ -15,7 +15,6 @@ import {
   served,
   waitForModel,
   waitForResults,
-  waitForState,
 } from './helpers';
 
 async function expectResnetStillLoaded(page: Page): Promise<void> {

@@ -6,13 +6,13 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
-import { expect, test } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import sharp from 'sharp';
 import { FIXTURES, TINY_MODEL_NAME, getState, openStudio, screenshot, testDirectory, tinyModelUrl, waitForModel, waitForState } from './helpers';
 
 const IMAGES = join(FIXTURES, 'images');
 
-async function engineTensors(page: import('@playwright/test').Page): Promise<number> {
+async function engineTensors(page: Page): Promise<number> {
   return page.evaluate(async () => {
     const handle = (window as unknown as { __camStudio: { engineMemory(): Promise<{ numTensors: number }> } }).__camStudio;
     return (await handle.engineMemory()).numTensors;

@@ -105,7 +105,7 @@ test('a new image during a long analysis: "waits for it" keeps the analysis and 
   let state = await getState(page);
   expect(imageName(state), 'the running analysis keeps its image').toBe('chelsea.png');
   expect((state['status'] as { analysis: string }).analysis).toBe('busy');
-  state = await waitForState(page, (s) => imageName(s) === 'coffee.png', 'the waiting image shown once Score-CAM ended', 180_000);
+  await waitForState(page, (s) => imageName(s) === 'coffee.png', 'the waiting image shown once Score-CAM ended', 180_000);
   state = await waitForState(page, (s) => imageName(s) === 'coffee.png' && (s['status'] as { analysis: string }).analysis === 'done' && s.maps.length > 0, 'coffee explained', 180_000);
   expect(state.lastError).toBeNull();
 

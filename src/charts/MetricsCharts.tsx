@@ -3,7 +3,6 @@ import { schemeTableau10 } from 'd3-scale-chromatic';
 import { line } from 'd3-shape';
 import { useRef } from 'react';
 import type { MetricsTable } from './metrics-table';
-import { downloadBlob } from '../ui/download';
 
 const WIDTH = 640;
 const BAR_HEIGHT = 260;
@@ -138,8 +137,11 @@ export function CurvesChart({ sets, methods }: { sets: readonly CurveSet[]; meth
   );
 }
 
+/** Saves a file (the page's download; charts get it as a prop and never import the UI). */
+export type SaveFile = (blob: Blob, fileName: string) => void;
+
 /** Buttons that save an SVG (as drawn) or a PNG of it at 2x. */
-export function ChartExport({ target, name }: { target: React.RefObject<HTMLDivElement | null>; name: string }) {
+export function ChartExport({ target, name, onSave }: { target: React.RefObject<HTMLDivElement | null>; name: string; onSave: SaveFile }) {
   const svgText = (): string | null => {
     const svg = target.current?.querySelector('svg');
     if (!svg) return null;
@@ -147,7 +149,7 @@ export function ChartExport({ target, name }: { target: React.RefObject<HTMLDivE
     copy.setAttribute('xmlns', 'http://www.w3.org/2000/svg');
     return new XMLSerializer().serializeToString(copy);
   };
-  const save = downloadBlob;
+  const save = onSave;
   const saveSvg = (): void => {
     const text = svgText();
     if (text) save(new Blob([text], { type: 'image/svg+xml' }), `${name}.svg`);
@@ -180,13 +182,13 @@ export function ChartExport({ target, name }: { target: React.RefObject<HTMLDivE
 }
 
 /** A chart with its export buttons. */
-export function ExportableChart({ name, title, children }: { name: string; title: string; children: React.ReactNode }) {
+export function ExportableChart({ name, title, onSave, children }: { name: string; title: string; onSave: SaveFile; children: React.ReactNode }) {
   const ref = useRef<HTMLDivElement>(null);
   return (
     <figure className="chart-figure">
       <figcaption className="row">
         <span>{title}</span>
-        <ChartExport target={ref} name={name} />
+        <ChartExport target={ref} name={name} onSave={onSave} />
       </figcaption>
       <div ref={ref}>{children}</div>
     </figure>

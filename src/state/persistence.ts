@@ -34,7 +34,7 @@ export function settingsPersistence(deps: Pick<StudioDeps, 'storage' | 'baseUrl'
 
   const storage: PersistStorage<StudioSettings> = {
     getItem: (name) => {
-      let text: string | null = null;
+      let text: string | null;
       try {
         text = deps.storage?.getItem(name) ?? null;
       } catch {

@@ -1073,7 +1073,7 @@ describe('figure builder', () => {
     store.getState().addFigureImages([image('a'), image('broken'), image('b')]);
     store.getState().setFigureSpec({ methods: ['cam', 'gradcam'], label: 'top' });
     await store.getState().buildFigure();
-    let s = store.getState();
+    const s = store.getState();
     expect(engine.figureRequests.map((r) => r.name)).toEqual(['a', 'broken', 'b']);
     expect(engine.figureRequests[0]!.request.cells).toEqual([{ method: 'cam', label: 'top' }, { method: 'gradcam', label: 'top' }]);
     expect(Object.keys(s.figureRows)).toEqual(['a.png', 'b.png']);
@@ -1092,7 +1092,6 @@ describe('figure builder', () => {
 
     store.getState().setFigureSpec({ columns: 'labels', labels: [0, 2], methods: ['minmax-cam'] });
     await store.getState().buildFigure();
-    s = store.getState();
     expect(engine.figureRequests).toHaveLength(7);
     expect(engine.figureRequests[6]!.request.cells).toEqual([{ method: 'minmax-cam', label: 0 }, { method: 'minmax-cam', label: 2 }]);
     store.getState().moveFigureImage('a (2).png', -1);

@@ -1,10 +1,9 @@
 /**
  * Writes a trained shapes model as TF.js layers files (model.json + one weights.bin) and the metadata.json
- * the studio reads (src/core/model/metadata.ts: name, description, preprocessing, resize, labels,
+ * the studio reads (src/shared/model-metadata.ts: name, description, preprocessing, resize, labels,
  * targetLayer; the extra `head`, `training` and `scores` objects are ignored by the studio and document the
  * run).
  */
-import * as tf from '@tensorflow/tfjs';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SHAPE_CLASSES } from '../data/shapes';

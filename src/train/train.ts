@@ -414,7 +414,7 @@ export async function trainShapesModel(partial: Partial<TrainConfig>, data: Data
   useFilterGradient(trainingKernels.filterGradient);
   useInputGradient(trainingKernels.inputGradient);
   let stoppedBecause: TrainingResult['stoppedBecause'] = 'max-steps';
-  let validation: MultiLabelScores | null = null;
+  let validation: MultiLabelScores | null;
   let stepMsTotal = 0;
   let stepMsCount = 0;
   let lossSum = 0;

@@ -171,7 +171,7 @@ export function BatchPanel() {
               </tbody>
             </table>
           </div>
-          <ExportableChart name="batch-bars" title="Macro averages by method">
+          <ExportableChart name="batch-bars" title="Macro averages by method" onSave={downloadBlob}>
             <MetricsBarChart table={reportTable(report, methods)} methods={methods.map((id) => ({ id, title: titleOf(id) }))} />
           </ExportableChart>
           <details className="per-class" data-testid="batch-per-class">

@@ -54,9 +54,9 @@ export function FigureBuilder() {
 
   const labelNames = model?.labelNames ?? [];
   const names = useMemo(() => ({
-    labelName: (label: number) => labelNames[label] ?? `class ${label}`,
+    labelName: (label: number) => model?.labelNames[label] ?? `class ${label}`,
     methodTitle: (method: MethodId) => methodTitle(method, model?.methods ?? null),
-  }), [labelNames, model]);
+  }), [model]);
   const readyRows: NamedRow[] = useMemo(
     () => images.flatMap((image) => {
       const entry = rows[image.name];

@@ -1,3 +1,4 @@
+import { downloadBlob } from './download';
 import { CurvesChart, ExportableChart, MetricsBarChart, type CurveSet } from '../charts/MetricsCharts';
 import { methodTitle } from '../shared/methods';
 import { metricsTable } from '../charts/metrics-table';
@@ -98,11 +99,11 @@ export function MetricsPanel() {
       )}
       {table && (
         <div className="charts">
-          <ExportableChart name="metrics-bars" title="Metrics by method (hover a bar to highlight that method's heatmaps)">
+          <ExportableChart name="metrics-bars" title="Metrics by method (hover a bar to highlight that method's heatmaps)" onSave={downloadBlob}>
             <MetricsBarChart table={table} methods={styles} onHover={setHighlighted} />
           </ExportableChart>
           {curveSets.length > 0 && (
-            <ExportableChart name="metrics-curves" title="Deletion and insertion curves, per label">
+            <ExportableChart name="metrics-curves" title="Deletion and insertion curves, per label" onSave={downloadBlob}>
               <CurvesChart sets={curveSets} methods={styles} />
             </ExportableChart>
           )}

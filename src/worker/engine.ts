@@ -17,7 +17,6 @@ import type {
   AnalyzeRequest,
   AnalyzeResult,
   BackendChoice,
-  BackendName,
   BackendReport,
   EngineApi,
   EngineMemory,
@@ -38,7 +37,7 @@ import type {
 import { rgbToRgba } from '../shared/resample';
 import { explainCells } from '../core/methods/cells';
 import { walkthroughData } from '../core/methods/walkthrough';
-import { evaluateImage, type EvaluationSettings } from '../core/metrics/evaluate';
+import { evaluateImage } from '../core/metrics/evaluate';
 import type { Classifier } from '../core/model/classifier';
 import { modelWeightLimit, workingMemoryBudget, type WeightLimit } from '../core/model/limits';
 import { loadClassifier } from '../core/model/load';
@@ -47,7 +46,7 @@ import { analysisResult, currentBackend, evaluationSettings } from './analysis';
 import { selectBackend, watchDeviceLoss, webGpuDevice } from './backend';
 import { imageSummary, labelName, modelPixels, modelSummary, type CurrentImage, type CurrentModel } from './current';
 import { cropFor, decodeImage, decodeMask, displaySizeFor } from './image';
-import { Jobs, type Checkpoint } from './jobs';
+import { Jobs } from './jobs';
 import { openModelSource } from './model-source';
 
 export interface EngineHooks {

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { BatchSizer, yieldToEventLoop } from '../batching';
 import { weightedSum } from '../maps/filters';
 import type { ExplainContext } from './context';
-import { defineMethod, type CamMethod, type MethodControl } from './types';
+import { defineMethod, type MethodControl } from './types';
 
 /** Per-channel spatial range and variance of `A: [1, h, w, K]`, downloaded. */
 async function channelStatistics(activations: tf.Tensor4D): Promise<{ range: Float32Array; variance: Float32Array }> {

@@ -21,7 +21,7 @@ export interface LayersModelJson {
   weightsManifest: tf.io.WeightsManifestConfig;
   /** Graph models converted from a SavedModel: the serving signature (input/output tensor names). */
   signature?: object;
-  userDefinedMetadata?: { [key: string]: {} };
+  userDefinedMetadata?: { [key: string]: object };
   modelInitializer?: object;
   initializerSignature?: object;
 }

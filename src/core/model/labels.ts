@@ -8,7 +8,7 @@
 export function parseLabels(value: unknown, numClasses: number): { names: string[]; notes: string[] } {
   const notes: string[] = [];
   const names = Array.from({ length: numClasses }, (_, index) => `class ${index}`);
-  let entries: Array<[number, unknown]> = [];
+  let entries: Array<[number, unknown]>;
   if (Array.isArray(value)) {
     entries = value.map((item, index) => [index, item]);
   } else if (typeof value === 'object' && value !== null) {

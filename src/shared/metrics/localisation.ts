@@ -111,14 +111,13 @@ export class ConfusionMatrix {
   iou(): number[] {
     const n = this.numClasses;
     return Array.from({ length: n }, (_, k) => {
-      let truePositive = 0;
       let truthTotal = 0;
       let predictedTotal = 0;
       for (let j = 0; j < n; j += 1) {
         truthTotal += this.counts[k * n + j]!;
         predictedTotal += this.counts[j * n + k]!;
       }
-      truePositive = this.counts[k * n + k]!;
+      const truePositive = this.counts[k * n + k]!;
       const union = truthTotal + predictedTotal - truePositive;
       return union === 0 ? Number.NaN : truePositive / union;
     });

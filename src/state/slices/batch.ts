@@ -173,7 +173,7 @@ export function batchSlice(deps: Pick<StudioDeps, 'engine' | 'batchJournal'>, re
       },
       findInterruptedBatch: async () => {
         if (journal === undefined) return;
-        let progress: BatchProgress | null = null;
+        let progress: BatchProgress | null;
         try {
           progress = await journal.loadProgress();
         } catch {
