@@ -19,14 +19,26 @@ const layerNames = Object.keys(LAYERS);
 
 export default tseslint.config(
   {
-    ignores: ['dist/**', 'models/**', 'public/**', 'e2e-artifacts/**', 'test-results/**', 'playwright-report/**', '.cache/**', 'node_modules/**'],
+    ignores: [
+      'dist/**',
+      'models/**',
+      'public/**',
+      'e2e-artifacts/**',
+      'test-results/**',
+      'playwright-report/**',
+      '.cache/**',
+      'node_modules/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
     languageOptions: { globals: { ...globals.node, ...globals.browser } },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       'no-console': 'off',
     },
@@ -47,7 +59,10 @@ export default tseslint.config(
         ...layerNames.map((type) => ({ type, pattern: `src/${type}`, partialMatch: true })),
         { type: 'testing', pattern: 'src/testing' },
       ],
-      'boundaries/files': [{ category: 'test', pattern: '**/*.test.{ts,tsx}' }, { category: 'entry', pattern: 'src/main.tsx' }],
+      'boundaries/files': [
+        { category: 'test', pattern: '**/*.test.{ts,tsx}' },
+        { category: 'entry', pattern: 'src/main.tsx' },
+      ],
       'import/resolver': { typescript: { project: './tsconfig.node.json' }, node: true },
     },
     rules: {

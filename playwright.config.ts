@@ -22,7 +22,7 @@ const chromiumArgs = [
   '--disable-sync',
 ];
 
-const port = Number(process.env["E2E_PORT"] ?? 4173);
+const port = Number(process.env['E2E_PORT'] ?? 4173);
 const baseURL = `http://127.0.0.1:${port}`;
 
 export default defineConfig({

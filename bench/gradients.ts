@@ -32,15 +32,22 @@ const repeat = Math.max(1, Number(values.repeat));
 const median = (list: number[]): number => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)] as number;
 const METHODS = values.methods.split(',') as MethodId[];
 const KERNEL_SETS = {
-  'per-tap': () => { useFilterGradient('core'); useInputGradient('native'); },
-  'conv': () => { useFilterGradient('conv'); useInputGradient('conv'); },
+  'per-tap': () => {
+    useFilterGradient('core');
+    useInputGradient('native');
+  },
+  conv: () => {
+    useFilterGradient('conv');
+    useInputGradient('conv');
+  },
 } as const;
 
 const backend = await initNodeBackend('wasm');
 const models: Array<{ name: string; dir: string; input: () => Promise<tf.Tensor4D> }> = [
   { name: 'resnet50', dir: resnetDir, input: async () => tf.tensor4d(readFloat32(join(goldenDir, 'chelsea.x.f32')), [1, 224, 224, 3]) },
   {
-    name: 'shapes-resnet', dir: join(repoRoot, 'models', 'shapes-resnet'),
+    name: 'shapes-resnet',
+    dir: join(repoRoot, 'models', 'shapes-resnet'),
     input: async () => {
       const loaded = await loadClassifierFromDirectory(join(repoRoot, 'models', 'shapes-resnet'));
       const size = loaded.adapter.inputShape[0];
@@ -80,10 +87,22 @@ for (const model of models.filter((m) => values.models.split(',').includes(m.nam
     let maxAbsDifference: number | null = null;
     if (maps['conv'] !== undefined && maps['per-tap'] !== undefined) {
       maxAbsDifference = 0;
-      for (let i = 0; i < maps['conv'].length; i += 1) maxAbsDifference = Math.max(maxAbsDifference, Math.abs(maps['conv'][i]! - maps['per-tap'][i]!));
+      for (let i = 0; i < maps['conv'].length; i += 1)
+        maxAbsDifference = Math.max(maxAbsDifference, Math.abs(maps['conv'][i]! - maps['per-tap'][i]!));
     }
-    const speedUp = timings['per-tap'] !== undefined && timings['conv'] !== undefined ? Math.round((timings['per-tap'] / timings['conv']) * 100) / 100 : null;
-    const row = { model: model.name, method, label, perTapMs: timings['per-tap'] ?? null, convMs: timings['conv'] ?? null, speedUp, maxAbsDifference };
+    const speedUp =
+      timings['per-tap'] !== undefined && timings['conv'] !== undefined
+        ? Math.round((timings['per-tap'] / timings['conv']) * 100) / 100
+        : null;
+    const row = {
+      model: model.name,
+      method,
+      label,
+      perTapMs: timings['per-tap'] ?? null,
+      convMs: timings['conv'] ?? null,
+      speedUp,
+      maxAbsDifference,
+    };
     console.error(JSON.stringify(row));
     rows.push(row);
   }

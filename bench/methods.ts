@@ -18,7 +18,7 @@ import { goldenDir, resnetDir } from '../src/testing/golden';
 
 const { values } = parseArgs({
   options: {
-    'repeat': { type: 'string', default: '5' },
+    repeat: { type: 'string', default: '5' },
     'scorecam-max-channels': { type: 'string', default: '128' },
     'skip-slow': { type: 'boolean', default: false },
   },
@@ -72,15 +72,21 @@ const allMs = await timeMethods(ratioMethods);
 tf.dispose([input, forward.activations, forward.logits]);
 adapter.dispose();
 
-process.stdout.write(`${JSON.stringify({
-  backend,
-  model: 'resnet50-imagenet (Keras, TF.js layers)',
-  input: 'golden chelsea.x.f32, 1x224x224x3',
-  labels,
-  forwardMs: { median: forwardMs, runs: forwardTimes },
-  perMethodMs,
-  perMethodNote: `each method timed alone for 3 labels (its own gradients included); scorecam capped at ${values['scorecam-max-channels']} channels`,
-  allMethodsMs: allMs,
-  allMethods: ratioMethods,
-  ratioAllMethodsToForward: allMs / forwardMs,
-}, null, 2)}\n`);
+process.stdout.write(
+  `${JSON.stringify(
+    {
+      backend,
+      model: 'resnet50-imagenet (Keras, TF.js layers)',
+      input: 'golden chelsea.x.f32, 1x224x224x3',
+      labels,
+      forwardMs: { median: forwardMs, runs: forwardTimes },
+      perMethodMs,
+      perMethodNote: `each method timed alone for 3 labels (its own gradients included); scorecam capped at ${values['scorecam-max-channels']} channels`,
+      allMethodsMs: allMs,
+      allMethods: ratioMethods,
+      ratioAllMethodsToForward: allMs / forwardMs,
+    },
+    null,
+    2,
+  )}\n`,
+);

@@ -16,11 +16,23 @@ if (!existsSync(join(root, 'dist', 'index.html'))) {
   process.exit(1);
 }
 const port = 4390;
-const server = spawn(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'preview', '--host', '127.0.0.1', '--port', String(port), '--strictPort'], { cwd: root, stdio: 'ignore' });
+const server = spawn(
+  process.execPath,
+  [join(root, 'node_modules/vite/bin/vite.js'), 'preview', '--host', '127.0.0.1', '--port', String(port), '--strictPort'],
+  { cwd: root, stdio: 'ignore' },
+);
 const executablePath = process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
 const browser = await chromium.launch({
   ...(executablePath ? { executablePath } : {}),
-  args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  args: [
+    '--no-sandbox',
+    '--enable-unsafe-webgpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
 });
 try {
   await new Promise((r) => setTimeout(r, 1500));
@@ -34,22 +46,34 @@ try {
     const previous = await page.evaluate(() => window.__camStudio.getState().jobId ?? null);
     const t0 = Date.now();
     await page.getByTestId('image-input').setInputFiles(join(root, 'public', 'samples', file));
-    await page.waitForFunction((job) => {
-      const s = window.__camStudio.getState();
-      return s.jobId !== job && s.maps.length > 0 && document.querySelector('[data-testid="results"]')?.getAttribute('data-state') === 'done';
-    }, previous, { timeout: 300_000 });
+    await page.waitForFunction(
+      (job) => {
+        const s = window.__camStudio.getState();
+        return (
+          s.jobId !== job && s.maps.length > 0 && document.querySelector('[data-testid="results"]')?.getAttribute('data-state') === 'done'
+        );
+      },
+      previous,
+      { timeout: 300_000 },
+    );
     const state = await page.evaluate(() => window.__camStudio.getState());
     drops.push({ file, dropToHeatmapsMs: Date.now() - t0, maps: state.maps.length, engineTimingsMs: state.timingsMs });
   }
   const state = await page.evaluate(() => window.__camStudio.getState());
-  console.log(JSON.stringify({
-    browser: browser.version(),
-    backend: state.backend,
-    model: state.model?.name,
-    methods: [...new Set(state.maps.map((m) => m.method))],
-    modelReadyMs,
-    drops,
-  }, null, 2));
+  console.log(
+    JSON.stringify(
+      {
+        browser: browser.version(),
+        backend: state.backend,
+        model: state.model?.name,
+        methods: [...new Set(state.maps.map((m) => m.method))],
+        modelReadyMs,
+        drops,
+      },
+      null,
+      2,
+    ),
+  );
 } finally {
   await browser.close();
   server.kill();

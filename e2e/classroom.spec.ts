@@ -14,7 +14,9 @@ const MULTI = INDEX.find((entry) => entry.labels.length >= 2)!;
 
 test.use({ viewport: { width: 1280, height: 720 } });
 
-test('classroom walkthrough: keyboard steps through every step, switches label, method and contrast; fits 1280x720', async ({ page }, testInfo) => {
+test('classroom walkthrough: keyboard steps through every step, switches label, method and contrast; fits 1280x720', async ({
+  page,
+}, testInfo) => {
   await openStudio(page, { model: 'models/shapes-resnet/model.json', backend: 'wasm' });
   await waitForModel(page, 'Shapes ResNet');
   await page.getByTestId('image-input').setInputFiles(join(SAMPLES, MULTI.file));

@@ -68,7 +68,10 @@ test('a model with a missing shard (files): error names the file, ResNet50 stays
   expect([281, 282, 283, 284, 285]).toContain(state.predictions[0]?.label);
 });
 
-test('other bad models (not JSON, no conv layer, missing shard by URL): each an error, ResNet50 stays', async ({ page, baseURL }, testInfo) => {
+test('other bad models (not JSON, no conv layer, missing shard by URL): each an error, ResNet50 stays', async ({
+  page,
+  baseURL,
+}, testInfo) => {
   await openStudio(page);
   await waitForModel(page, RESNET_NAME);
 
@@ -86,12 +89,22 @@ test('other bad models (not JSON, no conv layer, missing shard by URL): each an 
     await page.getByTestId('model-url-load').click();
   };
 
-  const denseOnly = await expectNewError(page, () => loadUrl(`${SERVED_FIXTURES_PATH}/bad-models/dense-only/model.json`), 'dense-only (URL)');
+  const denseOnly = await expectNewError(
+    page,
+    () => loadUrl(`${SERVED_FIXTURES_PATH}/bad-models/dense-only/model.json`),
+    'dense-only (URL)',
+  );
   testInfo.annotations.push({ type: 'dense-only', description: denseOnly });
-  expect(denseOnly, 'says why it cannot be explained (no image input / no conv feature map)').toMatch(/conv|spatial|feature map|image input|4-d/i);
+  expect(denseOnly, 'says why it cannot be explained (no image input / no conv feature map)').toMatch(
+    /conv|spatial|feature map|image input|4-d/i,
+  );
   await expectResnetStillLoaded(page);
 
-  const missingShard = await expectNewError(page, () => loadUrl(`${SERVED_FIXTURES_PATH}/bad-models/missing-shard/model.json`), 'missing-shard (URL)');
+  const missingShard = await expectNewError(
+    page,
+    () => loadUrl(`${SERVED_FIXTURES_PATH}/bad-models/missing-shard/model.json`),
+    'missing-shard (URL)',
+  );
   testInfo.annotations.push({ type: 'missing-shard-url', description: missingShard });
   expect(missingShard, 'names the file that could not be fetched').toContain('weights.bin');
   await screenshot(page, testInfo, 'bad-models');

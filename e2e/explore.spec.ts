@@ -12,23 +12,34 @@ const SAMPLES = join(import.meta.dirname, '..', 'public', 'samples', 'shapes');
 const INDEX = JSON.parse(readFileSync(join(SAMPLES, 'index.json'), 'utf8')) as Array<{ file: string; labels: string[] }>;
 const MULTI = INDEX.find((entry) => entry.labels.length >= 2)!;
 
-test('the threshold edited live changes the detected set and the MinMax maps; the inspector shows channels, weights and CAM vs MinMax', async ({ page }, testInfo) => {
+test('the threshold edited live changes the detected set and the MinMax maps; the inspector shows channels, weights and CAM vs MinMax', async ({
+  page,
+}, testInfo) => {
   await openStudio(page, { model: 'models/shapes-resnet/model.json', backend: 'wasm' });
   await waitForModel(page, 'Shapes ResNet');
   await page.evaluate(async () => {
-    const { store } = (window as unknown as { __camStudio: { store: { getState(): { setMethods(m: string[]): Promise<void> } } } }).__camStudio;
+    const { store } = (window as unknown as { __camStudio: { store: { getState(): { setMethods(m: string[]): Promise<void> } } } })
+      .__camStudio;
     await store.getState().setMethods(['cam', 'minmax-cam']);
   });
   await page.getByTestId('image-input').setInputFiles(join(SAMPLES, MULTI.file));
   await waitForResults(page, 1);
-  const before = await waitForState(page, (s) => s.detected.length >= 2 && s.maps.some((m) => m.method === 'minmax-cam'), 'two detected labels and MinMax maps');
+  const before = await waitForState(
+    page,
+    (s) => s.detected.length >= 2 && s.maps.some((m) => m.method === 'minmax-cam'),
+    'two detected labels and MinMax maps',
+  );
   const label = before.detected[0]!;
   const minmaxBefore = before.maps.find((m) => m.method === 'minmax-cam' && m.label === label)!.normalized;
 
   const value = page.getByTestId('detection-value-input');
   await value.fill('0.001');
   await value.press('Enter');
-  const after = await waitForState(page, (s) => s.detected.length > before.detected.length && s.maps.some((m) => m.method === 'minmax-cam' && m.label === label), 'a larger detected set after lowering the threshold');
+  const after = await waitForState(
+    page,
+    (s) => s.detected.length > before.detected.length && s.maps.some((m) => m.method === 'minmax-cam' && m.label === label),
+    'a larger detected set after lowering the threshold',
+  );
   const minmaxAfter = after.maps.find((m) => m.method === 'minmax-cam' && m.label === label)!.normalized;
   expect(maxAbsDiff(minmaxAfter, minmaxBefore), 'MinMax-CAM of the same label changes with the detected set').toBeGreaterThan(1e-3);
   const camBefore = before.maps.find((m) => m.method === 'cam' && m.label === label)!.normalized;
@@ -48,10 +59,17 @@ test('the threshold edited live changes the detected set and the MinMax maps; th
   await screenshot(page, testInfo, 'inspector');
 });
 
-test('a queue of three images: explained in the background in order, switching to one done reuses its result', async ({ page }, testInfo) => {
+test('a queue of three images: explained in the background in order, switching to one done reuses its result', async ({
+  page,
+}, testInfo) => {
   await openStudio(page, { model: 'models/shapes-resnet/model.json', backend: 'wasm' });
   await waitForModel(page, 'Shapes ResNet');
-  const tensors = () => page.evaluate(async () => (await (window as unknown as { __camStudio: { engineMemory(): Promise<{ numTensors: number }> } }).__camStudio.engineMemory()).numTensors);
+  const tensors = () =>
+    page.evaluate(
+      async () =>
+        (await (window as unknown as { __camStudio: { engineMemory(): Promise<{ numTensors: number }> } }).__camStudio.engineMemory())
+          .numTensors,
+    );
   const modelOnly = await tensors();
   const files = INDEX.slice(0, 3).map((entry) => join(SAMPLES, entry.file));
   await page.getByTestId('image-input').setInputFiles(files);
@@ -65,7 +83,11 @@ test('a queue of three images: explained in the background in order, switching t
   await expect(items.nth(2).locator('button.filmstrip-pick')).toHaveAttribute('aria-current', 'true');
   await waitForResults(page, 1);
   const reused = await page.evaluate(() => {
-    const { store } = (window as unknown as { __camStudio: { store: { getState(): { queue: Array<{ result?: unknown }>; result: unknown; imageName: string | null } } } }).__camStudio;
+    const { store } = (
+      window as unknown as {
+        __camStudio: { store: { getState(): { queue: Array<{ result?: unknown }>; result: unknown; imageName: string | null } } };
+      }
+    ).__camStudio;
     const state = store.getState();
     return { same: state.result === state.queue[2]!.result, name: state.imageName };
   });
@@ -80,7 +102,9 @@ test('a queue of three images: explained in the background in order, switching t
   expect(await tensors(), 'engine tensors after the queue and three switches').toBe(modelOnly);
 });
 
-test('a ground-truth labels file sets the detected set of the current image; a file naming unknown classes gets a message', async ({ page }) => {
+test('a ground-truth labels file sets the detected set of the current image; a file naming unknown classes gets a message', async ({
+  page,
+}) => {
   const dir = testDirectory('labels');
   writeFileSync(join(dir, 'truth.json'), '["heart", "circle"]');
   writeFileSync(join(dir, 'bad.txt'), 'unicorn\n');
@@ -89,7 +113,11 @@ test('a ground-truth labels file sets the detected set of the current image; a f
   await page.getByTestId('image-input').setInputFiles(join(SAMPLES, MULTI.file));
   await waitForResults(page, 1);
   await page.getByTestId('labels-file-input').setInputFiles(join(dir, 'truth.json'));
-  const state = await waitForState(page, (s) => [...s.detected].sort().join() === '0,6', 'the detected set from the labels file (circle 0, heart 6)');
+  const state = await waitForState(
+    page,
+    (s) => [...s.detected].sort().join() === '0,6',
+    'the detected set from the labels file (circle 0, heart 6)',
+  );
   expect(state.lastError).toBeNull();
   await page.getByTestId('labels-file-input').setInputFiles(join(dir, 'bad.txt'));
   const refused = await waitForState(page, (s) => s.lastError !== null, 'an error for an unknown class');

@@ -30,7 +30,12 @@ test('figure builder: PNG at 2x, SVG, saved settings reproduced by npm run figur
 
   for (const scene of SCENES) await page.getByTestId('figure-sample').selectOption(scene);
   await expect(page.getByTestId('figure-images').locator('li')).toHaveCount(2);
-  const tensors = () => page.evaluate(async () => (await (window as unknown as { __camStudio: { engineMemory(): Promise<{ numTensors: number }> } }).__camStudio.engineMemory()).numTensors);
+  const tensors = () =>
+    page.evaluate(
+      async () =>
+        (await (window as unknown as { __camStudio: { engineMemory(): Promise<{ numTensors: number }> } }).__camStudio.engineMemory())
+          .numTensors,
+    );
   const before = await tensors();
   await page.getByTestId('figure-build').click();
   await expect(builder).toHaveAttribute('data-state', 'done', { timeout: 120_000 });
@@ -52,10 +57,18 @@ test('figure builder: PNG at 2x, SVG, saved settings reproduced by npm run figur
   const [svgDownload] = await Promise.all([page.waitForEvent('download'), page.getByTestId('figure-export-svg').click()]);
   const svgPath = join(dir, 'figure.svg');
   await svgDownload.saveAs(svgPath);
-  const parsed = await page.evaluate((text) => {
-    const doc = new DOMParser().parseFromString(text, 'image/svg+xml');
-    return { error: doc.querySelector('parsererror') !== null, root: doc.documentElement.nodeName, images: doc.querySelectorAll('image').length, width: doc.documentElement.getAttribute('width') };
-  }, readFileSync(svgPath, 'utf8'));
+  const parsed = await page.evaluate(
+    (text) => {
+      const doc = new DOMParser().parseFromString(text, 'image/svg+xml');
+      return {
+        error: doc.querySelector('parsererror') !== null,
+        root: doc.documentElement.nodeName,
+        images: doc.querySelectorAll('image').length,
+        width: doc.documentElement.getAttribute('width'),
+      };
+    },
+    readFileSync(svgPath, 'utf8'),
+  );
   expect(parsed).toEqual({ error: false, root: 'svg', images: 2 * 4, width: String(cssWidth) });
 
   const [settings] = await Promise.all([page.waitForEvent('download'), page.getByTestId('figure-save').click()]);
@@ -66,7 +79,20 @@ test('figure builder: PNG at 2x, SVG, saved settings reproduced by npm run figur
   expect(config.images.map((image) => image.src)).toEqual(SCENES.map((scene) => `samples/${scene}`));
 
   const cliPng = join(dir, 'cli.png');
-  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(ROOT, 'src', 'cli', 'figure.ts'), '--config', configPath, '--out', cliPng, '--scale', '2'], { cwd: ROOT, stdio: 'pipe' });
+  execFileSync(
+    process.execPath,
+    [
+      join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'),
+      join(ROOT, 'src', 'cli', 'figure.ts'),
+      '--config',
+      configPath,
+      '--out',
+      cliPng,
+      '--scale',
+      '2',
+    ],
+    { cwd: ROOT, stdio: 'pipe' },
+  );
   const cli = await rgba(cliPng);
   expect([cli.width, cli.height]).toEqual([studio.width, studio.height]);
   let sum = 0;
@@ -78,7 +104,10 @@ test('figure builder: PNG at 2x, SVG, saved settings reproduced by npm run figur
   }
   const meanAbs = sum / cli.data.length;
   const differingShare = differing / cli.data.length;
-  testInfo.annotations.push({ type: 'figure-cli-vs-studio', description: `mean |diff| ${meanAbs.toFixed(3)} levels, ${(differingShare * 100).toFixed(2)}% of channels differ by > 16` });
+  testInfo.annotations.push({
+    type: 'figure-cli-vs-studio',
+    description: `mean |diff| ${meanAbs.toFixed(3)} levels, ${(differingShare * 100).toFixed(2)}% of channels differ by > 16`,
+  });
   expect(meanAbs, 'mean absolute difference per channel, 0-255').toBeLessThan(2);
   expect(differingShare, 'share of channels differing by more than 16 levels (text edges)').toBeLessThan(0.03);
 

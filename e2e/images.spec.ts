@@ -8,7 +8,17 @@ import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 import { expect, test, type Page } from '@playwright/test';
 import sharp from 'sharp';
-import { FIXTURES, TINY_MODEL_NAME, getState, openStudio, screenshot, testDirectory, tinyModelUrl, waitForModel, waitForState } from './helpers';
+import {
+  FIXTURES,
+  TINY_MODEL_NAME,
+  getState,
+  openStudio,
+  screenshot,
+  testDirectory,
+  tinyModelUrl,
+  waitForModel,
+  waitForState,
+} from './helpers';
 
 const IMAGES = join(FIXTURES, 'images');
 
@@ -19,7 +29,10 @@ async function engineTensors(page: Page): Promise<number> {
   });
 }
 
-test('every browser image format decodes, EXIF orientation is honoured, and analyses leave no tensors behind', async ({ page, baseURL }, testInfo) => {
+test('every browser image format decodes, EXIF orientation is honoured, and analyses leave no tensors behind', async ({
+  page,
+  baseURL,
+}, testInfo) => {
   await openStudio(page, { backend: 'wasm', model: tinyModelUrl(baseURL) });
   await waitForModel(page, TINY_MODEL_NAME);
   const cases: Array<[string, number, number]> = [
@@ -50,7 +63,10 @@ test('every browser image format decodes, EXIF orientation is honoured, and anal
   expect((await getState(page)).backend?.backend).toBe('wasm');
 });
 
-test('odd images: grayscale, palette, 16-bit, alpha, CMYK, 1x1 decode; empty, truncated and SVG files get a message (never run); earlier results stay', async ({ page, baseURL }, testInfo) => {
+test('odd images: grayscale, palette, 16-bit, alpha, CMYK, 1x1 decode; empty, truncated and SVG files get a message (never run); earlier results stay', async ({
+  page,
+  baseURL,
+}, testInfo) => {
   const dir = testDirectory('odd-images');
   const rgb = Buffer.from(Array.from({ length: 20 * 12 * 3 }, (_, i) => (i * 37) % 256));
   const make = async (name: string, image: sharp.Sharp): Promise<string> => {
@@ -58,7 +74,10 @@ test('odd images: grayscale, palette, 16-bit, alpha, CMYK, 1x1 decode; empty, tr
     await image.toFile(path);
     return path;
   };
-  const raw = (channels: 1 | 3 | 4) => sharp(channels === 3 ? rgb : Buffer.from(Array.from({ length: 20 * 12 * channels }, (_, i) => (i * 53) % 256)), { raw: { width: 20, height: 12, channels } });
+  const raw = (channels: 1 | 3 | 4) =>
+    sharp(channels === 3 ? rgb : Buffer.from(Array.from({ length: 20 * 12 * channels }, (_, i) => (i * 53) % 256)), {
+      raw: { width: 20, height: 12, channels },
+    });
   const decodable: Array<[string, number, number]> = [
     [await make('gray.png', raw(1).png()), 20, 12],
     [await make('palette.png', raw(3).png({ palette: true })), 20, 12],
@@ -73,7 +92,10 @@ test('odd images: grayscale, palette, 16-bit, alpha, CMYK, 1x1 decode; empty, tr
   const empty = join(dir, 'empty.png');
   writeFileSync(empty, '');
   const svg = join(dir, 'drawing.svg');
-  writeFileSync(svg, '<svg xmlns="http://www.w3.org/2000/svg" width="20" height="12"><script>window.__svgRan = 1</script><rect width="20" height="12" fill="red"/></svg>');
+  writeFileSync(
+    svg,
+    '<svg xmlns="http://www.w3.org/2000/svg" width="20" height="12"><script>window.__svgRan = 1</script><rect width="20" height="12" fill="red"/></svg>',
+  );
 
   await openStudio(page, { backend: 'wasm', model: tinyModelUrl(baseURL) });
   await waitForModel(page, TINY_MODEL_NAME);
@@ -90,12 +112,22 @@ test('odd images: grayscale, palette, 16-bit, alpha, CMYK, 1x1 decode; empty, tr
     expect(state.lastError, `no error for ${path}`).toBeNull();
   }
   const before = await getState(page);
-  for (const [path, expected] of [[empty, /empty \(0 bytes\)/], [svg, /could not be decoded/], [truncated, null]] as const) {
+  for (const [path, expected] of [
+    [empty, /empty \(0 bytes\)/],
+    [svg, /could not be decoded/],
+    [truncated, null],
+  ] as const) {
     const previousError = (await getState(page)).lastError;
     await page.getByTestId('image-input').setInputFiles(path);
     if (expected === null) {
       // A truncated JPEG: browsers draw what arrived (grey below) or refuse it; either way the studio answers.
-      const state = await waitForState(page, (s) => (s.lastError !== null && s.lastError !== previousError) || (s['jobId'] !== previousJob && (s['image'] as { originalWidth?: number } | null)?.originalWidth === 200), `an answer for ${path}`);
+      const state = await waitForState(
+        page,
+        (s) =>
+          (s.lastError !== null && s.lastError !== previousError) ||
+          (s['jobId'] !== previousJob && (s['image'] as { originalWidth?: number } | null)?.originalWidth === 200),
+        `an answer for ${path}`,
+      );
       testInfo.annotations.push({ type: 'truncated-jpeg', description: state.lastError ?? 'decoded (partially)' });
       continue;
     }
@@ -140,7 +172,10 @@ function twoTonePng(width: number, height: number): Buffer {
   ]);
 }
 
-test('huge images: 20000 x 20000 is refused before decoding with a message, earlier results kept; 6000 x 4500 is decoded scaled down and explained', async ({ page, baseURL }, testInfo) => {
+test('huge images: 20000 x 20000 is refused before decoding with a message, earlier results kept; 6000 x 4500 is decoded scaled down and explained', async ({
+  page,
+  baseURL,
+}, testInfo) => {
   const dir = testDirectory('huge-images');
   const huge = join(dir, 'huge-20000.png');
   writeFileSync(huge, twoTonePng(20000, 20000));
@@ -150,7 +185,11 @@ test('huge images: 20000 x 20000 is refused before decoding with a message, earl
   await openStudio(page, { backend: 'wasm', model: tinyModelUrl(baseURL) });
   await waitForModel(page, TINY_MODEL_NAME);
   await page.getByTestId('image-input').setInputFiles(large);
-  const scaled = await waitForState(page, (s) => s.maps.length > 0 && (s['image'] as { originalWidth?: number } | null)?.originalWidth === 4096, 'results for the 6000 x 4500 image');
+  const scaled = await waitForState(
+    page,
+    (s) => s.maps.length > 0 && (s['image'] as { originalWidth?: number } | null)?.originalWidth === 4096,
+    'results for the 6000 x 4500 image',
+  );
   const image = scaled['image'] as { originalWidth: number; originalHeight: number; policyDescription: string };
   expect(image.originalHeight).toBe(3072);
   expect(image.policyDescription).toMatch(/^Decoded at 4096x3072 from 6000x4500; /);

@@ -20,11 +20,14 @@ type Store = {
 };
 
 async function configure(page: Page, methods: string[], scorecam: { batchSize?: number; maxChannels?: number | null }): Promise<void> {
-  await page.evaluate(async ({ methods, scorecam }) => {
-    const { store } = (window as unknown as { __camStudio: { store: Store } }).__camStudio;
-    await store.getState().setMethodOptions({ scorecam });
-    void store.getState().setMethods(methods);
-  }, { methods, scorecam });
+  await page.evaluate(
+    async ({ methods, scorecam }) => {
+      const { store } = (window as unknown as { __camStudio: { store: Store } }).__camStudio;
+      await store.getState().setMethodOptions({ scorecam });
+      void store.getState().setMethods(methods);
+    },
+    { methods, scorecam },
+  );
 }
 
 /** Milliseconds until the engine worker answers a call (it answers between two batches of a running job). */
@@ -45,12 +48,18 @@ async function openResnet(page: Page): Promise<void> {
   await waitForResults(page, 1);
 }
 
-test('cancel during Score-CAM and during a folder evaluation: the studio answers at once, the engine within a second, and goes on', async ({ page }, testInfo) => {
+test('cancel during Score-CAM and during a folder evaluation: the studio answers at once, the engine within a second, and goes on', async ({
+  page,
+}, testInfo) => {
   await openResnet(page);
   // Every one of the 2048 channels: minutes of masked forward passes if nothing stopped it.
   await configure(page, ['scorecam'], { batchSize: 16, maxChannels: null });
   await expect(page.getByTestId('analysis-progress')).toBeVisible();
-  await expect.poll(async () => Number((await page.getByTestId('analysis-progress').textContent())?.match(/(\d+)\/\d+/)?.[1] ?? 0), { timeout: 60_000 }).toBeGreaterThanOrEqual(4);
+  await expect
+    .poll(async () => Number((await page.getByTestId('analysis-progress').textContent())?.match(/(\d+)\/\d+/)?.[1] ?? 0), {
+      timeout: 60_000,
+    })
+    .toBeGreaterThanOrEqual(4);
   const clicked = Date.now();
   await page.getByTestId('cancel-analysis').click();
   await expect(page.getByTestId('results')).not.toHaveAttribute('data-state', 'busy');
@@ -62,12 +71,18 @@ test('cancel during Score-CAM and during a folder evaluation: the studio answers
   expect(engineMs, 'the engine is free within a second').toBeLessThan(1000);
   // Usable: a CAM comes back.
   await configure(page, ['cam'], {});
-  const after = await waitForState(page, (s) => s.maps.some((m) => m.method === 'cam') && (s['status'] as { analysis: string }).analysis === 'done', 'CAM after the cancel');
+  const after = await waitForState(
+    page,
+    (s) => s.maps.some((m) => m.method === 'cam') && (s['status'] as { analysis: string }).analysis === 'done',
+    'CAM after the cancel',
+  );
   expect(after.lastError).toBeNull();
 
   // A folder evaluation with Score-CAM over every channel: cancelled while it runs.
   await configure(page, ['scorecam'], { batchSize: 16, maxChannels: null });
-  await page.getByTestId('batch-files-input').setInputFiles(['chelsea.png', 'coffee.png', 'astronaut.png'].map((name) => join(SAMPLES, name)));
+  await page
+    .getByTestId('batch-files-input')
+    .setInputFiles(['chelsea.png', 'coffee.png', 'astronaut.png'].map((name) => join(SAMPLES, name)));
   await expect(page.getByTestId('batch')).toHaveAttribute('data-state', 'running');
   await page.waitForTimeout(3000);
   const batchClicked = Date.now();
@@ -75,7 +90,10 @@ test('cancel during Score-CAM and during a folder evaluation: the studio answers
   await expect(page.getByTestId('batch')).toHaveAttribute('data-state', 'cancelled');
   const batchUiMs = Date.now() - batchClicked;
   const batchEngineMs = await engineAnswersAfter(page);
-  testInfo.annotations.push({ type: 'folder cancel', description: `UI ${batchUiMs} ms, engine free ${Math.round(batchEngineMs)} ms after` });
+  testInfo.annotations.push({
+    type: 'folder cancel',
+    description: `UI ${batchUiMs} ms, engine free ${Math.round(batchEngineMs)} ms after`,
+  });
   console.log(`[long-jobs] folder evaluation cancel: UI ${batchUiMs} ms, engine free ${Math.round(batchEngineMs)} ms after`);
   expect(batchUiMs).toBeLessThan(1000);
   expect(batchEngineMs).toBeLessThan(1000);
@@ -85,17 +103,26 @@ test('cancel during Score-CAM and during a folder evaluation: the studio answers
 test('a Score-CAM batch larger than memory allows is shrunk and the result says so; the maps come back', async ({ page }, testInfo) => {
   await openResnet(page);
   await configure(page, ['scorecam'], { batchSize: 256, maxChannels: 12 });
-  const state = await waitForState(page, (s) => s.maps.some((m) => m.method === 'scorecam') && (s['status'] as { analysis: string }).analysis === 'done', 'Score-CAM with a batch of 256', 180_000);
+  const state = await waitForState(
+    page,
+    (s) => s.maps.some((m) => m.method === 'scorecam') && (s['status'] as { analysis: string }).analysis === 'done',
+    'Score-CAM with a batch of 256',
+    180_000,
+  );
   const notes = state['resultNotes'] as string[];
   testInfo.annotations.push({ type: 'note', description: notes.join(' | ') });
   console.log(`[long-jobs] ${notes.join(' | ')}`);
   expect(notes).toHaveLength(1);
-  expect(notes[0]).toMatch(/^Score-CAM ran at most \d+ masked inputs? per forward pass instead of the 256 asked for: 256 would hold about \d+ MiB \(\d+ MiB each\), more than the 1024 MiB of working memory allowed here/);
+  expect(notes[0]).toMatch(
+    /^Score-CAM ran at most \d+ masked inputs? per forward pass instead of the 256 asked for: 256 would hold about \d+ MiB \(\d+ MiB each\), more than the 1024 MiB of working memory allowed here/,
+  );
   await expect(page.getByTestId('result-notes')).toContainText('instead of the 256 asked for');
   expect(state.lastError).toBeNull();
 });
 
-test('a new image during a long analysis: "waits for it" keeps the analysis and shows the image after; "replaces it" stops it at once', async ({ page }) => {
+test('a new image during a long analysis: "waits for it" keeps the analysis and shows the image after; "replaces it" stops it at once', async ({
+  page,
+}) => {
   await openResnet(page);
   await page.getByTestId('while-busy-select').selectOption('queue');
   await configure(page, ['scorecam'], { batchSize: 16, maxChannels: 24 });
@@ -106,19 +133,42 @@ test('a new image during a long analysis: "waits for it" keeps the analysis and 
   expect(imageName(state), 'the running analysis keeps its image').toBe('chelsea.png');
   expect((state['status'] as { analysis: string }).analysis).toBe('busy');
   await waitForState(page, (s) => imageName(s) === 'coffee.png', 'the waiting image shown once Score-CAM ended', 180_000);
-  state = await waitForState(page, (s) => imageName(s) === 'coffee.png' && (s['status'] as { analysis: string }).analysis === 'done' && s.maps.length > 0, 'coffee explained', 180_000);
+  state = await waitForState(
+    page,
+    (s) => imageName(s) === 'coffee.png' && (s['status'] as { analysis: string }).analysis === 'done' && s.maps.length > 0,
+    'coffee explained',
+    180_000,
+  );
   expect(state.lastError).toBeNull();
 
   await page.getByTestId('while-busy-select').selectOption('supersede');
   await page.getByTestId('image-input').setInputFiles(join(SAMPLES, 'astronaut.png'));
-  await expect.poll(async () => Number((await page.getByTestId('analysis-progress').textContent().catch(() => ''))?.match(/(\d+)\/\d+/)?.[1] ?? 0), { timeout: 60_000 }).toBeGreaterThanOrEqual(3);
+  await expect
+    .poll(
+      async () =>
+        Number(
+          (
+            await page
+              .getByTestId('analysis-progress')
+              .textContent()
+              .catch(() => '')
+          )?.match(/(\d+)\/\d+/)?.[1] ?? 0,
+        ),
+      { timeout: 60_000 },
+    )
+    .toBeGreaterThanOrEqual(3);
   const dropped = Date.now();
   await page.getByTestId('image-input').setInputFiles(join(SAMPLES, 'chelsea.png'));
   await waitForState(page, (s) => imageName(s) === 'chelsea.png', 'the new image replaces the running analysis');
   const replacedMs = Date.now() - dropped;
   console.log(`[long-jobs] a new image replaced a running Score-CAM in ${replacedMs} ms`);
   expect(replacedMs, 'replaced well before Score-CAM (24 channels) could have finished').toBeLessThan(10_000);
-  const replaced = await waitForState(page, (s) => imageName(s) === 'chelsea.png' && (s['status'] as { analysis: string }).analysis === 'done' && s.maps.length > 0, 'chelsea explained', 180_000);
-  expect(replaced.predictions[0]?.label, 'the result is the new image\'s (a cat)').toBeGreaterThanOrEqual(281);
+  const replaced = await waitForState(
+    page,
+    (s) => imageName(s) === 'chelsea.png' && (s['status'] as { analysis: string }).analysis === 'done' && s.maps.length > 0,
+    'chelsea explained',
+    180_000,
+  );
+  expect(replaced.predictions[0]?.label, "the result is the new image's (a cat)").toBeGreaterThanOrEqual(281);
   expect(replaced.predictions[0]?.label).toBeLessThanOrEqual(285);
 });

@@ -20,7 +20,11 @@ test('a threshold that selects no label, and a label index out of range: clear m
   const value = page.getByTestId('detection-value-input');
   await value.fill('1');
   await value.press('Enter');
-  const empty = await waitForState(page, (s) => s.detected.length === 0 && s.maps.length > 0, 'an empty detected set, with maps of the top prediction');
+  const empty = await waitForState(
+    page,
+    (s) => s.detected.length === 0 && s.maps.length > 0,
+    'an empty detected set, with maps of the top prediction',
+  );
   await expect(page.getByText('Empty: no label passes the rule. The top prediction is explained instead.')).toBeVisible();
   expect(empty.labels).toEqual([empty.predictions[0]!.label]);
   expect(empty.lastError).toBeNull();
@@ -39,7 +43,8 @@ test('a threshold that selects no label, and a label index out of range: clear m
   expect(state.model?.name).toContain('Shapes ResNet');
   // The engine itself refuses such a label too, with the same kind of message (a rule from a shared link).
   await page.evaluate(async () => {
-    const { store } = (window as unknown as { __camStudio: { store: { getState(): { setDetection(rule: unknown): Promise<void> } } } }).__camStudio;
+    const { store } = (window as unknown as { __camStudio: { store: { getState(): { setDetection(rule: unknown): Promise<void> } } } })
+      .__camStudio;
     await store.getState().setDetection({ kind: 'ground-truth', labels: [2, 99] });
   });
   const refused = await waitForState(page, (s) => s.lastError !== null, 'an engine error for label 99');

@@ -12,7 +12,10 @@ import { openStudio, testDirectory, waitForModel, waitForResults } from './helpe
 const SAMPLES = join(import.meta.dirname, '..', 'public', 'samples', 'shapes');
 const INDEX = JSON.parse(readFileSync(join(SAMPLES, 'index.json'), 'utf8')) as Array<{ file: string; labels: string[] }>;
 
-test('no request leaves the studio through a full session; the CSP forbids eval and inline scripts and is never violated', async ({ page, baseURL }) => {
+test('no request leaves the studio through a full session; the CSP forbids eval and inline scripts and is never violated', async ({
+  page,
+  baseURL,
+}) => {
   const origin = new URL(baseURL ?? 'http://127.0.0.1:4173').origin;
   const outside: string[] = [];
   const local: string[] = [];
@@ -30,9 +33,11 @@ test('no request leaves the studio through a full session; the CSP forbids eval 
   page.on('console', (message) => {
     if (/Content.Security.Policy/i.test(message.text())) violations.push(message.text());
   });
-  page.on('worker', (worker) => worker.on('console', (message) => {
-    if (/Content.Security.Policy/i.test(message.text())) violations.push(`worker: ${message.text()}`);
-  }));
+  page.on('worker', (worker) =>
+    worker.on('console', (message) => {
+      if (/Content.Security.Policy/i.test(message.text())) violations.push(`worker: ${message.text()}`);
+    }),
+  );
   await page.addInitScript(() => {
     (window as unknown as { __violations: string[] }).__violations = [];
     document.addEventListener('securitypolicyviolation', (event) => {
@@ -73,23 +78,36 @@ test('no request leaves the studio through a full session; the CSP forbids eval 
   // The probe above is the only violation allowed: the refused inline script.
   expect(pageViolations.filter((v) => !/^script-src/.test(v))).toEqual([]);
   expect(pageViolations.filter((v) => /^script-src/.test(v)).length).toBeLessThanOrEqual(1);
-  expect(violations.filter((v) => !/(eval|inline)/i.test(v)), violations.join('\n')).toEqual([]);
+  expect(
+    violations.filter((v) => !/(eval|inline)/i.test(v)),
+    violations.join('\n'),
+  ).toEqual([]);
 });
 
 test('class and file names with HTML or script in them are shown as text, and no script runs', async ({ page }) => {
   const dir = testDirectory('evil');
   const fixture = join(import.meta.dirname, 'fixtures', 'tiny-cnn');
-  const evil = ['<img src=x onerror="window.__pwned=1">', '<script>window.__pwned=2</script>', '"><svg onload="window.__pwned=3">', 'gray & <b>bold</b>'];
+  const evil = [
+    '<img src=x onerror="window.__pwned=1">',
+    '<script>window.__pwned=2</script>',
+    '"><svg onload="window.__pwned=3">',
+    'gray & <b>bold</b>',
+  ];
   copyFileSync(join(fixture, 'model.json'), join(dir, 'model.json'));
   copyFileSync(join(fixture, 'weights.bin'), join(dir, 'weights.bin'));
   const metadata = JSON.parse(readFileSync(join(fixture, 'metadata.json'), 'utf8')) as Record<string, unknown>;
-  writeFileSync(join(dir, 'metadata.json'), JSON.stringify({ ...metadata, name: '<i onmouseover="window.__pwned=4">evil model</i>', labels: evil }));
+  writeFileSync(
+    join(dir, 'metadata.json'),
+    JSON.stringify({ ...metadata, name: '<i onmouseover="window.__pwned=4">evil model</i>', labels: evil }),
+  );
   const imagePath = join(dir, '<img src=y onerror=window.__pwned=5>.png');
   copyFileSync(join(import.meta.dirname, 'fixtures', 'small.png'), imagePath);
 
   await openStudio(page, { model: 'models/shapes-resnet/model.json', backend: 'wasm' });
   await waitForModel(page, 'Shapes ResNet');
-  await page.getByTestId('model-files-input').setInputFiles([join(dir, 'model.json'), join(dir, 'weights.bin'), join(dir, 'metadata.json')]);
+  await page
+    .getByTestId('model-files-input')
+    .setInputFiles([join(dir, 'model.json'), join(dir, 'weights.bin'), join(dir, 'metadata.json')]);
   await waitForModel(page, 'evil model');
   await page.getByTestId('image-input').setInputFiles(imagePath);
   await waitForResults(page, 1);

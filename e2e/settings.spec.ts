@@ -5,7 +5,10 @@
 import { expect, test } from '@playwright/test';
 import { getState, openStudio, waitForModel } from './helpers';
 
-test('a reload keeps the mode, model and colour map; "Share settings" gives a link that opens the same in a fresh browser', async ({ page, browser }) => {
+test('a reload keeps the mode, model and colour map; "Share settings" gives a link that opens the same in a fresh browser', async ({
+  page,
+  browser,
+}) => {
   await openStudio(page, { model: 'models/shapes-resnet/model.json', backend: 'wasm' });
   await waitForModel(page, 'Shapes ResNet');
   await page.getByTestId('colormap-select').selectOption('magma');
@@ -19,7 +22,11 @@ test('a reload keeps the mode, model and colour map; "Share settings" gives a li
   await page.getByTestId('share-settings').click();
   const link = await page.getByTestId('share-link').inputValue();
   const url = new URL(link);
-  expect(Object.fromEntries(url.searchParams)).toMatchObject({ mode: 'figure', colormap: 'magma', model: 'models/shapes-resnet/model.json' });
+  expect(Object.fromEntries(url.searchParams)).toMatchObject({
+    mode: 'figure',
+    colormap: 'magma',
+    model: 'models/shapes-resnet/model.json',
+  });
   expect(link).not.toMatch(/blob:|data:|\.png/);
 
   const fresh = await browser.newContext();

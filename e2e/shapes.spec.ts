@@ -6,7 +6,19 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test, type Page, type TestInfo } from '@playwright/test';
-import { expectWellFormedMaps, getState, mapKey, maxAbsDiff, openStudio, screenshot, waitForModel, waitForResults, waitForState, type BackendName, type StateSnapshot } from './helpers';
+import {
+  expectWellFormedMaps,
+  getState,
+  mapKey,
+  maxAbsDiff,
+  openStudio,
+  screenshot,
+  waitForModel,
+  waitForResults,
+  waitForState,
+  type BackendName,
+  type StateSnapshot,
+} from './helpers';
 
 const SAMPLES = join(import.meta.dirname, '..', 'public', 'samples', 'shapes');
 const INDEX = JSON.parse(readFileSync(join(SAMPLES, 'index.json'), 'utf8')) as Array<{ file: string; labels: string[] }>;
@@ -18,23 +30,33 @@ const METHODS = ['cam', 'gradcam', 'minmax-cam', 'd-minmax-cam'];
 
 async function chooseMethods(page: Page, ids: string[]): Promise<void> {
   await page.evaluate(async (methods) => {
-    const { store } = (window as unknown as { __camStudio: { store: { getState(): { setMethods(m: string[]): Promise<void> } } } }).__camStudio;
+    const { store } = (window as unknown as { __camStudio: { store: { getState(): { setMethods(m: string[]): Promise<void> } } } })
+      .__camStudio;
     await store.getState().setMethods(methods);
   }, ids);
 }
 
-test('the shapes models are in the picker; a gallery scene opens the plain model and its objects are detected', async ({ page }, testInfo) => {
+test('the shapes models are in the picker; a gallery scene opens the plain model and its objects are detected', async ({
+  page,
+}, testInfo) => {
   // Start on the KUR variant so that picking a scene has to switch models (and the ResNet50 is not loaded).
   await openStudio(page, { model: KUR_URL, backend: 'wasm' });
   await waitForModel(page, 'KUR');
   const options = await page.getByTestId('model-select').locator('option').allTextContents();
-  expect(options.some((text) => /Shapes ResNet/.test(text) && !/KUR/.test(text)), `picker options: ${options.join(' | ')}`).toBe(true);
+  expect(
+    options.some((text) => /Shapes ResNet/.test(text) && !/KUR/.test(text)),
+    `picker options: ${options.join(' | ')}`,
+  ).toBe(true);
   expect(options.some((text) => /KUR/.test(text))).toBe(true);
 
   await page.getByTestId('shape-samples').locator('summary').click();
   const scene = INDEX[MULTI]!;
   await page.getByTestId(`sample-shapes-${scene.file}`).click();
-  await waitForState(page, (s) => typeof s.model?.['source'] === 'string' && (s.model['source'] as string).endsWith(PLAIN_URL), 'the plain shapes model loaded by the gallery');
+  await waitForState(
+    page,
+    (s) => typeof s.model?.['source'] === 'string' && (s.model['source'] as string).endsWith(PLAIN_URL),
+    'the plain shapes model loaded by the gallery',
+  );
   const state = await waitForResults(page, 1);
   await screenshot(page, testInfo, 'shapes-scene');
   expect(state.model?.inputShape?.[2]).toBe(3);
@@ -51,7 +73,11 @@ async function analyseScene(page: Page, testInfo: TestInfo, backend: BackendName
   await chooseMethods(page, METHODS);
   await page.getByTestId('image-input').setInputFiles(join(SAMPLES, INDEX[MULTI]!.file));
   await waitForResults(page, 1);
-  const state = await waitForState(page, (s) => new Set(s.maps.map((m) => m.method)).size === METHODS.length && s.labels.length >= 2, 'maps of the four methods for two or more labels');
+  const state = await waitForState(
+    page,
+    (s) => new Set(s.maps.map((m) => m.method)).size === METHODS.length && s.labels.length >= 2,
+    'maps of the four methods for two or more labels',
+  );
   await expect(page.getByTestId('results')).toHaveAttribute('data-state', 'done');
   await screenshot(page, testInfo, `shapes-${backend}`);
   expectWellFormedMaps(state);
@@ -88,7 +114,13 @@ test('faithfulness metrics of a shapes scene: computed in the worker, shown as a
   await expect(page.getByTestId('metrics-table').locator('tbody tr')).toHaveCount(9);
   await screenshot(page, testInfo, 'shapes-metrics');
   const state = await getState(page);
-  const metrics = state['metrics'] as { backend: string; detected: number[]; scores: Record<string, Record<string, Record<string, number | null>>>; curves: Record<string, Record<string, { deletionAuc: number; insertionAuc: number }>>; stale: boolean };
+  const metrics = state['metrics'] as {
+    backend: string;
+    detected: number[];
+    scores: Record<string, Record<string, Record<string, number | null>>>;
+    curves: Record<string, Record<string, { deletionAuc: number; insertionAuc: number }>>;
+    stale: boolean;
+  };
   expect(metrics.backend).toBe('wasm');
   expect(metrics.stale).toBe(false);
   expect(metrics.detected.length).toBeGreaterThanOrEqual(2);
@@ -111,7 +143,9 @@ test('faithfulness metrics of a shapes scene: computed in the worker, shown as a
   await expect(page.getByTestId('metrics-curves').locator('g[data-method] path')).toHaveCount(4 * metrics.detected.length);
   // Hovering a bar highlights that method's heatmaps.
   await page.getByTestId('metrics-bars').locator('rect[data-method="minmax-cam"]:not([height="0"])').first().hover(); // a metric at 0 draws no bar to hover
-  await expect(page.locator('[data-testid="heatmap-cell"][data-method="minmax-cam"][data-highlighted="true"]')).toHaveCount(metrics.detected.length);
+  await expect(page.locator('[data-testid="heatmap-cell"][data-method="minmax-cam"][data-highlighted="true"]')).toHaveCount(
+    metrics.detected.length,
+  );
   await expect(page.locator('[data-testid="heatmap-cell"][data-method="cam"][data-highlighted="true"]')).toHaveCount(0);
   // Exports: an SVG document, and a PNG at twice the chart's size.
   const [svgDownload] = await Promise.all([page.waitForEvent('download'), page.getByTestId('metrics-bars-svg').click()]);
@@ -128,7 +162,9 @@ test('faithfulness metrics of a shapes scene: computed in the worker, shown as a
   await expect(page.getByTestId('metrics-stale')).toBeVisible();
 });
 
-test('folder evaluation: sample scenes with their masks give the Table-2 report with localisation rows; cancel keeps partial results', async ({ page }) => {
+test('folder evaluation: sample scenes with their masks give the Table-2 report with localisation rows; cancel keeps partial results', async ({
+  page,
+}) => {
   await openStudio(page, { backend: 'wasm', model: PLAIN_URL });
   await waitForModel(page, 'Shapes ResNet');
   await chooseMethods(page, ['cam', 'minmax-cam']);
@@ -142,12 +178,20 @@ test('folder evaluation: sample scenes with their masks give the Table-2 report 
   expect(miou).toBeGreaterThan(0);
   expect(miou).toBeLessThanOrEqual(100);
   const [csv] = await Promise.all([page.waitForEvent('download'), page.getByTestId('batch-export-csv').click()]);
-  const lines = readFileSync(await csv.path(), 'utf8').trim().split('\n');
+  const lines = readFileSync(await csv.path(), 'utf8')
+    .trim()
+    .split('\n');
   expect(lines[0]).toBe('metric,better,cam,minmax-cam,support');
   expect(lines).toHaveLength(10);
   await expect(page.getByTestId('batch').getByTestId('metrics-bars').locator('rect[data-method]')).toHaveCount(14);
   const [json] = await Promise.all([page.waitForEvent('download'), page.getByTestId('batch-export-json').click()]);
-  const exported = JSON.parse(readFileSync(await json.path(), 'utf8')) as { version: number; model: { labelNames: string[] }; settings: { methods: string[] }; images: unknown[]; report: { images: number } };
+  const exported = JSON.parse(readFileSync(await json.path(), 'utf8')) as {
+    version: number;
+    model: { labelNames: string[] };
+    settings: { methods: string[] };
+    images: unknown[];
+    report: { images: number };
+  };
   expect(exported.version).toBe(1);
   expect(exported.model.labelNames).toHaveLength(8);
   expect(exported.settings.methods).toEqual(['cam', 'minmax-cam']);

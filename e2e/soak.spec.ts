@@ -7,14 +7,27 @@ import { expect, test } from '@playwright/test';
 import { openStudio, waitForModel } from './helpers';
 
 const MODELS = ['models/shapes-resnet/model.json', 'models/shapes-resnet-kur/model.json'];
-const METHOD_SETS = [['cam'], ['gradcam', 'minmax-cam'], ['cam', 'd-minmax-cam', 'layercam'], ['xgradcam', 'hirescam'], ['gradcampp', 'eigencam']];
+const METHOD_SETS = [
+  ['cam'],
+  ['gradcam', 'minmax-cam'],
+  ['cam', 'd-minmax-cam', 'layercam'],
+  ['xgradcam', 'hirescam'],
+  ['gradcampp', 'eigencam'],
+];
 
 type Handle = {
   __camStudio: {
-    store: { getState(): Record<string, unknown> & {
-      setImage(blob: Blob, name: string): Promise<void>; setMethods(m: string[]): Promise<void>; setSelectedLabels(l: number[] | 'auto'): Promise<void>;
-      loadModelFromUrl(url: string, name?: string): Promise<void>; analysisStatus: string; lastError: unknown; result: { predictions: Array<{ label: number }> } | null;
-    } };
+    store: {
+      getState(): Record<string, unknown> & {
+        setImage(blob: Blob, name: string): Promise<void>;
+        setMethods(m: string[]): Promise<void>;
+        setSelectedLabels(l: number[] | 'auto'): Promise<void>;
+        loadModelFromUrl(url: string, name?: string): Promise<void>;
+        analysisStatus: string;
+        lastError: unknown;
+        result: { predictions: Array<{ label: number }> } | null;
+      };
+    };
     engineMemory(): Promise<{ numTensors: number; numBytes: number }>;
   };
 };
@@ -29,19 +42,29 @@ test('soak: 200 explanations and 5 model switches leave no tensors, bytes or hea
     return (await cdp.send('Runtime.getHeapUsage')).usedSize;
   };
   /** One explanation: image i, a method set and a label choice; resolves when the analysis is done. */
-  const explain = (i: number) => page.evaluate(async ({ i, methodSets }) => {
-    const { store } = (window as unknown as Handle).__camStudio;
-    const blob = await (await fetch(`samples/shapes/scene-${String(i % 16).padStart(2, '0')}.png`)).blob();
-    await store.getState().setMethods(methodSets[i % methodSets.length]!);
-    await store.getState().setImage(blob, `scene ${i}`);
-    const top = store.getState().result?.predictions.slice(0, 1 + (i % 3)).map((p) => p.label) ?? [];
-    if (i % 2 === 1) await store.getState().setSelectedLabels(top);
-    const state = store.getState();
-    if (state.analysisStatus !== 'done' || state.lastError !== null) throw new Error(`explanation ${i}: ${state.analysisStatus} ${JSON.stringify(state.lastError)}`);
-  }, { i, methodSets: METHOD_SETS });
-  const switchModel = (url: string) => page.evaluate(async (u) => {
-    await (window as unknown as Handle).__camStudio.store.getState().loadModelFromUrl(u);
-  }, url);
+  const explain = (i: number) =>
+    page.evaluate(
+      async ({ i, methodSets }) => {
+        const { store } = (window as unknown as Handle).__camStudio;
+        const blob = await (await fetch(`samples/shapes/scene-${String(i % 16).padStart(2, '0')}.png`)).blob();
+        await store.getState().setMethods(methodSets[i % methodSets.length]!);
+        await store.getState().setImage(blob, `scene ${i}`);
+        const top =
+          store
+            .getState()
+            .result?.predictions.slice(0, 1 + (i % 3))
+            .map((p) => p.label) ?? [];
+        if (i % 2 === 1) await store.getState().setSelectedLabels(top);
+        const state = store.getState();
+        if (state.analysisStatus !== 'done' || state.lastError !== null)
+          throw new Error(`explanation ${i}: ${state.analysisStatus} ${JSON.stringify(state.lastError)}`);
+      },
+      { i, methodSets: METHOD_SETS },
+    );
+  const switchModel = (url: string) =>
+    page.evaluate(async (u) => {
+      await (window as unknown as Handle).__camStudio.store.getState().loadModelFromUrl(u);
+    }, url);
   const memory = () => page.evaluate(() => (window as unknown as Handle).__camStudio.engineMemory());
 
   await explain(0);
@@ -54,7 +77,8 @@ test('soak: 200 explanations and 5 model switches leave no tensors, bytes or hea
     }
     await explain(i);
   }
-  if (switches % 2 === 1) { // end on the baseline's model
+  if (switches % 2 === 1) {
+    // end on the baseline's model
     switches += 1;
     await switchModel(MODELS[0]!);
   }

@@ -77,7 +77,13 @@ test('sample chelsea.png: a cat, and one non-blank heatmap per chosen label and 
     expect(p.name.trim().length, `class ${p.label} has a name`).toBeGreaterThan(0);
   }
   const top = predictions[0];
-  testInfo.annotations.push({ type: 'top-3', description: predictions.slice(0, 3).map((p) => `${p.label} ${p.name} ${p.prob.toFixed(3)}`).join('; ') });
+  testInfo.annotations.push({
+    type: 'top-3',
+    description: predictions
+      .slice(0, 3)
+      .map((p) => `${p.label} ${p.name} ${p.prob.toFixed(3)}`)
+      .join('; '),
+  });
   expect(CAT_CLASSES, `top-1 ${top?.label} (${top?.name}) is a cat class`).toContain(top?.label);
 
   // Default labels for a softmax head: the top 3.

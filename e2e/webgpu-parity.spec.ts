@@ -82,12 +82,17 @@ test('WebGPU really runs the tiny model, and its maps match wasm within 1e-3', a
     diffs.push(`${mapKey(gpuMap)}: ${diff.toExponential(2)}`);
     expect(diff, `max |webgpu - wasm| of normalised ${mapKey(gpuMap)}`).toBeLessThanOrEqual(TOLERANCE);
     const scale = Math.max(1e-6, Math.abs(wasmMap.rawMax));
-    expect(Math.abs(gpuMap.rawMax - wasmMap.rawMax) / scale, `relative rawMax difference of ${mapKey(gpuMap)}`).toBeLessThanOrEqual(TOLERANCE);
+    expect(Math.abs(gpuMap.rawMax - wasmMap.rawMax) / scale, `relative rawMax difference of ${mapKey(gpuMap)}`).toBeLessThanOrEqual(
+      TOLERANCE,
+    );
   }
   testInfo.annotations.push({ type: 'max-abs-diff', description: diffs.join('; ') });
 });
 
-test('tiny model from files; Grad-CAM equals CAM for its GAP -> Dense head; backend switch keeps the model', async ({ page, baseURL }, testInfo) => {
+test('tiny model from files; Grad-CAM equals CAM for its GAP -> Dense head; backend switch keeps the model', async ({
+  page,
+  baseURL,
+}, testInfo) => {
   // Start on wasm with the tiny model from its URL (quick), then load it again from files.
   await openStudio(page, { backend: 'wasm', model: tinyModelUrl(baseURL) });
   await waitForModel(page, TINY_MODEL_NAME);
@@ -115,7 +120,8 @@ test('tiny model from files; Grad-CAM equals CAM for its GAP -> Dense head; back
     const grad = state.maps.find((m) => m.method === 'gradcam' && m.label === label);
     expect(cam, `cam map for ${label}`).toBeDefined();
     expect(grad, `gradcam map for ${label}`).toBeDefined();
-    if (cam && grad) expect(maxAbsDiff(cam.normalized, grad.normalized), `|cam - gradcam| for label ${label}`).toBeLessThanOrEqual(TOLERANCE);
+    if (cam && grad)
+      expect(maxAbsDiff(cam.normalized, grad.normalized), `|cam - gradcam| for label ${label}`).toBeLessThanOrEqual(TOLERANCE);
   }
 
   // Switch the backend at run time: the model stays, and analysing again works on the new backend.
@@ -128,7 +134,10 @@ test('tiny model from files; Grad-CAM equals CAM for its GAP -> Dense head; back
   await page.getByTestId('image-input').setInputFiles(SMALL_PNG);
   const onCpu = await waitForState(
     page,
-    (s) => s.backend?.backend === 'cpu' && s.maps.length === state.maps.length && (wasmJob === undefined || wasmJob === null || s['jobId'] !== wasmJob),
+    (s) =>
+      s.backend?.backend === 'cpu' &&
+      s.maps.length === state.maps.length &&
+      (wasmJob === undefined || wasmJob === null || s['jobId'] !== wasmJob),
     'results again after switching to cpu',
   );
   await expect(page.getByTestId('results')).toHaveAttribute('data-state', 'done');

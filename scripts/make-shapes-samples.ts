@@ -15,12 +15,18 @@ import { encodeIndexedPng, encodeRgbPng } from '../src/shared/png.ts';
 import { parseArgs } from 'node:util';
 import { DEFAULT_TRAIN_CONFIG } from '../src/train/train.ts';
 
-const { values } = parseArgs({ options: { count: { type: 'string', default: '16' }, split: { type: 'string', default: 'test' }, out: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { count: { type: 'string', default: '16' }, split: { type: 'string', default: 'test' }, out: { type: 'string' } },
+});
 const COUNT = Number(values.count);
 const SPLIT = values.split as 'train' | 'validation' | 'test';
-if (!['train', 'validation', 'test'].includes(SPLIT) || !(COUNT > 0)) throw new Error('usage: --count N --split train|validation|test --out DIR');
+if (!['train', 'validation', 'test'].includes(SPLIT) || !(COUNT > 0))
+  throw new Error('usage: --count N --split train|validation|test --out DIR');
 const SIZE = DEFAULT_TRAIN_CONFIG.model.inputSize ?? 96;
-const out = values.out === undefined ? join(resolve(dirname(fileURLToPath(import.meta.url)), '..'), 'public', 'samples', 'shapes') : resolve(values.out);
+const out =
+  values.out === undefined
+    ? join(resolve(dirname(fileURLToPath(import.meta.url)), '..'), 'public', 'samples', 'shapes')
+    : resolve(values.out);
 mkdirSync(out, { recursive: true });
 for (const name of readdirSync(out)) if (/^scene-\d+(\.mask)?\.png$/.test(name)) rmSync(join(out, name));
 
@@ -30,7 +36,13 @@ for (let i = 0; i < COUNT; i += 1) {
   const stem = `scene-${String(i).padStart(COUNT > 100 ? 4 : 2, '0')}`;
   writeFileSync(join(out, `${stem}.png`), encodeRgbPng(scene.image, SIZE, SIZE));
   writeFileSync(join(out, `${stem}.mask.png`), encodeIndexedPng(scene.mask, SIZE, SIZE));
-  index.push({ file: `${stem}.png`, mask: `${stem}.mask.png`, labels: scene.labels.map((k) => SHAPE_CLASSES[k]), seed: scene.seed, size: SIZE });
+  index.push({
+    file: `${stem}.png`,
+    mask: `${stem}.mask.png`,
+    labels: scene.labels.map((k) => SHAPE_CLASSES[k]),
+    seed: scene.seed,
+    size: SIZE,
+  });
 }
 writeFileSync(join(out, 'index.json'), `${JSON.stringify(index, null, 1)}\n`);
 const total = readdirSync(out).reduce((sum, name) => sum + statSync(join(out, name)).size, 0);

@@ -43,7 +43,15 @@ function buildTinyCnn() {
   const bias = () => tf.initializers.randomUniform({ minval: -0.05, maxval: 0.05, seed: seed++ });
   const input = tf.input({ shape: [32, 32, 3], name: 'input_image' });
   let x = tf.layers
-    .conv2d({ filters: 8, kernelSize: 3, padding: 'same', activation: 'relu', name: 'conv1', kernelInitializer: kernel(), biasInitializer: bias() })
+    .conv2d({
+      filters: 8,
+      kernelSize: 3,
+      padding: 'same',
+      activation: 'relu',
+      name: 'conv1',
+      kernelInitializer: kernel(),
+      biasInitializer: bias(),
+    })
     .apply(input);
   x = tf.layers
     .conv2d({ filters: 16, kernelSize: 3, padding: 'same', name: 'conv2', kernelInitializer: kernel(), biasInitializer: bias() })
@@ -58,9 +66,7 @@ function buildTinyCnn() {
 
 function buildDenseOnly() {
   const input = tf.input({ shape: [8], name: 'features' });
-  const output = tf.layers
-    .dense({ units: 3, name: 'dense', kernelInitializer: tf.initializers.glorotUniform({ seed: 99 }) })
-    .apply(input);
+  const output = tf.layers.dense({ units: 3, name: 'dense', kernelInitializer: tf.initializers.glorotUniform({ seed: 99 }) }).apply(input);
   return tf.model({ inputs: input, outputs: output, name: 'dense_only' });
 }
 
@@ -76,7 +82,14 @@ function buildNoConv() {
 /** conv -> GAP features of an image input (layer names prefixed). */
 function convFeatures(input, prefix, seed, filters = 8) {
   const x = tf.layers
-    .conv2d({ filters, kernelSize: 3, padding: 'same', activation: 'relu', name: `${prefix}conv`, kernelInitializer: tf.initializers.glorotUniform({ seed }) })
+    .conv2d({
+      filters,
+      kernelSize: 3,
+      padding: 'same',
+      activation: 'relu',
+      name: `${prefix}conv`,
+      kernelInitializer: tf.initializers.glorotUniform({ seed }),
+    })
     .apply(input);
   return tf.layers.globalAveragePooling2d({ name: `${prefix}gap` }).apply(x);
 }
@@ -85,14 +98,18 @@ function buildTwoInputs() {
   const image = tf.input({ shape: [32, 32, 3], name: 'image' });
   const extra = tf.input({ shape: [4], name: 'extra' });
   const joined = tf.layers.concatenate({ name: 'joined' }).apply([convFeatures(image, '', 11), extra]);
-  const output = tf.layers.dense({ units: 4, activation: 'softmax', name: 'probs', kernelInitializer: tf.initializers.glorotUniform({ seed: 12 }) }).apply(joined);
+  const output = tf.layers
+    .dense({ units: 4, activation: 'softmax', name: 'probs', kernelInitializer: tf.initializers.glorotUniform({ seed: 12 }) })
+    .apply(joined);
   return tf.model({ inputs: [image, extra], outputs: output, name: 'two_inputs' });
 }
 
 function buildTwoOutputs() {
   const image = tf.input({ shape: [32, 32, 3], name: 'image' });
   const features = convFeatures(image, '', 21);
-  const classes = tf.layers.dense({ units: 4, activation: 'softmax', name: 'classes', kernelInitializer: tf.initializers.glorotUniform({ seed: 22 }) }).apply(features);
+  const classes = tf.layers
+    .dense({ units: 4, activation: 'softmax', name: 'classes', kernelInitializer: tf.initializers.glorotUniform({ seed: 22 }) })
+    .apply(features);
   const box = tf.layers.dense({ units: 2, name: 'box', kernelInitializer: tf.initializers.glorotUniform({ seed: 23 }) }).apply(features);
   return tf.model({ inputs: image, outputs: [classes, box], name: 'two_outputs' });
 }
@@ -102,7 +119,9 @@ function buildOtherArchitecture() {
   let seed = 4321;
   const kernel = () => tf.initializers.glorotUniform({ seed: seed++ });
   const input = tf.input({ shape: [32, 32, 3], name: 'input_image' });
-  let x = tf.layers.conv2d({ filters: 12, kernelSize: 5, padding: 'same', activation: 'relu', name: 'conv1', kernelInitializer: kernel() }).apply(input);
+  let x = tf.layers
+    .conv2d({ filters: 12, kernelSize: 5, padding: 'same', activation: 'relu', name: 'conv1', kernelInitializer: kernel() })
+    .apply(input);
   x = tf.layers.conv2d({ filters: 16, kernelSize: 3, padding: 'same', name: 'conv2', kernelInitializer: kernel() }).apply(x);
   x = tf.layers.activation({ activation: 'relu', name: 'target_relu' }).apply(x);
   x = tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(x);
@@ -253,7 +272,12 @@ writeFileSync(join(badDir, 'padded-shard', 'weights.bin'), Buffer.concat([tinyWe
   const layers = json.modelTopology.config.layers;
   layers.find((layer) => layer.name === 'conv2').config.filters = 1024;
   layers.find((layer) => layer.name === 'logits_dense').config.units = 127800;
-  const shapes = { 'conv2/kernel': [3, 3, 8, 1024], 'conv2/bias': [1024], 'logits_dense/kernel': [1024, 127800], 'logits_dense/bias': [127800] };
+  const shapes = {
+    'conv2/kernel': [3, 3, 8, 1024],
+    'conv2/bias': [1024],
+    'logits_dense/kernel': [1024, 127800],
+    'logits_dense/bias': [127800],
+  };
   const weights = json.weightsManifest[0].weights.map((spec) => ({ ...spec, shape: shapes[spec.name] ?? spec.shape }));
   const bytes = weights.reduce((sum, spec) => sum + 4 * spec.shape.reduce((a, b) => a * b, 1), 0);
   const shards = Math.ceil(bytes / (4 * 1024 * 1024));
@@ -290,7 +314,11 @@ if (check) {
   const diff = tf.max(tf.abs(tf.sub(y, expected))).dataSync()[0];
   const sum = tf.sum(y).dataSync()[0];
   console.log(`[make-tiny-model] reloaded: output shape [${y.shape}], sum ${sum.toFixed(6)}, max |diff| vs built ${diff}`);
-  console.log(`[make-tiny-model] probs ${Array.from(y.dataSync()).map((v) => v.toFixed(4)).join(' ')}`);
+  console.log(
+    `[make-tiny-model] probs ${Array.from(y.dataSync())
+      .map((v) => v.toFixed(4))
+      .join(' ')}`,
+  );
   if (y.shape.join(',') !== '1,4' || Math.abs(sum - 1) > 1e-5 || diff > 1e-6) {
     console.error('[make-tiny-model] CHECK FAILED');
     process.exit(1);

@@ -38,13 +38,19 @@ interface MethodScores {
 }
 
 async function scoreSplit(
-  modelDir: string, split: Split, count: number, methods: readonly MethodId[], tolerance: number,
+  modelDir: string,
+  split: Split,
+  count: number,
+  methods: readonly MethodId[],
+  tolerance: number,
   log: (line: Record<string, unknown>) => void,
 ): Promise<{ results: Map<MethodId, LocalisationResult>; ms: Map<MethodId, number>; detectionAgreement: number }> {
   const loaded = await loadClassifierFromDirectory(modelDir);
   const adapter = loaded.adapter;
   const [height, width] = adapter.inputShape;
-  const accumulators = new Map(methods.map((id) => [id, new LocalisationAccumulator({ numClasses: SHAPE_CLASSES.length, tolerance, thresholds: THRESHOLDS })]));
+  const accumulators = new Map(
+    methods.map((id) => [id, new LocalisationAccumulator({ numClasses: SHAPE_CLASSES.length, tolerance, thresholds: THRESHOLDS })]),
+  );
   const ms = new Map<MethodId, number>(methods.map((id) => [id, 0]));
   const rule = defaultDetectionRule(adapter.headActivation);
   let exact = 0;
@@ -75,14 +81,26 @@ async function scoreSplit(
         tf.dispose([input, forward.activations, forward.logits]);
       }
       if ((index + 1) % 25 === 0 || index + 1 === count) {
-        log({ event: 'progress', model: modelDir, split, done: index + 1, of: count, seconds: Math.round((performance.now() - started) / 100) / 10, tensors: tf.memory().numTensors });
+        log({
+          event: 'progress',
+          model: modelDir,
+          split,
+          done: index + 1,
+          of: count,
+          seconds: Math.round((performance.now() - started) / 100) / 10,
+          tensors: tf.memory().numTensors,
+        });
       }
     }
   } finally {
     adapter.dispose();
   }
   for (const id of methods) ms.set(id, ms.get(id)! / Math.max(1, count));
-  return { results: new Map([...accumulators].map(([id, accumulator]) => [id, accumulator.result()])), ms, detectionAgreement: exact / Math.max(1, count) };
+  return {
+    results: new Map([...accumulators].map(([id, accumulator]) => [id, accumulator.result()])),
+    ms,
+    detectionAgreement: exact / Math.max(1, count),
+  };
 }
 
 const pct = (value: number | null): string => (value === null || Number.isNaN(value) ? '–' : (100 * value).toFixed(1));
@@ -112,7 +130,12 @@ async function main(): Promise<void> {
   useFilterGradient('conv');
   useInputGradient('conv');
   const log = (line: Record<string, unknown>): void => console.error(JSON.stringify(line));
-  const report: Record<string, unknown> = { thresholds: THRESHOLDS, scenes: Number(values.scenes), validationScenes: Number(values['validation-scenes']), models: {} };
+  const report: Record<string, unknown> = {
+    thresholds: THRESHOLDS,
+    scenes: Number(values.scenes),
+    validationScenes: Number(values['validation-scenes']),
+    models: {},
+  };
   const markdown: string[] = [];
   for (const modelDir of values.models.split(',')) {
     const probe = await loadClassifierFromDirectory(modelDir);
@@ -135,24 +158,37 @@ async function main(): Promise<void> {
         meanMs: Math.round(test.ms.get(id)! * 10) / 10,
       };
     }
-    (report.models as Record<string, unknown>)[modelDir] = { tolerancePx: tolerance, inputSize: size, exactDetection: test.detectionAgreement, methods };
+    (report.models as Record<string, unknown>)[modelDir] = {
+      tolerancePx: tolerance,
+      inputSize: size,
+      exactDetection: test.detectionAgreement,
+      methods,
+    };
 
     markdown.push(`\n### ${modelDir} (${values.scenes} test scenes, pointing tolerance ${tolerance} px)\n`);
-    markdown.push(`| method | pointing game (mean over classes) | ${SHAPE_CLASSES.map((name) => `PG ${name}`).join(' | ')} | mIoU (bg threshold) | ${SHAPE_CLASSES.map((name) => `IoU ${name}`).join(' | ')} |`);
+    markdown.push(
+      `| method | pointing game (mean over classes) | ${SHAPE_CLASSES.map((name) => `PG ${name}`).join(' | ')} | mIoU (bg threshold) | ${SHAPE_CLASSES.map((name) => `IoU ${name}`).join(' | ')} |`,
+    );
     markdown.push(`|---|---|${SHAPE_CLASSES.map(() => '---').join('|')}|---|${SHAPE_CLASSES.map(() => '---').join('|')}|`);
     for (const id of requested) {
       const scores = methods[id]!;
       const segmentation = scores.test.segmentation[0]!;
-      markdown.push(`| ${id} | ${pct(scores.test.pointing.meanPerClass)} | ${scores.test.pointing.perClass.map(pct).join(' | ')} | ${pct(segmentation.meanIou)} (${scores.chosenThreshold}) | ${segmentation.perClassIou.slice(1).map(pct).join(' | ')} |`);
+      markdown.push(
+        `| ${id} | ${pct(scores.test.pointing.meanPerClass)} | ${scores.test.pointing.perClass.map(pct).join(' | ')} | ${pct(segmentation.meanIou)} (${scores.chosenThreshold}) | ${segmentation.perClassIou.slice(1).map(pct).join(' | ')} |`,
+      );
     }
     const reference = methods.cam?.test.overlap.othersPerLabel;
-    markdown.push(`\nMap mass on the other objects (scenes with >= 2 labels, ${methods.cam?.test.overlap.count ?? 0} labels), paired difference against CAM:\n`);
+    markdown.push(
+      `\nMap mass on the other objects (scenes with >= 2 labels, ${methods.cam?.test.overlap.count ?? 0} labels), paired difference against CAM:\n`,
+    );
     markdown.push('| method | mass on other objects % | on own objects % | on background % | minus CAM (pp, ± s.e.) |');
     markdown.push('|---|---|---|---|---|');
     for (const id of requested) {
       const overlap = methods[id]!.test.overlap;
       const difference = reference === undefined || id === 'cam' ? null : pairedDifference(overlap.othersPerLabel, reference);
-      markdown.push(`| ${id} | ${pct(overlap.others)} | ${pct(overlap.own)} | ${pct(overlap.background)} | ${difference === null ? '–' : `${(100 * difference.mean).toFixed(2)} ± ${(100 * difference.standardError).toFixed(2)}`} |`);
+      markdown.push(
+        `| ${id} | ${pct(overlap.others)} | ${pct(overlap.own)} | ${pct(overlap.background)} | ${difference === null ? '–' : `${(100 * difference.mean).toFixed(2)} ± ${(100 * difference.standardError).toFixed(2)}`} |`,
+      );
     }
   }
   const text = `${JSON.stringify(report)}\n`;

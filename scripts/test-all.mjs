@@ -2,8 +2,10 @@
 // `npm test`: every test suite of the project, then one summary line.
 //
 //   1. node scripts/fetch-models.mjs   (the default ResNet50 into models/; verified, ~0.5 s when present)
-//   2. vitest run                      (unit and integration tests; JSON report .vitest-report.json)
-//   3. playwright test                 (end-to-end tests in headless Chromium; JSON report .playwright-report.json)
+//   2. the static checks, one test each: tsc -b (types), eslint . --max-warnings 0 (lint, import cycles,
+//      folder boundaries), prettier --check . (formatting)
+//   3. vitest run                      (unit and integration tests; JSON report .vitest-report.json)
+//   4. playwright test                 (end-to-end tests in headless Chromium; JSON report .playwright-report.json)
 //
 // Output of each step streams as it runs. The very last line printed is exactly
 //   `N passed, N failed`            or   `N passed, N failed, N skipped`   (skipped only when > 0)
@@ -11,7 +13,7 @@
 // report shows no failure, counts as 1 failed (with a line saying why). Exit code 1 when anything failed.
 //
 // Developer flags (npm test -- <flags>):
-//   --unit-only   only vitest        --e2e-only   only Playwright
+//   --unit-only   the checks and vitest        --e2e-only   only Playwright
 //   any other arguments are passed on to the one runner selected (e.g. npm test -- --e2e-only --grep parity)
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
@@ -138,7 +140,24 @@ if (fetchCode !== 0) {
   totals.failed += 1;
   problems.push('scripts/fetch-models.mjs failed');
 } else {
-  // 2. Unit tests.
+  // 2. Static checks.
+  if (!e2eOnly) {
+    const bin = (name, ...path) => join(root, 'node_modules', name, ...path);
+    const checks = [
+      ['types', bin('typescript', 'bin', 'tsc'), ['-b']],
+      ['lint', bin('eslint', 'bin', 'eslint.js'), ['.', '--max-warnings', '0']],
+      ['format', bin('prettier', 'bin', 'prettier.cjs'), ['--check', '.']],
+    ];
+    for (const [label, script, args] of checks) {
+      const code = await run(label, process.execPath, [script, ...args]);
+      if (code === 0) totals.passed += 1;
+      else {
+        totals.failed += 1;
+        problems.push(`${label} check failed (exit code ${code}; see its output above)`);
+      }
+    }
+  }
+  // 3. Unit tests.
   if (!e2eOnly) {
     rmSync(VITEST_REPORT, { force: true });
     const code = await run('unit', process.execPath, [
@@ -151,7 +170,7 @@ if (fetchCode !== 0) {
     ]);
     countVitest(code);
   }
-  // 3. End-to-end tests.
+  // 4. End-to-end tests.
   if (!unitOnly) {
     rmSync(PLAYWRIGHT_REPORT, { force: true });
     const code = await run('e2e', process.execPath, [
@@ -167,4 +186,4 @@ console.log('');
 for (const problem of problems) console.log(`[test-all] ${problem}`);
 const summary = `${totals.passed} passed, ${totals.failed} failed${totals.skipped > 0 ? `, ${totals.skipped} skipped` : ''}`;
 process.stdout.write(`${summary}\n`);
-process.exitCode = totals.failed > 0 ? 1 : process.exitCode ?? 0;
+process.exitCode = totals.failed > 0 ? 1 : (process.exitCode ?? 0);

@@ -23,7 +23,14 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initNodeBackend } from '../src/node/backend.ts';
-import { DEFAULT_TRAIN_CONFIG, generateDataSets, jsonLinesLogger, trainShapesModel, type HeadVariant, type TrainConfig } from '../src/train/train.ts';
+import {
+  DEFAULT_TRAIN_CONFIG,
+  generateDataSets,
+  jsonLinesLogger,
+  trainShapesModel,
+  type HeadVariant,
+  type TrainConfig,
+} from '../src/train/train.ts';
 import { saveTrainedModel } from '../src/train/save.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -43,31 +50,73 @@ function parseArgs(argv: string[]): { only: HeadVariant | null; out: string; job
       return parsed;
     };
     switch (flag) {
-      case '--budget-minutes': overrides.budgetMinutes = number(); break;
-      case '--jobs': jobs = number(); break;
-      case '--max-steps': overrides.maxSteps = number(); break;
-      case '--train-scenes': overrides.trainScenes = number(); overrides.freshTrainScenes = false; break;
-      case '--fresh-scenes': overrides.freshTrainScenes = number() !== 0; break;
-      case '--validation-scenes': overrides.validationScenes = number(); break;
-      case '--test-scenes': overrides.testScenes = number(); break;
-      case '--alpha': overrides.alpha = number(); break;
-      case '--batch-size': overrides.batchSize = number(); break;
-      case '--lr': overrides.learningRate = number(); break;
-      case '--eval-every': overrides.evalEvery = number(); break;
-      case '--stop-f1': overrides.stopAtValidationF1 = number(); break;
-      case '--profile-step': overrides.profileStep = number(); break;
-      case '--seed': overrides.model = { ...overrides.model, seed: number() }; break;
-      case '--size': overrides.model = { ...overrides.model, inputSize: number() }; break;
+      case '--budget-minutes':
+        overrides.budgetMinutes = number();
+        break;
+      case '--jobs':
+        jobs = number();
+        break;
+      case '--max-steps':
+        overrides.maxSteps = number();
+        break;
+      case '--train-scenes':
+        overrides.trainScenes = number();
+        overrides.freshTrainScenes = false;
+        break;
+      case '--fresh-scenes':
+        overrides.freshTrainScenes = number() !== 0;
+        break;
+      case '--validation-scenes':
+        overrides.validationScenes = number();
+        break;
+      case '--test-scenes':
+        overrides.testScenes = number();
+        break;
+      case '--alpha':
+        overrides.alpha = number();
+        break;
+      case '--batch-size':
+        overrides.batchSize = number();
+        break;
+      case '--lr':
+        overrides.learningRate = number();
+        break;
+      case '--eval-every':
+        overrides.evalEvery = number();
+        break;
+      case '--stop-f1':
+        overrides.stopAtValidationF1 = number();
+        break;
+      case '--profile-step':
+        overrides.profileStep = number();
+        break;
+      case '--seed':
+        overrides.model = { ...overrides.model, seed: number() };
+        break;
+      case '--size':
+        overrides.model = { ...overrides.model, inputSize: number() };
+        break;
       case '--widths':
-        if (value === undefined || !/^\d+(,\d+)*$/.test(value)) throw new Error('--widths takes comma-separated channel counts, e.g. 16,32,64');
+        if (value === undefined || !/^\d+(,\d+)*$/.test(value))
+          throw new Error('--widths takes comma-separated channel counts, e.g. 16,32,64');
         overrides.model = { ...overrides.model, widths: value.split(',').map(Number) };
         i += 1;
         break;
-      case '--blocks': overrides.model = { ...overrides.model, blocksPerStage: number() }; break;
-      case '--zero-init-residual': overrides.model = { ...overrides.model, zeroInitResidual: number() !== 0 }; break;
-      case '--warmup-steps': overrides.warmupSteps = number(); break;
-      case '--weight-decay': overrides.weightDecay = number(); break;
-      case '--ema': overrides.emaDecay = number(); break;
+      case '--blocks':
+        overrides.model = { ...overrides.model, blocksPerStage: number() };
+        break;
+      case '--zero-init-residual':
+        overrides.model = { ...overrides.model, zeroInitResidual: number() !== 0 };
+        break;
+      case '--warmup-steps':
+        overrides.warmupSteps = number();
+        break;
+      case '--weight-decay':
+        overrides.weightDecay = number();
+        break;
+      case '--ema':
+        overrides.emaDecay = number();
+        break;
       case '--only':
         if (value !== 'plain' && value !== 'kur') throw new Error('--only takes plain or kur');
         only = value;
@@ -91,10 +140,15 @@ const directoryOf = (out: string, variant: HeadVariant): string => join(out, var
 /** Runs this script once per variant in child processes at the same time; resolves their exit codes. */
 async function trainInParallel(args: string[], out: string): Promise<void> {
   const script = fileURLToPath(import.meta.url);
-  const codes = await Promise.all((['plain', 'kur'] as const).map((variant) => new Promise<number>((done) => {
-    const child = spawn(process.execPath, [...process.execArgv, script, ...args, '--only', variant], { stdio: 'inherit' });
-    child.on('exit', (code) => done(code ?? 1));
-  })));
+  const codes = await Promise.all(
+    (['plain', 'kur'] as const).map(
+      (variant) =>
+        new Promise<number>((done) => {
+          const child = spawn(process.execPath, [...process.execArgv, script, ...args, '--only', variant], { stdio: 'inherit' });
+          child.on('exit', (code) => done(code ?? 1));
+        }),
+    ),
+  );
   const summary = (['plain', 'kur'] as const).map((variant) => {
     try {
       const metadata = JSON.parse(readFileSync(join(directoryOf(out, variant), 'metadata.json'), 'utf8')) as {
@@ -102,8 +156,13 @@ async function trainInParallel(args: string[], out: string): Promise<void> {
         scores: { validation: { macroF1: number }; test: { macroF1: number } };
       };
       return {
-        variant, steps: metadata.training.steps, stoppedBecause: metadata.training.stoppedBecause, trainSeconds: metadata.training.trainSeconds,
-        meanStepMs: metadata.training.meanStepMs, validationMacroF1: metadata.scores.validation.macroF1, testMacroF1: metadata.scores.test.macroF1,
+        variant,
+        steps: metadata.training.steps,
+        stoppedBecause: metadata.training.stoppedBecause,
+        trainSeconds: metadata.training.trainSeconds,
+        meanStepMs: metadata.training.meanStepMs,
+        validationMacroF1: metadata.scores.validation.macroF1,
+        testMacroF1: metadata.scores.test.macroF1,
       };
     } catch {
       return { variant, error: 'no metadata.json' };
@@ -133,8 +192,15 @@ async function main(): Promise<void> {
     const directory = directoryOf(out, variant);
     const { bytes } = await saveTrainedModel(result, directory, { command, dataSeconds });
     summary.push({
-      variant, directory, bytes, steps: result.steps, stoppedBecause: result.stoppedBecause, trainSeconds: result.trainSeconds,
-      meanStepMs: result.meanStepMs, validationMacroF1: result.validation.macroF1, testMacroF1: result.test.macroF1,
+      variant,
+      directory,
+      bytes,
+      steps: result.steps,
+      stoppedBecause: result.stoppedBecause,
+      trainSeconds: result.trainSeconds,
+      meanStepMs: result.meanStepMs,
+      validationMacroF1: result.validation.macroF1,
+      testMacroF1: result.test.macroF1,
     });
     result.model.dispose();
   }

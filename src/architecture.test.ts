@@ -42,7 +42,8 @@ describe('architecture', () => {
       const from = layerOf(relative(src, path))!;
       for (const target of importsOf(path)) {
         const to = layerOf(target);
-        if (to !== from && !(LAYERS[from] ?? []).includes(to ?? '')) violations.push(`${relative(src, path)} (${from}) imports ${target} (${to ?? 'outside src'})`);
+        if (to !== from && !(LAYERS[from] ?? []).includes(to ?? ''))
+          violations.push(`${relative(src, path)} (${from}) imports ${target} (${to ?? 'outside src'})`);
       }
     }
     expect(violations).toEqual([]);

@@ -14,7 +14,13 @@ import './ui/styles.css';
 declare global {
   interface Window {
     /** For the e2e tests and the console: a plain snapshot of the studio's state. */
-    __camStudio?: { getState: () => StudioSnapshot; store: StudioStore; engineMemory: () => Promise<EngineMemory>; simulateEngineCrash: () => void; simulateDeviceLoss: () => Promise<void> };
+    __camStudio?: {
+      getState: () => StudioSnapshot;
+      store: StudioStore;
+      engineMemory: () => Promise<EngineMemory>;
+      simulateEngineCrash: () => void;
+      simulateDeviceLoss: () => Promise<void>;
+    };
   }
 }
 

@@ -24,23 +24,51 @@ export function methodColours(methods: readonly string[]): (method: string) => s
  * Grouped bars: one group per percentage metric, one bar per method, 0-100 %, with "higher / lower is better"
  * arrows in the group labels. Plain SVG (print-ready, exportable). Hovering a bar reports its method.
  */
-export function MetricsBarChart({ table, methods, onHover }: { table: MetricsTable; methods: readonly MethodStyle[]; onHover?: (method: string | null) => void }) {
+export function MetricsBarChart({
+  table,
+  methods,
+  onHover,
+}: {
+  table: MetricsTable;
+  methods: readonly MethodStyle[];
+  onHover?: (method: string | null) => void;
+}) {
   const rows = table.rows.filter((row) => row.metric.percent);
   const colour = methodColours(methods.map((m) => m.id));
-  const x = scaleBand<string>().domain(rows.map((row) => row.metric.id)).range([MARGIN.left, WIDTH - MARGIN.right]).paddingInner(0.25).paddingOuter(0.1);
+  const x = scaleBand<string>()
+    .domain(rows.map((row) => row.metric.id))
+    .range([MARGIN.left, WIDTH - MARGIN.right])
+    .paddingInner(0.25)
+    .paddingOuter(0.1);
   const inner = scaleBand<string>().domain(table.methods).range([0, x.bandwidth()]).padding(0.08);
-  const y = scaleLinear().domain([0, 100]).range([BAR_HEIGHT - MARGIN.bottom, MARGIN.top]);
+  const y = scaleLinear()
+    .domain([0, 100])
+    .range([BAR_HEIGHT - MARGIN.bottom, MARGIN.top]);
   const titleOf = (id: string): string => methods.find((m) => m.id === id)?.title ?? id;
   return (
-    <svg className="chart" data-testid="metrics-bars" viewBox={`0 0 ${WIDTH} ${BAR_HEIGHT}`} width={WIDTH} height={BAR_HEIGHT} role="img" aria-label="Faithfulness metrics by method" fontFamily={FONT} fontSize={11}>
+    <svg
+      className="chart"
+      data-testid="metrics-bars"
+      viewBox={`0 0 ${WIDTH} ${BAR_HEIGHT}`}
+      width={WIDTH}
+      height={BAR_HEIGHT}
+      role="img"
+      aria-label="Faithfulness metrics by method"
+      fontFamily={FONT}
+      fontSize={11}
+    >
       <rect x={0} y={0} width={WIDTH} height={BAR_HEIGHT} fill="#fff" />
       {y.ticks(5).map((tick) => (
         <g key={tick}>
           <line x1={MARGIN.left} x2={WIDTH - MARGIN.right} y1={y(tick)} y2={y(tick)} stroke="#ddd" />
-          <text x={MARGIN.left - 6} y={y(tick)} dy="0.32em" textAnchor="end" fill="#333">{tick}</text>
+          <text x={MARGIN.left - 6} y={y(tick)} dy="0.32em" textAnchor="end" fill="#333">
+            {tick}
+          </text>
         </g>
       ))}
-      <text x={12} y={MARGIN.top - 12} fill="#333">%</text>
+      <text x={12} y={MARGIN.top - 12} fill="#333">
+        %
+      </text>
       {rows.map((row) => (
         <g key={row.metric.id} transform={`translate(${x(row.metric.id) ?? 0},0)`}>
           {row.cells.map((cell, i) => {
@@ -72,7 +100,17 @@ export function MetricsBarChart({ table, methods, onHover }: { table: MetricsTab
   );
 }
 
-function Legend({ methods, titleOf, colour, y }: { methods: readonly string[]; titleOf: (id: string) => string; colour: (id: string) => string; y: number }) {
+function Legend({
+  methods,
+  titleOf,
+  colour,
+  y,
+}: {
+  methods: readonly string[];
+  titleOf: (id: string) => string;
+  colour: (id: string) => string;
+  y: number;
+}) {
   let offset = MARGIN.left;
   return (
     <g>
@@ -82,7 +120,9 @@ function Legend({ methods, titleOf, colour, y }: { methods: readonly string[]; t
         return (
           <g key={method} transform={`translate(${x},${y})`}>
             <rect x={0} y={-9} width={10} height={10} fill={colour(method)} />
-            <text x={14} y={0} fill="#111">{titleOf(method)}</text>
+            <text x={14} y={0} fill="#111">
+              {titleOf(method)}
+            </text>
           </g>
         );
       })}
@@ -107,32 +147,72 @@ export function CurvesChart({ sets, methods }: { sets: readonly CurveSet[]; meth
   const width = columns * SMALL.width;
   const height = rowsCount * SMALL.height + 40;
   const { margin } = SMALL;
-  const x = scaleLinear().domain([0, 1]).range([margin.left, SMALL.width - margin.right]);
-  const y = scaleLinear().domain([0, 1]).range([SMALL.height - margin.bottom, margin.top]);
-  const path = line<[number, number]>().x((d) => x(d[0])).y((d) => y(d[1]));
+  const x = scaleLinear()
+    .domain([0, 1])
+    .range([margin.left, SMALL.width - margin.right]);
+  const y = scaleLinear()
+    .domain([0, 1])
+    .range([SMALL.height - margin.bottom, margin.top]);
+  const path = line<[number, number]>()
+    .x((d) => x(d[0]))
+    .y((d) => y(d[1]));
   return (
-    <svg className="chart" data-testid="metrics-curves" viewBox={`0 0 ${width} ${height}`} width={width} height={height} role="img" aria-label="Deletion and insertion curves per label" fontFamily={FONT} fontSize={11}>
+    <svg
+      className="chart"
+      data-testid="metrics-curves"
+      viewBox={`0 0 ${width} ${height}`}
+      width={width}
+      height={height}
+      role="img"
+      aria-label="Deletion and insertion curves per label"
+      fontFamily={FONT}
+      fontSize={11}
+    >
       <rect x={0} y={0} width={width} height={height} fill="#fff" />
       {sets.map((set, index) => (
         <g key={set.label} transform={`translate(${(index % columns) * SMALL.width},${Math.floor(index / columns) * SMALL.height})`}>
-          <text x={margin.left} y={margin.top - 10} fill="#111" fontWeight={600}>{set.name}</text>
+          <text x={margin.left} y={margin.top - 10} fill="#111" fontWeight={600}>
+            {set.name}
+          </text>
           {[0, 0.5, 1].map((tick) => (
             <g key={tick}>
               <line x1={x(0)} x2={x(1)} y1={y(tick)} y2={y(tick)} stroke="#e3e3e3" />
-              <text x={margin.left - 5} y={y(tick)} dy="0.32em" textAnchor="end" fill="#333">{tick}</text>
-              <text x={x(tick)} y={SMALL.height - margin.bottom + 14} textAnchor="middle" fill="#333">{tick}</text>
+              <text x={margin.left - 5} y={y(tick)} dy="0.32em" textAnchor="end" fill="#333">
+                {tick}
+              </text>
+              <text x={x(tick)} y={SMALL.height - margin.bottom + 14} textAnchor="middle" fill="#333">
+                {tick}
+              </text>
             </g>
           ))}
           {set.byMethod.map((curve) => (
             <g key={curve.method} data-method={curve.method}>
-              <path d={path(curve.fractions.map((f, i) => [f, curve.insertion[i]!] as [number, number])) ?? ''} fill="none" stroke={colour(curve.method)} strokeWidth={1.8} />
-              <path d={path(curve.fractions.map((f, i) => [f, curve.deletion[i]!] as [number, number])) ?? ''} fill="none" stroke={colour(curve.method)} strokeWidth={1.8} strokeDasharray="5 3" />
+              <path
+                d={path(curve.fractions.map((f, i) => [f, curve.insertion[i]!] as [number, number])) ?? ''}
+                fill="none"
+                stroke={colour(curve.method)}
+                strokeWidth={1.8}
+              />
+              <path
+                d={path(curve.fractions.map((f, i) => [f, curve.deletion[i]!] as [number, number])) ?? ''}
+                fill="none"
+                stroke={colour(curve.method)}
+                strokeWidth={1.8}
+                strokeDasharray="5 3"
+              />
             </g>
           ))}
         </g>
       ))}
-      <text x={12} y={height - 8} fill="#333">x: fraction of pixels removed (dashed, deletion) or added (solid, insertion); y: probability of the label</text>
-      <Legend methods={methods.map((m) => m.id)} titleOf={(id) => methods.find((m) => m.id === id)?.title ?? id} colour={colour} y={height - 24} />
+      <text x={12} y={height - 8} fill="#333">
+        x: fraction of pixels removed (dashed, deletion) or added (solid, insertion); y: probability of the label
+      </text>
+      <Legend
+        methods={methods.map((m) => m.id)}
+        titleOf={(id) => methods.find((m) => m.id === id)?.title ?? id}
+        colour={colour}
+        y={height - 24}
+      />
     </svg>
   );
 }
@@ -175,14 +255,28 @@ export function ChartExport({ target, name, onSave }: { target: React.RefObject<
   };
   return (
     <span className="row">
-      <button type="button" className="button" data-testid={`${name}-svg`} onClick={saveSvg}>SVG</button>
-      <button type="button" className="button" data-testid={`${name}-png`} onClick={savePng}>PNG (2x)</button>
+      <button type="button" className="button" data-testid={`${name}-svg`} onClick={saveSvg}>
+        SVG
+      </button>
+      <button type="button" className="button" data-testid={`${name}-png`} onClick={savePng}>
+        PNG (2x)
+      </button>
     </span>
   );
 }
 
 /** A chart with its export buttons. */
-export function ExportableChart({ name, title, onSave, children }: { name: string; title: string; onSave: SaveFile; children: React.ReactNode }) {
+export function ExportableChart({
+  name,
+  title,
+  onSave,
+  children,
+}: {
+  name: string;
+  title: string;
+  onSave: SaveFile;
+  children: React.ReactNode;
+}) {
   const ref = useRef<HTMLDivElement>(null);
   return (
     <figure className="chart-figure">

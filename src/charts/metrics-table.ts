@@ -16,15 +16,51 @@ export interface MetricInfo {
 }
 
 export const METRICS: readonly MetricInfo[] = [
-  { id: 'ic', name: '%IC', higherIsBetter: true, percent: true, description: 'Increase in confidence: the label is more probable with only its map kept' },
+  {
+    id: 'ic',
+    name: '%IC',
+    higherIsBetter: true,
+    percent: true,
+    description: 'Increase in confidence: the label is more probable with only its map kept',
+  },
   { id: 'ad', name: '%AD', higherIsBetter: false, percent: true, description: 'Average drop of the label when only its map is kept' },
-  { id: 'ar', name: '%AR', higherIsBetter: true, percent: true, description: 'Average retention: drop of the label when its map is removed' },
-  { id: 'ado', name: '%ADO', higherIsBetter: true, percent: true, description: 'Average drop of the other detected labels when only this map is kept (2+ detections)' },
-  { id: 'aro', name: '%ARO', higherIsBetter: false, percent: true, description: 'Drop of the other detected labels when this map is removed (2+ detections)' },
+  {
+    id: 'ar',
+    name: '%AR',
+    higherIsBetter: true,
+    percent: true,
+    description: 'Average retention: drop of the label when its map is removed',
+  },
+  {
+    id: 'ado',
+    name: '%ADO',
+    higherIsBetter: true,
+    percent: true,
+    description: 'Average drop of the other detected labels when only this map is kept (2+ detections)',
+  },
+  {
+    id: 'aro',
+    name: '%ARO',
+    higherIsBetter: false,
+    percent: true,
+    description: 'Drop of the other detected labels when this map is removed (2+ detections)',
+  },
   { id: 'f1Plus', name: 'F1+', higherIsBetter: true, percent: true, description: 'F1 of AR and ADO' },
   { id: 'f1Minus', name: 'F1-', higherIsBetter: false, percent: true, description: 'F1 of AD and ARO' },
-  { id: 'deletionAuc', name: 'Deletion AUC', higherIsBetter: false, percent: false, description: 'Area under the probability curve as the most salient pixels are removed' },
-  { id: 'insertionAuc', name: 'Insertion AUC', higherIsBetter: true, percent: false, description: 'Area under the probability curve as the most salient pixels are added' },
+  {
+    id: 'deletionAuc',
+    name: 'Deletion AUC',
+    higherIsBetter: false,
+    percent: false,
+    description: 'Area under the probability curve as the most salient pixels are removed',
+  },
+  {
+    id: 'insertionAuc',
+    name: 'Insertion AUC',
+    higherIsBetter: true,
+    percent: false,
+    description: 'Area under the probability curve as the most salient pixels are added',
+  },
 ];
 
 export interface MetricsTableCell {
@@ -49,7 +85,8 @@ export function metricsTable(result: MetricsResult, methods: readonly string[]):
     const cells = present.map((method) => {
       const perLabel = evaluation.detected.map((label) => {
         let raw: number | null;
-        if (metric.id === 'deletionAuc' || metric.id === 'insertionAuc') raw = evaluation.curves?.[method]?.[String(label)]?.[metric.id] ?? null;
+        if (metric.id === 'deletionAuc' || metric.id === 'insertionAuc')
+          raw = evaluation.curves?.[method]?.[String(label)]?.[metric.id] ?? null;
         else raw = evaluation.scores[method]?.[String(label)]?.[metric.id] ?? null;
         return { label, value: raw === null ? null : metric.percent ? 100 * raw : raw };
       });
@@ -69,11 +106,17 @@ export function metricsTable(result: MetricsResult, methods: readonly string[]):
 }
 
 /** A folder report as the same table (macro averages per method; percent metrics only), for the same chart. */
-export function reportTable(report: { faithfulness: Record<string, Record<string, { macro: number | null }>> }, methods: readonly string[]): MetricsTable {
+export function reportTable(
+  report: { faithfulness: Record<string, Record<string, { macro: number | null }>> },
+  methods: readonly string[],
+): MetricsTable {
   const present = methods.filter((method) => report.faithfulness[method] !== undefined);
   const rows = METRICS.filter((metric) => metric.percent).map((metric) => {
     const cells = present.map((method) => ({ value: report.faithfulness[method]?.[metric.id]?.macro ?? null, perLabel: [], best: false }));
-    const shown = cells.map((cell) => cell.value).filter((value): value is number => value !== null).map((value) => Number(value.toFixed(1)));
+    const shown = cells
+      .map((cell) => cell.value)
+      .filter((value): value is number => value !== null)
+      .map((value) => Number(value.toFixed(1)));
     if (shown.length > 1) {
       const best = metric.higherIsBetter ? Math.max(...shown) : Math.min(...shown);
       for (const cell of cells) cell.best = cell.value !== null && Number(cell.value.toFixed(1)) === best;

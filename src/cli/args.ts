@@ -28,7 +28,11 @@ export function flagValue(name: string, field: ChoiceField<string> | IntegerFiel
 /** An optional flag: undefined stays undefined. */
 export function optionalFlag<T extends string>(name: string, field: ChoiceField<T>, text: string | undefined): T | undefined;
 export function optionalFlag(name: string, field: IntegerField | NumberField, text: string | undefined): number | undefined;
-export function optionalFlag(name: string, field: ChoiceField<string> | IntegerField | NumberField, text: string | undefined): string | number | undefined {
+export function optionalFlag(
+  name: string,
+  field: ChoiceField<string> | IntegerField | NumberField,
+  text: string | undefined,
+): string | number | undefined {
   if (text === undefined) return undefined;
   return field.kind === 'choice' ? flagValue(name, field, text) : flagValue(name, field, text);
 }
@@ -57,9 +61,13 @@ export function parseDetectFlag(text: string): DetectionRule {
 /** `--methods`: ids comma-separated, or `all` (the methods the model supports, given by `available`). */
 export function parseMethodsFlag(text: string, available: () => MethodId[]): MethodId[] {
   if (text.trim() === 'all') return available();
-  const requested = text.split(',').map((id) => id.trim()).filter((id) => id !== '');
+  const requested = text
+    .split(',')
+    .map((id) => id.trim())
+    .filter((id) => id !== '');
   const unknown = requested.filter((id) => !isMethodId(id));
-  if (unknown.length > 0) throw new UsageError(`unknown method(s): ${unknown.join(', ')}; known: ${METHOD_DESCRIPTORS.map((m) => m.id).join(', ')}`);
+  if (unknown.length > 0)
+    throw new UsageError(`unknown method(s): ${unknown.join(', ')}; known: ${METHOD_DESCRIPTORS.map((m) => m.id).join(', ')}`);
   if (requested.length === 0) throw new UsageError('--methods names no method');
   return [...new Set(requested as MethodId[])];
 }

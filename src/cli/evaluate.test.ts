@@ -15,7 +15,11 @@ const model = join(root, 'models', 'shapes-resnet');
 const samples = join(root, 'public', 'samples', 'shapes');
 const present = existsSync(join(model, 'model.json'));
 const run = promisify(execFile);
-const cli = (args: string[]) => run(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'src', 'cli', 'evaluate.ts'), ...args], { cwd: root, maxBuffer: 64 * 1024 * 1024 });
+const cli = (args: string[]) =>
+  run(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'src', 'cli', 'evaluate.ts'), ...args], {
+    cwd: root,
+    maxBuffer: 64 * 1024 * 1024,
+  });
 
 interface ReportFile {
   images: Array<{ name: string; detected: number[] }>;
@@ -27,50 +31,83 @@ interface ReportFile {
   };
 }
 
-describe.skipIf(!present)(`npm run evaluate${present ? '' : ' (cannot run: models/shapes-resnet is missing; run npm run train:shapes)'}`, () => {
-  it('writes the Table-2 report and CSV for a folder with masks, resumes an interrupted run, and repeats its numbers', async () => {
-    const dir = temporaryDirectory('cam-evaluate-');
-    const common = ['--model', model, '--images', samples, '--masks', samples, '--methods', 'cam,minmax-cam'];
-    // "Interrupted" after 3 images, then resumed to 6.
-    await cli([...common, '--limit', '3', '--out', join(dir, 'a.json')]);
-    const { stderr } = await cli([...common, '--limit', '6', '--out', join(dir, 'a.json')]);
-    expect(stderr).toMatch(/resuming .*3 of 6/);
-    await cli([...common, '--limit', '6', '--out', join(dir, 'b.json')]);
-    const resumed = JSON.parse(readFileSync(join(dir, 'a.json'), 'utf8')) as ReportFile;
-    const fresh = JSON.parse(readFileSync(join(dir, 'b.json'), 'utf8')) as ReportFile;
-    expect(resumed.images.map((record) => record.name)).toEqual(['scene-00.png', 'scene-01.png', 'scene-02.png', 'scene-03.png', 'scene-04.png', 'scene-05.png']);
-    expect(resumed.report).toEqual(fresh.report);
-    const { report } = fresh;
-    expect(report.images).toBe(6);
-    expect(report.detections).toBeGreaterThan(0);
-    for (const method of ['cam', 'minmax-cam']) {
-      const ic = report.faithfulness[method]!['ic']!;
-      expect(ic.support.reduce((a, b) => a + b, 0)).toBe(report.detections);
-      expect(ic.macro).not.toBeNull();
-      expect(report.localisation?.[method]?.pointing.macro).toBeGreaterThanOrEqual(0);
-      expect(report.localisation?.[method]?.segmentation.meanIou).toBeGreaterThan(0);
-    }
-    // Two shards in parallel, merged: the same report as one run.
-    await Promise.all([0, 1].map((shard) => cli([...common, '--limit', '6', '--shard', `${shard}/2`, '--out', join(dir, `s${shard}.json`)])));
-    const shard0 = JSON.parse(readFileSync(join(dir, 's0.json'), 'utf8')) as ReportFile;
-    expect(shard0.images.map((record) => record.name)).toEqual(['scene-00.png', 'scene-02.png', 'scene-04.png']);
-    const merged = await cli([...common, '--limit', '6', '--merge', `${join(dir, 's1.json')},${join(dir, 's0.json')}`, '--out', join(dir, 'm.json')]);
-    expect(merged.stderr).toMatch(/merged 3 images[\s\S]*merged 3 images/);
-    const mergedReport = JSON.parse(readFileSync(join(dir, 'm.json'), 'utf8')) as ReportFile;
-    expect(mergedReport.images.map((record) => record.name)).toEqual(fresh.images.map((record) => record.name));
-    expect(mergedReport.report).toEqual(fresh.report);
-    await expect(cli([...common, '--shard', '2/2', '--out', join(dir, 'x.json')])).rejects.toThrow(/--shard takes I\/N/);
-    const csv = readFileSync(join(dir, 'b.csv'), 'utf8').trim().split('\n');
-    expect(csv[0]).toBe('metric,better,cam,minmax-cam,support');
-    expect(csv.map((line) => line.split(',')[0])).toEqual(['metric', '%IC', '%AD', '%AR', '%ADO', '%ARO', 'F1+', 'F1-', 'pointing game', 'mIoU']);
-    // A labels file beside an image makes its labels the detected set; the output folder is created.
-    const withLabels = temporaryDirectory('cam-evaluate-labels-');
-    copyFileSync(join(samples, 'scene-01.png'), join(withLabels, 'scene-01.png'));
-    writeFileSync(join(withLabels, 'scene-01.labels.json'), '["heart", 1]');
-    await cli(['--model', model, '--images', withLabels, '--methods', 'cam', '--out', join(withLabels, 'out', 'r.json')]);
-    const labelled = JSON.parse(readFileSync(join(withLabels, 'out', 'r.json'), 'utf8')) as ReportFile;
-    expect(labelled.images[0]!.detected).toEqual([1, 6]);
-    // A different setting on the same file is refused rather than mixed in.
-    await expect(cli([...common, '--methods', 'gradcam', '--limit', '6', '--out', join(dir, 'a.json')])).rejects.toThrow(/other settings/);
-  }, 240_000);
-});
+describe.skipIf(!present)(
+  `npm run evaluate${present ? '' : ' (cannot run: models/shapes-resnet is missing; run npm run train:shapes)'}`,
+  () => {
+    it('writes the Table-2 report and CSV for a folder with masks, resumes an interrupted run, and repeats its numbers', async () => {
+      const dir = temporaryDirectory('cam-evaluate-');
+      const common = ['--model', model, '--images', samples, '--masks', samples, '--methods', 'cam,minmax-cam'];
+      // "Interrupted" after 3 images, then resumed to 6.
+      await cli([...common, '--limit', '3', '--out', join(dir, 'a.json')]);
+      const { stderr } = await cli([...common, '--limit', '6', '--out', join(dir, 'a.json')]);
+      expect(stderr).toMatch(/resuming .*3 of 6/);
+      await cli([...common, '--limit', '6', '--out', join(dir, 'b.json')]);
+      const resumed = JSON.parse(readFileSync(join(dir, 'a.json'), 'utf8')) as ReportFile;
+      const fresh = JSON.parse(readFileSync(join(dir, 'b.json'), 'utf8')) as ReportFile;
+      expect(resumed.images.map((record) => record.name)).toEqual([
+        'scene-00.png',
+        'scene-01.png',
+        'scene-02.png',
+        'scene-03.png',
+        'scene-04.png',
+        'scene-05.png',
+      ]);
+      expect(resumed.report).toEqual(fresh.report);
+      const { report } = fresh;
+      expect(report.images).toBe(6);
+      expect(report.detections).toBeGreaterThan(0);
+      for (const method of ['cam', 'minmax-cam']) {
+        const ic = report.faithfulness[method]!['ic']!;
+        expect(ic.support.reduce((a, b) => a + b, 0)).toBe(report.detections);
+        expect(ic.macro).not.toBeNull();
+        expect(report.localisation?.[method]?.pointing.macro).toBeGreaterThanOrEqual(0);
+        expect(report.localisation?.[method]?.segmentation.meanIou).toBeGreaterThan(0);
+      }
+      // Two shards in parallel, merged: the same report as one run.
+      await Promise.all(
+        [0, 1].map((shard) => cli([...common, '--limit', '6', '--shard', `${shard}/2`, '--out', join(dir, `s${shard}.json`)])),
+      );
+      const shard0 = JSON.parse(readFileSync(join(dir, 's0.json'), 'utf8')) as ReportFile;
+      expect(shard0.images.map((record) => record.name)).toEqual(['scene-00.png', 'scene-02.png', 'scene-04.png']);
+      const merged = await cli([
+        ...common,
+        '--limit',
+        '6',
+        '--merge',
+        `${join(dir, 's1.json')},${join(dir, 's0.json')}`,
+        '--out',
+        join(dir, 'm.json'),
+      ]);
+      expect(merged.stderr).toMatch(/merged 3 images[\s\S]*merged 3 images/);
+      const mergedReport = JSON.parse(readFileSync(join(dir, 'm.json'), 'utf8')) as ReportFile;
+      expect(mergedReport.images.map((record) => record.name)).toEqual(fresh.images.map((record) => record.name));
+      expect(mergedReport.report).toEqual(fresh.report);
+      await expect(cli([...common, '--shard', '2/2', '--out', join(dir, 'x.json')])).rejects.toThrow(/--shard takes I\/N/);
+      const csv = readFileSync(join(dir, 'b.csv'), 'utf8').trim().split('\n');
+      expect(csv[0]).toBe('metric,better,cam,minmax-cam,support');
+      expect(csv.map((line) => line.split(',')[0])).toEqual([
+        'metric',
+        '%IC',
+        '%AD',
+        '%AR',
+        '%ADO',
+        '%ARO',
+        'F1+',
+        'F1-',
+        'pointing game',
+        'mIoU',
+      ]);
+      // A labels file beside an image makes its labels the detected set; the output folder is created.
+      const withLabels = temporaryDirectory('cam-evaluate-labels-');
+      copyFileSync(join(samples, 'scene-01.png'), join(withLabels, 'scene-01.png'));
+      writeFileSync(join(withLabels, 'scene-01.labels.json'), '["heart", 1]');
+      await cli(['--model', model, '--images', withLabels, '--methods', 'cam', '--out', join(withLabels, 'out', 'r.json')]);
+      const labelled = JSON.parse(readFileSync(join(withLabels, 'out', 'r.json'), 'utf8')) as ReportFile;
+      expect(labelled.images[0]!.detected).toEqual([1, 6]);
+      // A different setting on the same file is refused rather than mixed in.
+      await expect(cli([...common, '--methods', 'gradcam', '--limit', '6', '--out', join(dir, 'a.json')])).rejects.toThrow(
+        /other settings/,
+      );
+    }, 240_000);
+  },
+);

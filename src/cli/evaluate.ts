@@ -73,7 +73,8 @@ interface ReportFile {
 
 function readMask(path: string): SegmentationMask {
   const png = decodePng(readFileSync(path));
-  if (png.colourType !== 3 && png.colourType !== 0) throw new UsageError(`${path}: a mask must be a palette (or greyscale) PNG of class indices`);
+  if (png.colourType !== 3 && png.colourType !== 0)
+    throw new UsageError(`${path}: a mask must be a palette (or greyscale) PNG of class indices`);
   return { width: png.width, height: png.height, data: png.data };
 }
 
@@ -121,7 +122,9 @@ async function main(): Promise<void> {
   const loaded = await loadClassifierFromDirectory(modelDir);
   const adapter = loaded.adapter;
   const [height, width, channels] = adapter.inputShape;
-  const methods = parseMethodsFlag(values.methods, () => METHOD_IDS.filter((id) => methodAvailability(methodDescriptor(id), adapter).available));
+  const methods = parseMethodsFlag(values.methods, () =>
+    METHOD_IDS.filter((id) => methodAvailability(methodDescriptor(id), adapter).available),
+  );
   const settings: ReportFile['settings'] = {
     methods,
     detection: detectionRuleFor(adapter, rule),
@@ -134,7 +137,9 @@ async function main(): Promise<void> {
   };
 
   // `x.mask.png` files are masks kept beside their images (as in public/samples/shapes), not images.
-  let files = readdirSync(imagesDir).filter((name) => IMAGE_EXTENSIONS.has(extname(name).toLowerCase()) && !name.endsWith('.mask.png')).sort();
+  let files = readdirSync(imagesDir)
+    .filter((name) => IMAGE_EXTENSIONS.has(extname(name).toLowerCase()) && !name.endsWith('.mask.png'))
+    .sort();
   if (limit !== undefined) files = files.slice(0, limit);
   if (values.shard !== undefined) {
     const match = /^(\d+)\/(\d+)$/.exec(values.shard);
@@ -147,7 +152,11 @@ async function main(): Promise<void> {
   // Resume: keep the records of an earlier run (and of merged shards) with the same settings.
   const recordsOf = (path: string, what: string): ImageEvaluation[] => {
     const previous = JSON.parse(readFileSync(path, 'utf8')) as Partial<ReportFile>;
-    if (JSON.stringify(previous.settings) === JSON.stringify(settings) && previous.model?.dir === modelDir && Array.isArray(previous.images)) {
+    if (
+      JSON.stringify(previous.settings) === JSON.stringify(settings) &&
+      previous.model?.dir === modelDir &&
+      Array.isArray(previous.images)
+    ) {
       return previous.images.filter((record) => files.includes(record.name));
     }
     throw new UsageError(`${path} holds a report with other settings or another model: ${what}`);
@@ -167,7 +176,12 @@ async function main(): Promise<void> {
   // Records in file order, whatever the order of the shards.
   records.sort((a, b) => files.indexOf(a.name) - files.indexOf(b.name));
   const done = new Set(records.map((record) => record.name));
-  const model = { dir: modelDir, name: loaded.metadata.name ?? basename(modelDir), numClasses: adapter.numClasses, labelNames: loaded.labelNames };
+  const model = {
+    dir: modelDir,
+    name: loaded.metadata.name ?? basename(modelDir),
+    numClasses: adapter.numClasses,
+    labelNames: loaded.labelNames,
+  };
   mkdirSync(dirname(out), { recursive: true });
   const write = (): void => {
     const report = aggregateEvaluations(records, methods, adapter.numClasses, settings.backgroundThreshold);
@@ -187,14 +201,20 @@ async function main(): Promise<void> {
     let mask: SegmentationMask | undefined;
     if (values.masks !== undefined) {
       const stem = basename(name, extname(name));
-      const maskPath = [join(values.masks, `${stem}.png`), join(values.masks, `${stem}.mask.png`)].find((path) => path !== join(imagesDir, name) && existsSync(path));
+      const maskPath = [join(values.masks, `${stem}.png`), join(values.masks, `${stem}.mask.png`)].find(
+        (path) => path !== join(imagesDir, name) && existsSync(path),
+      );
       if (maskPath !== undefined) mask = fitMask(readMask(maskPath), width, height, loaded.resizePolicy);
     }
     const stem = basename(name, extname(name));
     const labelsPath = [join(imagesDir, `${stem}.labels.json`), join(imagesDir, `${stem}.txt`)].find((path) => existsSync(path));
-    const imageSettings = labelsPath === undefined
-      ? settings
-      : { ...settings, detection: { kind: 'ground-truth' as const, labels: parseLabelsFile(readFileSync(labelsPath, 'utf8'), loaded.labelNames) } };
+    const imageSettings =
+      labelsPath === undefined
+        ? settings
+        : {
+            ...settings,
+            detection: { kind: 'ground-truth' as const, labels: parseLabelsFile(readFileSync(labelsPath, 'utf8'), loaded.labelNames) },
+          };
     try {
       records.push(await evaluateImage(adapter, input, name, imageSettings, mask === undefined ? {} : { mask }));
     } finally {
@@ -205,7 +225,9 @@ async function main(): Promise<void> {
     const seconds = (performance.now() - started) / 1000;
     const rate = evaluated / seconds;
     const left = (todo.length - evaluated) / rate;
-    process.stderr.write(`${process.stderr.isTTY ? '\r' : ''}${records.length}/${files.length} images, ${rate.toFixed(2)} images/s, ${Math.ceil(left)} s left${process.stderr.isTTY ? '   ' : '\n'}`);
+    process.stderr.write(
+      `${process.stderr.isTTY ? '\r' : ''}${records.length}/${files.length} images, ${rate.toFixed(2)} images/s, ${Math.ceil(left)} s left${process.stderr.isTTY ? '   ' : '\n'}`,
+    );
   }
   if (todo.length === 0) write();
   if (process.stderr.isTTY) process.stderr.write('\n');

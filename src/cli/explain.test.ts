@@ -12,7 +12,11 @@ import { goldenDir, goldenFile, maxAbsDifference, realModelMissing, repoRoot, re
 import { temporaryDirectory } from '../testing/temp-dir';
 
 const run = promisify(execFile);
-const cli = (args: string[]) => run(process.execPath, [join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(repoRoot, 'src', 'cli', 'explain.ts'), ...args], { cwd: repoRoot, maxBuffer: 64 * 1024 * 1024 });
+const cli = (args: string[]) =>
+  run(process.execPath, [join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(repoRoot, 'src', 'cli', 'explain.ts'), ...args], {
+    cwd: repoRoot,
+    maxBuffer: 64 * 1024 * 1024,
+  });
 const missing = realModelMissing();
 
 interface Output {
@@ -28,8 +32,24 @@ describe.skipIf(missing !== null)(`npm run explain${missing === null ? '' : ` (c
   it('runs every method on the real ResNet50 from the golden input tensor', async () => {
     const out = join(temporaryDirectory('cam-cli-'), 'out.json');
     await cli([
-      '--model', resnetDir, '--input-tensor', join(goldenDir, 'chelsea.x.f32'), '--methods', 'all', '--labels', '285',
-      '--detect', 'topk:2', '--smoothgrad-samples', '1', '--ig-steps', '1', '--scorecam-max-channels', '16', '--out', out,
+      '--model',
+      resnetDir,
+      '--input-tensor',
+      join(goldenDir, 'chelsea.x.f32'),
+      '--methods',
+      'all',
+      '--labels',
+      '285',
+      '--detect',
+      'topk:2',
+      '--smoothgrad-samples',
+      '1',
+      '--ig-steps',
+      '1',
+      '--scorecam-max-channels',
+      '16',
+      '--out',
+      out,
     ]);
     const output = JSON.parse(readFileSync(out, 'utf8')) as Output;
     expect(output.backend).toBe('wasm');
@@ -41,7 +61,10 @@ describe.skipIf(missing !== null)(`npm run explain${missing === null ? '' : ` (c
       const map = perLabel['285']!;
       const [h, w] = map.shape as [number, number];
       expect(map.data.length, method).toBe(h * w);
-      expect(map.data.every((v) => v >= 0 && v <= 1), method).toBe(true);
+      expect(
+        map.data.every((v) => v >= 0 && v <= 1),
+        method,
+      ).toBe(true);
       expect(output.timingsMs[method], method).toBeGreaterThan(0);
     }
     expect(output.maps['cam']!['285']!.shape).toEqual([7, 7]);
@@ -51,7 +74,14 @@ describe.skipIf(missing !== null)(`npm run explain${missing === null ? '' : ` (c
   }, 300_000);
 
   it('decodes an image file and explains the detected labels', async () => {
-    const { stdout } = await cli(['--model', resnetDir, '--image', join(repoRoot, 'public', 'samples', 'coffee.png'), '--methods', 'gradcam,minmax-cam']);
+    const { stdout } = await cli([
+      '--model',
+      resnetDir,
+      '--image',
+      join(repoRoot, 'public', 'samples', 'coffee.png'),
+      '--methods',
+      'gradcam,minmax-cam',
+    ]);
     const output = JSON.parse(stdout) as Output;
     expect(output.predictions[0]!.label).toBe(967); // espresso
     expect(output.detected.length).toBe(3); // softmax head: top-3
@@ -59,7 +89,13 @@ describe.skipIf(missing !== null)(`npm run explain${missing === null ? '' : ` (c
   }, 120_000);
 
   it('explains what is wrong with its arguments', async () => {
-    await expect(cli(['--model', resnetDir, '--input-tensor', 'x.f32', '--image', 'y.png'])).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/exactly one of --image and --input-tensor/) });
-    await expect(cli(['--model', resnetDir, '--image', 'y.png', '--methods', 'gradcam,nope'])).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/unknown method\(s\): nope/) });
+    await expect(cli(['--model', resnetDir, '--input-tensor', 'x.f32', '--image', 'y.png'])).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/exactly one of --image and --input-tensor/),
+    });
+    await expect(cli(['--model', resnetDir, '--image', 'y.png', '--methods', 'gradcam,nope'])).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/unknown method\(s\): nope/),
+    });
   }, 120_000);
 });

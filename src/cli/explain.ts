@@ -18,18 +18,49 @@ import * as tf from '@tensorflow/tfjs';
 import { describeDetectionRule } from '../shared/detection';
 import { METHOD_IDS, methodDescriptor } from '../shared/methods';
 import { PREPROCESSING, RESIZE_POLICY } from '../shared/model-metadata';
-import { DEFAULT_METHOD_OPTIONS, DEFAULT_SMOOTH, DEFAULT_TTA, METHOD_OPTION_FIELDS, TTA_SCALE, type MetaOptions, type MethodOptions } from '../shared/options';
-import { integerField } from '../shared/schema';
+import {
+  DEFAULT_METHOD_OPTIONS,
+  DEFAULT_SMOOTH,
+  DEFAULT_TTA,
+  METHOD_OPTION_FIELDS,
+  OPTION_FAMILIES,
+  TTA_SCALE,
+  optionFields,
+  parseOptionText,
+  type MetaOptions,
+  type MethodOptions,
+} from '../shared/options';
+import { integerField, showValue } from '../shared/schema';
 import { geometricAugmentations } from '../core/methods/meta';
 import { methodAvailability } from '../core/methods/types';
 import { explainImage, passOfInput, passOfPixels, releasePass, type ImagePass } from '../core/pipeline';
 import { initNodeBackend } from '../node/backend';
 import { loadClassifierFromDirectory, readFloat32 } from '../node/files';
 import { readImagePixels } from '../node/image';
-import { flagValue, methodsHelp, optionalFlag, parseDetectFlag, parseMethodsFlag, parseNumberList, requireString, runMain, UsageError } from './args';
+import {
+  flagValue,
+  methodsHelp,
+  optionalFlag,
+  parseDetectFlag,
+  parseMethodsFlag,
+  parseNumberList,
+  requireString,
+  runMain,
+  UsageError,
+} from './args';
 
 const TOP = integerField(1, 1000);
-const { scorecam: SCORECAM, smoothgrad: SMOOTHGRAD, integratedGradients: IG } = METHOD_OPTION_FIELDS;
+
+/** Every option of every method as a flag (`--scorecam-batch-size 32`), from src/shared/options.ts. */
+const OPTION_FLAGS = OPTION_FAMILIES.flatMap((family) => optionFields(family).map(([name, field]) => ({ family, name, field })));
+
+/** The method options' flags for `--help`, from their schemas. */
+function optionsHelp(): string {
+  return OPTION_FLAGS.map(({ field }) => {
+    const shown = field.default === null ? 'all' : String(field.default);
+    return `  --${field.flag.padEnd(22)}${field.title}: ${field.allowed} (default ${shown})`;
+  }).join('\n');
+}
 
 const USAGE = `usage: npm run explain -- --model DIR (--image FILE | --input-tensor FILE.f32) [options]
 
@@ -43,9 +74,7 @@ const USAGE = `usage: npm run explain -- --model DIR (--image FILE | --input-ten
   --target-layer NAME     target layer (default: metadata, else the last 4-D layer before pooling)
   --preprocessing ID      ${PREPROCESSING.values.join(' | ')} (default: metadata.json, else unit)
   --resize POLICY         ${RESIZE_POLICY.values.join(' | ')} (default: metadata.json, else squash)
-  --scorecam-variant V    ${SCORECAM.variant.values.join(' | ')} (default ${SCORECAM.variant.default})
-  --scorecam-max-channels N   keep the N channels of largest variance (default: all)
-  --smoothgrad-samples N  (default ${SMOOTHGRAD.samples.default})   --ig-steps N (default ${IG.steps.default})
+${optionsHelp()}
   --tta                   test-time augmentation: mean of the maps over hflip x scales ${DEFAULT_TTA.scales.join(',')} (and 1),
                           each mapped back to the image; maps are then at input resolution
   --tta-scales LIST       TTA with these scales, e.g. 0.5,1.5 (implies --tta)
@@ -59,25 +88,22 @@ ${methodsHelp()}`;
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      'model': { type: 'string' },
-      'image': { type: 'string' },
+      model: { type: 'string' },
+      image: { type: 'string' },
       'input-tensor': { type: 'string' },
-      'methods': { type: 'string', default: 'cam,gradcam' },
-      'labels': { type: 'string', default: 'detected' },
-      'detect': { type: 'string' },
-      'top': { type: 'string', default: '5' },
+      methods: { type: 'string', default: 'cam,gradcam' },
+      labels: { type: 'string', default: 'detected' },
+      detect: { type: 'string' },
+      top: { type: 'string', default: '5' },
       'target-layer': { type: 'string' },
-      'preprocessing': { type: 'string' },
-      'resize': { type: 'string' },
-      'scorecam-variant': { type: 'string' },
-      'scorecam-max-channels': { type: 'string' },
-      'smoothgrad-samples': { type: 'string' },
-      'ig-steps': { type: 'string' },
-      'tta': { type: 'boolean', default: false },
+      preprocessing: { type: 'string' },
+      resize: { type: 'string' },
+      ...Object.fromEntries(OPTION_FLAGS.map(({ field }) => [field.flag, { type: 'string' as const }])),
+      tta: { type: 'boolean', default: false },
       'tta-scales': { type: 'string' },
-      'smooth': { type: 'string' },
-      'out': { type: 'string' },
-      'help': { type: 'boolean', short: 'h' },
+      smooth: { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: false,
   });
@@ -87,7 +113,8 @@ async function main(): Promise<void> {
   }
   const modelDir = requireString(values.model, 'model');
   if (!existsSync(`${modelDir}/model.json`)) throw new UsageError(`no model.json in ${modelDir}`);
-  if ((values.image === undefined) === (values['input-tensor'] === undefined)) throw new UsageError('give exactly one of --image and --input-tensor');
+  if ((values.image === undefined) === (values['input-tensor'] === undefined))
+    throw new UsageError('give exactly one of --image and --input-tensor');
 
   // Every flag is read (and refused with a message) before anything is loaded.
   const options = parseOptions(values);
@@ -99,15 +126,23 @@ async function main(): Promise<void> {
   const labelsFlag = values.labels === 'detected' ? ('detected' as const) : parseNumberList(values.labels, 'labels');
 
   const backend = await initNodeBackend('wasm');
-  const loaded = await loadClassifierFromDirectory(modelDir, values['target-layer'] === undefined ? {} : { targetLayer: values['target-layer'] });
+  const loaded = await loadClassifierFromDirectory(
+    modelDir,
+    values['target-layer'] === undefined ? {} : { targetLayer: values['target-layer'] },
+  );
   const adapter = loaded.adapter;
   const [height, width, channels] = adapter.inputShape;
-  const methods = parseMethodsFlag(values.methods, () => METHOD_IDS.filter((id) => methodAvailability(methodDescriptor(id), adapter).available));
+  const methods = parseMethodsFlag(values.methods, () =>
+    METHOD_IDS.filter((id) => methodAvailability(methodDescriptor(id), adapter).available),
+  );
 
   let pass: ImagePass;
   if (values['input-tensor'] !== undefined) {
     const data = readFloat32(values['input-tensor']);
-    if (data.length !== height * width * channels) throw new UsageError(`--input-tensor holds ${data.length} floats; the model needs 1x${height}x${width}x${channels} = ${height * width * channels}`);
+    if (data.length !== height * width * channels)
+      throw new UsageError(
+        `--input-tensor holds ${data.length} floats; the model needs 1x${height}x${width}x${channels} = ${height * width * channels}`,
+      );
     pass = await passOfInput(adapter, tf.tensor4d(data, [1, height, width, channels]));
   } else {
     const pixels = await readImagePixels(values.image as string, [height, width], resizeFlag ?? loaded.resizePolicy);
@@ -127,12 +162,19 @@ async function main(): Promise<void> {
   let explained;
   try {
     explained = await explainImage(adapter, pass, {
-      labels: labelsFlag, methods, topK: top, options,
+      labels: labelsFlag,
+      methods,
+      topK: top,
+      options,
       ...(rule === undefined ? {} : { detection: rule }),
       ...(meta === null ? {} : { meta }),
       onAugmentation: (done, total, name) => showProgress(`augmentation ${done}/${total} (${name})`),
       onProgress: (method, done, total, augmentation) =>
-        showProgress(augmentation === undefined ? `${method}: ${done}/${total}` : `augmentation ${augmentation.index + 1}/${augmentation.total} (${augmentation.name}) ${method}: ${done}/${total}`),
+        showProgress(
+          augmentation === undefined
+            ? `${method}: ${done}/${total}`
+            : `augmentation ${augmentation.index + 1}/${augmentation.total} (${augmentation.name}) ${method}: ${done}/${total}`,
+        ),
     });
   } finally {
     releasePass(pass);
@@ -141,7 +183,10 @@ async function main(): Promise<void> {
   if (process.stderr.isTTY && lastProgress !== '') process.stderr.write('\n');
 
   const timingsMs: Record<string, number> = { forward: pass.forwardMs, ...explained.methodMs };
-  const maps: Record<string, Record<string, { shape: number[]; data: number[]; rawMin: number; rawMax: number; extras?: Record<string, number> }>> = {};
+  const maps: Record<
+    string,
+    Record<string, { shape: number[]; data: number[]; rawMin: number; rawMax: number; extras?: Record<string, number> }>
+  > = {};
   for (const map of explained.maps) {
     (maps[map.method] ??= {})[String(map.label)] = {
       shape: map.shape,
@@ -153,20 +198,28 @@ async function main(): Promise<void> {
   }
   const output = {
     backend,
-    model: { name: loaded.metadata.name ?? modelDir, dir: modelDir, targetLayer: adapter.targetLayer, headKind: adapter.headKind, headActivation: adapter.headActivation },
+    model: {
+      name: loaded.metadata.name ?? modelDir,
+      dir: modelDir,
+      targetLayer: adapter.targetLayer,
+      headKind: adapter.headKind,
+      headActivation: adapter.headActivation,
+    },
     inputShape: [1, height, width, channels],
     predictions: explained.predictions.map((ranked) => ({ label: ranked.label, name: loaded.labelNames[ranked.label], prob: ranked.prob })),
     detected: explained.detected,
     detectionRule: describeDetectionRule(explained.rule),
-    ...(meta === null ? {} : {
-      meta: {
-        tta: meta.tta ?? null,
-        smooth: meta.smooth ?? null,
-        augmentations: geometricAugmentations(meta.tta).length * (meta.smooth?.samples ?? 1),
-        resolution: 'input',
-        wallMs,
-      },
-    }),
+    ...(meta === null
+      ? {}
+      : {
+          meta: {
+            tta: meta.tta ?? null,
+            smooth: meta.smooth ?? null,
+            augmentations: geometricAugmentations(meta.tta).length * (meta.smooth?.samples ?? 1),
+            resolution: 'input',
+            wallMs,
+          },
+        }),
     maps,
     timingsMs,
   };
@@ -176,29 +229,30 @@ async function main(): Promise<void> {
   else writeFileSync(values.out, text);
 }
 
-/** The method-option flags over the defaults (src/shared/options.ts). */
-function parseOptions(values: { 'scorecam-variant'?: string; 'scorecam-max-channels'?: string; 'smoothgrad-samples'?: string; 'ig-steps'?: string }): Partial<MethodOptions> {
-  const defaults = DEFAULT_METHOD_OPTIONS;
-  const cap = SCORECAM.maxChannels;
-  return {
-    scorecam: {
-      ...defaults.scorecam,
-      variant: optionalFlag('scorecam-variant', SCORECAM.variant, values['scorecam-variant']) ?? defaults.scorecam.variant,
-      maxChannels: optionalFlag('scorecam-max-channels', integerField(cap.min, cap.max), values['scorecam-max-channels']) ?? null,
-    },
-    smoothgrad: { ...defaults.smoothgrad, samples: optionalFlag('smoothgrad-samples', SMOOTHGRAD.samples, values['smoothgrad-samples']) ?? defaults.smoothgrad.samples },
-    integratedGradients: { ...defaults.integratedGradients, steps: optionalFlag('ig-steps', IG.steps, values['ig-steps']) ?? defaults.integratedGradients.steps },
-  };
+/** The method-option flags given, over the defaults (each family whole, as the engine merges them). */
+function parseOptions(values: Record<string, unknown>): Partial<MethodOptions> {
+  const options: Record<string, Record<string, unknown>> = {};
+  for (const family of OPTION_FAMILIES) options[family] = { ...DEFAULT_METHOD_OPTIONS[family] };
+  for (const { family, name, field } of OPTION_FLAGS) {
+    const text = values[field.flag];
+    if (typeof text !== 'string') continue;
+    const parsed = parseOptionText(field, text);
+    if ('error' in parsed) throw new UsageError(`--${field.flag} ${showValue(text)}: ${parsed.error}`);
+    options[family]![name] = parsed.value;
+  }
+  return options as Partial<MethodOptions>;
 }
 
 /** `--tta` / `--tta-scales` / `--smooth` -> the meta-method options, or null when none is asked for. */
 function parseMeta(tta: boolean | undefined, ttaScales: string | undefined, smooth: string | undefined): MetaOptions | null {
   const meta: MetaOptions = {};
   if (tta === true || ttaScales !== undefined) {
-    const scales = ttaScales === undefined ? [...DEFAULT_TTA.scales] : ttaScales.split(',').map((part) => flagValue('tta-scales', TTA_SCALE, part));
+    const scales =
+      ttaScales === undefined ? [...DEFAULT_TTA.scales] : ttaScales.split(',').map((part) => flagValue('tta-scales', TTA_SCALE, part));
     meta.tta = { hflip: DEFAULT_TTA.hflip, scales };
   }
-  if (smooth !== undefined) meta.smooth = { ...DEFAULT_SMOOTH, samples: flagValue('smooth', SMOOTHGRAD.samples, smooth) };
+  if (smooth !== undefined)
+    meta.smooth = { ...DEFAULT_SMOOTH, samples: flagValue('smooth', METHOD_OPTION_FIELDS.smoothgrad.samples, smooth) };
   return meta.tta === undefined && meta.smooth === undefined ? null : meta;
 }
 

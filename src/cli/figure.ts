@@ -39,7 +39,9 @@ const root = resolve(import.meta.dirname, '..', '..');
 
 /** RGBA -> PNG data URL with sharp. */
 async function pngDataUrl(rgba: Uint8ClampedArray, width: number, height: number): Promise<string> {
-  const png = await sharp(Buffer.from(rgba.buffer, rgba.byteOffset, rgba.byteLength), { raw: { width, height, channels: 4 } }).png().toBuffer();
+  const png = await sharp(Buffer.from(rgba.buffer, rgba.byteOffset, rgba.byteLength), { raw: { width, height, channels: 4 } })
+    .png()
+    .toBuffer();
   return `data:image/png;base64,${png.toString('base64')}`;
 }
 
@@ -75,13 +77,20 @@ async function main(): Promise<void> {
     const rows: FigureRowData[] = [];
     for (const [index, ref] of spec.images.entries()) {
       const path = ref.src !== undefined ? join(root, 'public', ref.src) : join(imagesDir, ref.name);
-      if (!existsSync(path)) throw new Error(`image ${ref.name}: ${path} does not exist${ref.src === undefined ? ' (pass --images DIR)' : ''}`);
+      if (!existsSync(path))
+        throw new Error(`image ${ref.name}: ${path} does not exist${ref.src === undefined ? ' (pass --images DIR)' : ''}`);
       const pixels = await readImagePixels(path, [height, width], loaded.resizePolicy);
       let pass: ImagePass | null = null;
       try {
         pass = await passOfPixels(adapter, pixels, loaded.preprocessing);
         const result = await explainCells(adapter, pass.input, pass.forward, columns, detection === undefined ? {} : { detection });
-        rows.push({ name: ref.name, pixels: rgbToRgba(await pixels.data(), height * width), pixelsShape: [height, width], top: result.top, cells: result.cells });
+        rows.push({
+          name: ref.name,
+          pixels: rgbToRgba(await pixels.data(), height * width),
+          pixelsShape: [height, width],
+          top: result.top,
+          cells: result.cells,
+        });
       } finally {
         pixels.dispose();
         if (pass !== null) releasePass(pass);
@@ -89,17 +98,28 @@ async function main(): Promise<void> {
       process.stderr.write(`\rexplained ${index + 1}/${spec.images.length} images`);
     }
     process.stderr.write('\n');
-    const figure = await renderFigure(spec, rows, {
-      labelName: (label) => loaded.labelNames[label] ?? `class ${label}`,
-      methodTitle: (method) => methodTitle(method),
-    }, scale, pngDataUrl);
+    const figure = await renderFigure(
+      spec,
+      rows,
+      {
+        labelName: (label) => loaded.labelNames[label] ?? `class ${label}`,
+        methodTitle: (method) => methodTitle(method),
+      },
+      scale,
+      pngDataUrl,
+    );
     if (format === '.svg') {
       writeFileSync(out, figure.svg);
     } else {
       // sharp reads SVG user units (CSS px) at 72 per inch of `density`: 72 * scale gives scale raster px per CSS px.
-      await sharp(Buffer.from(figure.svg), { density: 72 * scale }).png().toFile(out);
+      await sharp(Buffer.from(figure.svg), { density: 72 * scale })
+        .png()
+        .toFile(out);
     }
-    const size = format === '.svg' ? `${figure.layout.width}x${figure.layout.height} CSS px` : `${figure.layout.width * scale}x${figure.layout.height * scale} px`;
+    const size =
+      format === '.svg'
+        ? `${figure.layout.width}x${figure.layout.height} CSS px`
+        : `${figure.layout.width * scale}x${figure.layout.height * scale} px`;
     process.stdout.write(`${JSON.stringify({ out, backend, model: modelDir, images: rows.length, columns: columns.length, size })}\n`);
   } finally {
     adapter.dispose();

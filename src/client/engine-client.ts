@@ -10,7 +10,15 @@
  * RESTART_WINDOW_MS the client stops restarting and every call fails with the reason.
  */
 import * as Comlink from 'comlink';
-import { DEVICE_LOST_MESSAGE, type AnalyzeProgress, type DeviceLostMessage, type EngineApi, type HostInfo, type LoadProgress, type MetricsProgress } from '../shared/protocol';
+import {
+  DEVICE_LOST_MESSAGE,
+  type AnalyzeProgress,
+  type DeviceLostMessage,
+  type EngineApi,
+  type HostInfo,
+  type LoadProgress,
+  type MetricsProgress,
+} from '../shared/protocol';
 
 export interface EngineClient extends EngineApi {
   /** Stops the worker (page unload / tests). */
@@ -50,7 +58,8 @@ export function createEngineClient(): EngineClient {
     // Comlink ignores messages without its ids; this one is the worker's own (protocol.ts).
     current.addEventListener('message', (event: MessageEvent<unknown>) => {
       const data = event.data as Partial<DeviceLostMessage> | null;
-      if (current === worker && data?.type === DEVICE_LOST_MESSAGE) died(`The GPU device was lost (${String(data.message)}).`, 'device-lost');
+      if (current === worker && data?.type === DEVICE_LOST_MESSAGE)
+        died(`The GPU device was lost (${String(data.message)}).`, 'device-lost');
     });
   };
 
@@ -63,7 +72,10 @@ export function createEngineClient(): EngineClient {
     const now = Date.now();
     while (restarts.length > 0 && now - restarts[0]! > RESTART_WINDOW_MS) restarts.shift();
     if (restarts.length >= MAX_RESTARTS) {
-      crash = Object.assign(new Error(`${message} It crashed ${MAX_RESTARTS + 1} times in a minute, so it was not restarted again: reload the page.`), { name: 'engine-crashed' });
+      crash = Object.assign(
+        new Error(`${message} It crashed ${MAX_RESTARTS + 1} times in a minute, so it was not restarted again: reload the page.`),
+        { name: 'engine-crashed' },
+      );
       return;
     }
     restarts.push(now);
@@ -96,7 +108,10 @@ export function createEngineClient(): EngineClient {
     loadModel: (source, onProgress) =>
       call(() =>
         onProgress
-          ? remote.loadModel(source, Comlink.proxy((progress: LoadProgress) => onProgress(progress)))
+          ? remote.loadModel(
+              source,
+              Comlink.proxy((progress: LoadProgress) => onProgress(progress)),
+            )
           : remote.loadModel(source),
       ),
     configureModel: (options) => call(() => remote.configureModel(options)),
@@ -104,13 +119,19 @@ export function createEngineClient(): EngineClient {
     analyze: (request, onProgress) =>
       call(() =>
         onProgress
-          ? remote.analyze(request, Comlink.proxy((progress: AnalyzeProgress) => onProgress(progress)))
+          ? remote.analyze(
+              request,
+              Comlink.proxy((progress: AnalyzeProgress) => onProgress(progress)),
+            )
           : remote.analyze(request),
       ),
     evaluateMetrics: (request, onProgress) =>
       call(() =>
         onProgress
-          ? remote.evaluateMetrics(request, Comlink.proxy((progress: MetricsProgress) => onProgress(progress)))
+          ? remote.evaluateMetrics(
+              request,
+              Comlink.proxy((progress: MetricsProgress) => onProgress(progress)),
+            )
           : remote.evaluateMetrics(request),
       ),
     evaluateFile: (image, mask, name, request) => call(() => remote.evaluateFile(image, mask, name, request)),

@@ -63,7 +63,8 @@ export class BatchSizer {
   /** The size of the next batch, at most `remaining` (at least 1). */
   next(remaining: number): number {
     if (this.bytesPerItem === null) return 1; // the measuring batch
-    const timeCap = this.msPerItem === null || this.msPerItem <= 0 ? this.requested : Math.max(1, Math.floor(this.targetMs / this.msPerItem));
+    const timeCap =
+      this.msPerItem === null || this.msPerItem <= 0 ? this.requested : Math.max(1, Math.floor(this.targetMs / this.msPerItem));
     return Math.max(1, Math.min(this.requested, this.memoryCap, timeCap, remaining));
   }
 
@@ -108,8 +109,10 @@ export class BatchSizer {
   note(): string | null {
     if (this.shrunkTo === null || this.bytesPerItem === null) return null;
     const each = this.bytesPerItem / MIB;
-    return `${this.options.what} ran at most ${this.shrunkTo} masked input${this.shrunkTo === 1 ? '' : 's'} per forward pass instead of the ${this.requested} asked for: ` +
-      `${this.requested} would hold about ${Math.round(each * this.requested)} MiB (${each < 10 ? each.toFixed(1) : Math.round(each)} MiB each), more than the ${Math.round(this.budget / MIB)} MiB of working memory allowed here. The maps are the same; only the batching differs.`;
+    return (
+      `${this.options.what} ran at most ${this.shrunkTo} masked input${this.shrunkTo === 1 ? '' : 's'} per forward pass instead of the ${this.requested} asked for: ` +
+      `${this.requested} would hold about ${Math.round(each * this.requested)} MiB (${each < 10 ? each.toFixed(1) : Math.round(each)} MiB each), more than the ${Math.round(this.budget / MIB)} MiB of working memory allowed here. The maps are the same; only the batching differs.`
+    );
   }
 }
 

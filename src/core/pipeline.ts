@@ -72,7 +72,10 @@ export function releasePass(pass: ImagePass): void {
 export async function scoresOf(classifier: Classifier, forward: ForwardPass): Promise<{ probs: Float32Array; logits: Float32Array }> {
   const probabilities = classifier.probabilities(forward.logits);
   try {
-    const [probs, logits] = await Promise.all([probabilities.data() as Promise<Float32Array>, forward.logits.data() as Promise<Float32Array>]);
+    const [probs, logits] = await Promise.all([
+      probabilities.data() as Promise<Float32Array>,
+      forward.logits.data() as Promise<Float32Array>,
+    ]);
     return { probs, logits };
   } finally {
     probabilities.dispose();
@@ -161,7 +164,9 @@ export async function explainPass(classifier: Classifier, pass: ImagePass, reque
         )
       : await explain(classifier, pass.input, pass.forward, {
           ...explainRequest,
-          ...(onProgress === undefined ? {} : { onProgress: (method: MethodId, done: number, total: number) => onProgress(method, done, total) }),
+          ...(onProgress === undefined
+            ? {}
+            : { onProgress: (method: MethodId, done: number, total: number) => onProgress(method, done, total) }),
         });
   return { rule, detected, labels, results };
 }
@@ -233,7 +238,11 @@ export async function explainImage(classifier: Classifier, pass: ImagePass, requ
   };
 }
 
-async function downloadMaps(result: MethodMaps, labels: readonly number[], request: Pick<ImageRequest, 'displaySize' | 'keepRaw'>): Promise<ExplainedMap[]> {
+async function downloadMaps(
+  result: MethodMaps,
+  labels: readonly number[],
+  request: Pick<ImageRequest, 'displaySize' | 'keepRaw'>,
+): Promise<ExplainedMap[]> {
   const [count, h, w] = result.normalized.shape;
   const display = request.displaySize === undefined ? null : upsampleMaps(result.normalized, request.displaySize);
   const [rawMax, rawMin] = tf.tidy(() => [tf.max(result.raw, [1, 2]), tf.min(result.raw, [1, 2])]);

@@ -38,7 +38,10 @@ describe('preprocess', () => {
 
 describe('predictions', () => {
   it('topK orders by probability and keeps the logits', () => {
-    expect(topK([0.1, 0.5, 0.4], [1, 3, 2], 2)).toEqual([{ label: 1, prob: 0.5, logit: 3 }, { label: 2, prob: 0.4, logit: 2 }]);
+    expect(topK([0.1, 0.5, 0.4], [1, 3, 2], 2)).toEqual([
+      { label: 1, prob: 0.5, logit: 3 },
+      { label: 2, prob: 0.4, logit: 2 },
+    ]);
   });
   it('detected set: sigmoid threshold, probability threshold, top-k, ground truth', () => {
     const probs = [0.1, 0.2, 0.3, 0.4];

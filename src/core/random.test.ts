@@ -26,7 +26,11 @@ describe('seeded noise', () => {
 
   it('SmoothGrad (seed 0, the default) and the smoothing meta-method give the same maps run after run', async () => {
     const smoothgrad = async () => {
-      const [result] = await explain(adapter, input, forward, { labels: [0], methods: ['smoothgrad'], options: { smoothgrad: { samples: 3, noiseLevel: 0.2, seed: 0 } } });
+      const [result] = await explain(adapter, input, forward, {
+        labels: [0],
+        methods: ['smoothgrad'],
+        options: { smoothgrad: { samples: 3, noiseLevel: 0.2, seed: 0 } },
+      });
       try {
         return Array.from(await result!.raw.data());
       } finally {
@@ -35,7 +39,12 @@ describe('seeded noise', () => {
     };
     expect(await smoothgrad()).toEqual(await smoothgrad());
     const smoothed = async () => {
-      const [result] = await explainWithMeta(adapter, input, { labels: [0], methods: ['cam'] }, { smooth: { samples: 2, noiseLevel: 0.2, seed: 0 } });
+      const [result] = await explainWithMeta(
+        adapter,
+        input,
+        { labels: [0], methods: ['cam'] },
+        { smooth: { samples: 2, noiseLevel: 0.2, seed: 0 } },
+      );
       try {
         return Array.from(await result!.raw.data());
       } finally {

@@ -34,7 +34,9 @@ export interface FigureDocument {
 
 /** Column titles: 'Input', then the methods (or the labels). */
 export function columnTitles(spec: FigureSpec, names: FigureNames): string[] {
-  const titles = figureColumns(spec).map((column) => (spec.columns === 'methods' ? names.methodTitle(column.method) : names.labelName(column.label as number)));
+  const titles = figureColumns(spec).map((column) =>
+    spec.columns === 'methods' ? names.methodTitle(column.method) : names.labelName(column.label as number),
+  );
   return spec.showInput ? ['Input', ...titles] : titles;
 }
 
@@ -45,7 +47,13 @@ export function rowLabel(spec: FigureSpec, row: FigureRowData, names: FigureName
 }
 
 /** The whole figure at `scale` (cells rendered at `cell * scale` pixels). */
-export async function renderFigure(spec: FigureSpec, rows: readonly FigureRowData[], names: FigureNames, scale: number, encode: PngEncoder): Promise<FigureDocument> {
+export async function renderFigure(
+  spec: FigureSpec,
+  rows: readonly FigureRowData[],
+  names: FigureNames,
+  scale: number,
+  encode: PngEncoder,
+): Promise<FigureDocument> {
   const heatColumns = figureColumns(spec).length;
   const layout = figureLayout(spec, rows.length, heatColumns + (spec.showInput ? 1 : 0));
   const side = Math.round(layout.cell * scale);

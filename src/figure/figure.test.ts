@@ -4,7 +4,11 @@ import { grayBytes, normalizeRange, npyFloat32 } from './npy';
 import { escapeXml, figureLayout, figureSvg, overlayPixels } from './render';
 import { DEFAULT_FIGURE_SPEC, FigureSpecError, figureColumns, mmToPx, parseFigureSpec, type FigureSpec } from './spec';
 
-const spec = (patch: Partial<FigureSpec> = {}): FigureSpec => ({ ...DEFAULT_FIGURE_SPEC, images: [{ name: 'a.png' }, { name: 'b.png' }], ...patch });
+const spec = (patch: Partial<FigureSpec> = {}): FigureSpec => ({
+  ...DEFAULT_FIGURE_SPEC,
+  images: [{ name: 'a.png' }, { name: 'b.png' }],
+  ...patch,
+});
 
 describe('figure spec', () => {
   it('round-trips through JSON and fills defaults', () => {
@@ -30,8 +34,14 @@ describe('figure spec', () => {
   });
 
   it('columns are the methods for one label, or the labels for the first method', () => {
-    expect(figureColumns(spec({ methods: ['cam', 'gradcam'], label: 'top' }))).toEqual([{ method: 'cam', label: 'top' }, { method: 'gradcam', label: 'top' }]);
-    expect(figureColumns(spec({ columns: 'labels', methods: ['minmax-cam', 'cam'], labels: [2, 5] }))).toEqual([{ method: 'minmax-cam', label: 2 }, { method: 'minmax-cam', label: 5 }]);
+    expect(figureColumns(spec({ methods: ['cam', 'gradcam'], label: 'top' }))).toEqual([
+      { method: 'cam', label: 'top' },
+      { method: 'gradcam', label: 'top' },
+    ]);
+    expect(figureColumns(spec({ columns: 'labels', methods: ['minmax-cam', 'cam'], labels: [2, 5] }))).toEqual([
+      { method: 'minmax-cam', label: 2 },
+      { method: 'minmax-cam', label: 5 },
+    ]);
   });
 });
 
@@ -70,7 +80,10 @@ describe('figure cells and SVG', () => {
     const svg = figureSvg(s, layout, {
       columnTitles: ['Input', 'CAM', '<b>x</b>'],
       rowLabels: ['<script>alert(1)</script>', 'b & c'],
-      cells: [['data:image/png;base64,AA', 'data:image/png;base64,AB', 'data:image/png;base64,AC'], ['data:image/png;base64,BA', 'data:image/png;base64,BB', 'data:image/png;base64,BC']],
+      cells: [
+        ['data:image/png;base64,AA', 'data:image/png;base64,AB', 'data:image/png;base64,AC'],
+        ['data:image/png;base64,BA', 'data:image/png;base64,BB', 'data:image/png;base64,BC'],
+      ],
     });
     expect(svg).toMatch(new RegExp(`^<svg [^>]*width="${layout.width}" height="${layout.height}"`));
     expect(svg.match(/<image /g)).toHaveLength(6);

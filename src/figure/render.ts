@@ -46,16 +46,17 @@ export function figureLayout(spec: FigureSpec, rows: number, columns: number): F
   const colorBarWidth = spec.colorBar ? gap + barThickness + 3 + barLabels : 0;
   const available = width - 2 * margin - rowLabelWidth - colorBarWidth - gap * (columns - 1);
   const cell = Math.floor(available / columns);
-  if (cell < 16) throw new FigureLayoutError(`${columns} columns do not fit in ${figureWidthMm(spec)} mm (cells would be ${cell} px): choose fewer columns or a wider figure.`);
+  if (cell < 16)
+    throw new FigureLayoutError(
+      `${columns} columns do not fit in ${figureWidthMm(spec)} mm (cells would be ${cell} px): choose fewer columns or a wider figure.`,
+    );
   const left = margin + rowLabelWidth;
   const top = margin + titleHeight;
   const columnX = Array.from({ length: columns }, (_, c) => left + c * (cell + gap));
   const rowY = Array.from({ length: rows }, (_, r) => top + r * (cell + gap));
   const gridHeight = rows * cell + (rows - 1) * gap;
   const height = top + gridHeight + margin;
-  const colorBar = spec.colorBar
-    ? { x: columnX[columns - 1]! + cell + gap, y: top, width: barThickness, height: gridHeight }
-    : null;
+  const colorBar = spec.colorBar ? { x: columnX[columns - 1]! + cell + gap, y: top, width: barThickness, height: gridHeight } : null;
   return { width, height, cell, gap, margin, columnX, rowY, titleHeight, rowLabelWidth, colorBar, fontSize };
 }
 
@@ -65,7 +66,8 @@ export function figureLayout(spec: FigureSpec, rows: number, columns: number): F
  * @param map normalised map in [0, 1], `size * size` row-major (NaN: image only)
  */
 export function overlayPixels(image: Uint8ClampedArray, map: Float32Array, colormap: ColormapId, opacity: number): Uint8ClampedArray {
-  if (image.length !== map.length * 4) throw new FigureLayoutError(`overlayPixels: image has ${image.length / 4} pixels, map ${map.length}`);
+  if (image.length !== map.length * 4)
+    throw new FigureLayoutError(`overlayPixels: image has ${image.length / 4} pixels, map ${map.length}`);
   const colors = colorize(map, colormapLut(colormap));
   const out = new Uint8ClampedArray(image.length);
   const a = Math.max(0, Math.min(1, opacity));
@@ -110,14 +112,18 @@ export function figureSvg(spec: FigureSpec, layout: FigureLayout, content: Figur
   if (layout.titleHeight > 0) {
     layout.columnX.forEach((x, c) => {
       const title = content.columnTitles[c] ?? '';
-      parts.push(`<text x="${round(x + cell / 2)}" y="${round(layout.margin + layout.titleHeight - fontSize * 0.45)}" text-anchor="middle">${escapeXml(title)}</text>`);
+      parts.push(
+        `<text x="${round(x + cell / 2)}" y="${round(layout.margin + layout.titleHeight - fontSize * 0.45)}" text-anchor="middle">${escapeXml(title)}</text>`,
+      );
     });
   }
   if (layout.rowLabelWidth > 0) {
     layout.rowY.forEach((y, r) => {
       const cx = round(layout.margin + layout.rowLabelWidth - fontSize * 0.45);
       const cy = round(y + cell / 2);
-      parts.push(`<text x="${cx}" y="${cy}" text-anchor="middle" transform="rotate(-90 ${cx} ${cy})">${escapeXml(content.rowLabels[r] ?? '')}</text>`);
+      parts.push(
+        `<text x="${cx}" y="${cy}" text-anchor="middle" transform="rotate(-90 ${cx} ${cy})">${escapeXml(content.rowLabels[r] ?? '')}</text>`,
+      );
     });
   }
   layout.rowY.forEach((y, r) => {
@@ -133,7 +139,9 @@ export function figureSvg(spec: FigureSpec, layout: FigureLayout, content: Figur
       .map((stop) => `<stop offset="${round(stop.offset)}" stop-color="${stop.color}"/>`)
       .join('');
     parts.push(`<defs><linearGradient id="figure-colorbar" x1="0" y1="1" x2="0" y2="0">${stops}</linearGradient></defs>`);
-    parts.push(`<rect x="${bar.x}" y="${bar.y}" width="${bar.width}" height="${bar.height}" fill="url(#figure-colorbar)" stroke="#111111" stroke-width="0.5"/>`);
+    parts.push(
+      `<rect x="${bar.x}" y="${bar.y}" width="${bar.width}" height="${bar.height}" fill="url(#figure-colorbar)" stroke="#111111" stroke-width="0.5"/>`,
+    );
     const labelX = bar.x + bar.width + 3;
     parts.push(`<text x="${labelX}" y="${round(bar.y + fontSize * 0.8)}">1</text>`);
     parts.push(`<text x="${labelX}" y="${round(bar.y + bar.height)}">0</text>`);

@@ -111,7 +111,9 @@ const isObject = (value: unknown): value is Record<string, unknown> => typeof va
 export function parseFigureSpec(value: unknown, numClasses?: number): FigureSpec {
   if (!isObject(value)) throw new FigureSpecError('A figure settings file is a JSON object.');
   if (value['version'] !== undefined && value['version'] !== FIGURE_SPEC_VERSION) {
-    throw new FigureSpecError(`Figure settings version ${String(value['version'])} is not supported (this studio reads version ${FIGURE_SPEC_VERSION}).`);
+    throw new FigureSpecError(
+      `Figure settings version ${String(value['version'])} is not supported (this studio reads version ${FIGURE_SPEC_VERSION}).`,
+    );
   }
   const spec: FigureSpec = { ...DEFAULT_FIGURE_SPEC, images: [], methods: [...DEFAULT_FIGURE_SPEC.methods], labels: [] };
   const fail = (field: string, expected: string): never => {
@@ -136,13 +138,15 @@ export function parseFigureSpec(value: unknown, numClasses?: number): FigureSpec
   };
 
   if (value['model'] !== undefined) {
-    if (typeof value['model'] !== 'string' || !/^[\w.-]+$/.test(value['model'])) fail('model', 'a model folder name (letters, digits, . _ -)');
+    if (typeof value['model'] !== 'string' || !/^[\w.-]+$/.test(value['model']))
+      fail('model', 'a model folder name (letters, digits, . _ -)');
     spec.model = value['model'] as string;
   }
   if (value['images'] !== undefined) {
     if (!Array.isArray(value['images'])) fail('images', 'a list of { name, src? }');
     spec.images = (value['images'] as unknown[]).map((item, i) => {
-      if (!isObject(item) || typeof item['name'] !== 'string' || item['name'] === '') fail(`images[${i}]`, 'an object with a non-empty "name"');
+      if (!isObject(item) || typeof item['name'] !== 'string' || item['name'] === '')
+        fail(`images[${i}]`, 'an object with a non-empty "name"');
       const ref = item as Record<string, unknown>;
       if (ref['src'] !== undefined && (typeof ref['src'] !== 'string' || ref['src'].includes('..') || /^[a-z]+:/i.test(ref['src']))) {
         fail(`images[${i}].src`, 'a studio-relative path without ".." or a scheme');
@@ -156,7 +160,8 @@ export function parseFigureSpec(value: unknown, numClasses?: number): FigureSpec
   }
   if (value['methods'] !== undefined) {
     const methods = value['methods'];
-    if (!Array.isArray(methods) || methods.length === 0 || !methods.every((m) => typeof m === 'string' && isMethodId(m))) fail('methods', 'a non-empty list of method ids');
+    if (!Array.isArray(methods) || methods.length === 0 || !methods.every((m) => typeof m === 'string' && isMethodId(m)))
+      fail('methods', 'a non-empty list of method ids');
     spec.methods = [...new Set(methods as MethodId[])];
   }
   if (value['label'] !== undefined) spec.label = value['label'] === 'top' ? 'top' : classIndex(value['label'], 'label');
@@ -169,7 +174,8 @@ export function parseFigureSpec(value: unknown, numClasses?: number): FigureSpec
   flag('rowLabels');
   flag('colorBar');
   if (value['colormap'] !== undefined) {
-    if (typeof value['colormap'] !== 'string' || !(COLORMAP_IDS as readonly string[]).includes(value['colormap'])) fail('colormap', `one of ${COLORMAP_IDS.join(', ')}`);
+    if (typeof value['colormap'] !== 'string' || !(COLORMAP_IDS as readonly string[]).includes(value['colormap']))
+      fail('colormap', `one of ${COLORMAP_IDS.join(', ')}`);
     spec.colormap = value['colormap'] as ColormapId;
   }
   number('opacity', 0, 1);
@@ -177,11 +183,13 @@ export function parseFigureSpec(value: unknown, numClasses?: number): FigureSpec
   number('customWidthMm', 30, 400);
   number('fontSize', 6, 32);
   if (value['width'] !== undefined) {
-    if (value['width'] !== 'single' && value['width'] !== 'double' && value['width'] !== 'custom') fail('width', '"single", "double" or "custom"');
+    if (value['width'] !== 'single' && value['width'] !== 'double' && value['width'] !== 'custom')
+      fail('width', '"single", "double" or "custom"');
     spec.width = value['width'] as FigureWidth;
   }
   if (value['detection'] !== undefined && value['detection'] !== null) {
-    if (typeof value['detection'] !== 'string') fail('detection', 'a rule such as "sigmoid:0.5", "prob:0.2", "topk:3" or "gt:1,4", or null');
+    if (typeof value['detection'] !== 'string')
+      fail('detection', 'a rule such as "sigmoid:0.5", "prob:0.2", "topk:3" or "gt:1,4", or null');
     try {
       parseDetectionRule(value['detection'] as string);
     } catch (error) {

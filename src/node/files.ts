@@ -16,10 +16,14 @@ export function readFloat32(path: string): Float32Array {
 
 export async function loadClassifierFromDirectory(directory: string, options: { targetLayer?: string } = {}): Promise<LoadedClassifier> {
   const modelJsonText = readFileSync(join(directory, 'model.json'), 'utf8');
-  return loadClassifier(modelJsonText, async (fileName) => {
-    const path = join(directory, fileName);
-    return existsSync(path) ? readArrayBuffer(path) : null;
-  }, options);
+  return loadClassifier(
+    modelJsonText,
+    async (fileName) => {
+      const path = join(directory, fileName);
+      return existsSync(path) ? readArrayBuffer(path) : null;
+    },
+    options,
+  );
 }
 
 /**
@@ -28,10 +32,12 @@ export async function loadClassifierFromDirectory(directory: string, options: { 
  */
 export async function layersModelFiles(model: tf.LayersModel, generatedBy: string): Promise<{ modelJson: string; weights: ArrayBuffer }> {
   let captured: tf.io.ModelArtifacts | null = null;
-  await model.save(tf.io.withSaveHandler(async (artifacts) => {
-    captured = artifacts;
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-  }));
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      captured = artifacts;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
   const artifacts = captured as unknown as tf.io.ModelArtifacts;
   const modelJson = JSON.stringify({
     format: 'layers-model',

@@ -20,8 +20,8 @@ export type DetectionKind = DetectionRule['kind'];
 export const DETECTION_KINDS: readonly DetectionKind[] = ['sigmoid', 'probability', 'top-k', 'ground-truth'];
 
 export const DETECTION_KIND_TITLES: Readonly<Record<DetectionKind, string>> = {
-  'sigmoid': 'sigmoid(logit) > t',
-  'probability': 'probability > t',
+  sigmoid: 'sigmoid(logit) > t',
+  probability: 'probability > t',
   'top-k': 'top k',
   'ground-truth': 'ground truth',
 };
@@ -37,7 +37,10 @@ export const DetectionRuleSchema = v.variant(
     v.strictObject({ kind: v.literal('sigmoid'), threshold: THRESHOLD.schema }),
     v.strictObject({ kind: v.literal('probability'), threshold: THRESHOLD.schema }),
     v.strictObject({ kind: v.literal('top-k'), k: TOP_K.schema }),
-    v.strictObject({ kind: v.literal('ground-truth'), labels: v.array(CLASS_INDEX.schema, `a list of class indices (${CLASS_INDEX.allowed})`) }),
+    v.strictObject({
+      kind: v.literal('ground-truth'),
+      labels: v.array(CLASS_INDEX.schema, `a list of class indices (${CLASS_INDEX.allowed})`),
+    }),
   ],
   `a rule of kind ${DETECTION_KINDS.join(', ')}`,
 ) as unknown as v.GenericSchema<unknown, DetectionRule>;
@@ -95,19 +98,27 @@ export function parseDetectionRule(text: string): DetectionRule {
 /** The rule in `parseDetectionRule`'s notation (saved figure settings, the command line). */
 export function formatDetectionRule(rule: DetectionRule): string {
   switch (rule.kind) {
-    case 'sigmoid': return `sigmoid:${rule.threshold}`;
-    case 'probability': return `prob:${rule.threshold}`;
-    case 'top-k': return `topk:${rule.k}`;
-    case 'ground-truth': return `gt:${rule.labels.join(',')}`;
+    case 'sigmoid':
+      return `sigmoid:${rule.threshold}`;
+    case 'probability':
+      return `prob:${rule.threshold}`;
+    case 'top-k':
+      return `topk:${rule.k}`;
+    case 'ground-truth':
+      return `gt:${rule.labels.join(',')}`;
   }
 }
 
 export function describeDetectionRule(rule: DetectionRule): string {
   switch (rule.kind) {
-    case 'sigmoid': return `sigmoid(S) > ${rule.threshold}`;
-    case 'probability': return `p > ${rule.threshold}`;
-    case 'top-k': return `top ${rule.k}`;
-    case 'ground-truth': return `ground truth ${rule.labels.join(', ')}`;
+    case 'sigmoid':
+      return `sigmoid(S) > ${rule.threshold}`;
+    case 'probability':
+      return `p > ${rule.threshold}`;
+    case 'top-k':
+      return `top ${rule.k}`;
+    case 'ground-truth':
+      return `ground truth ${rule.labels.join(', ')}`;
   }
 }
 
@@ -167,12 +178,14 @@ export function ruleFromText(kind: DetectionKind, text: string, numClasses: numb
     case 'sigmoid':
     case 'probability': {
       const threshold = Number(trimmed);
-      if (trimmed === '' || !Number.isFinite(threshold) || threshold < THRESHOLD.min || threshold > THRESHOLD.max) return { error: `The threshold is ${THRESHOLD.allowed}.` };
+      if (trimmed === '' || !Number.isFinite(threshold) || threshold < THRESHOLD.min || threshold > THRESHOLD.max)
+        return { error: `The threshold is ${THRESHOLD.allowed}.` };
       return { rule: { kind, threshold } };
     }
     case 'top-k': {
       const k = Number(trimmed);
-      if (trimmed === '' || !Number.isInteger(k) || k < 1 || k > numClasses) return { error: `k is a whole number from 1 to ${numClasses}.` };
+      if (trimmed === '' || !Number.isInteger(k) || k < 1 || k > numClasses)
+        return { error: `k is a whole number from 1 to ${numClasses}.` };
       return { rule: { kind, k } };
     }
     case 'ground-truth': {

@@ -31,7 +31,14 @@ export const STUDIO_ERROR_CODES = [
 export type StudioErrorCode = (typeof STUDIO_ERROR_CODES)[number];
 
 /** Codes the studio's UI thread raises itself (the engine never throws these). */
-export const UI_ERROR_CODES = ['catalog-unavailable', 'sample-fetch-failed', 'engine-crashed', 'no-methods', 'figure-settings', 'unknown'] as const;
+export const UI_ERROR_CODES = [
+  'catalog-unavailable',
+  'sample-fetch-failed',
+  'engine-crashed',
+  'no-methods',
+  'figure-settings',
+  'unknown',
+] as const;
 
 export type UiErrorCode = (typeof UI_ERROR_CODES)[number];
 

@@ -1,7 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { METHOD_DESCRIPTORS, METHOD_IDS, familyOf, groupMethods, methodTableMarkdown, methodTitle, orderMethods, placeholderAvailability } from './methods';
+import {
+  METHOD_DESCRIPTORS,
+  METHOD_IDS,
+  familyOf,
+  groupMethods,
+  methodTableMarkdown,
+  methodTitle,
+  orderMethods,
+  placeholderAvailability,
+} from './methods';
 
 describe('method catalog', () => {
   it('groups by family in a fixed order, unknown ids under Other', () => {
@@ -32,7 +41,15 @@ describe('method catalog', () => {
     const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
     // Compared cell by cell, so that the table's column padding (Prettier's) does not matter.
     const cells = (table: string): string[][] =>
-      table.split('\n').filter((line) => line.startsWith('|') && !/^\|[-\s|]+\|$/.test(line)).map((line) => line.slice(1, -1).split(' | ').map((cell) => cell.trim()));
+      table
+        .split('\n')
+        .filter((line) => line.startsWith('|') && !/^\|[-\s|]+\|$/.test(line))
+        .map((line) =>
+          line
+            .slice(1, -1)
+            .split(' | ')
+            .map((cell) => cell.trim()),
+        );
     const expected = cells(methodTableMarkdown());
     const section = readme.slice(readme.indexOf('## Methods'));
     const table = section.slice(section.indexOf('\n|'), section.indexOf('\n\n', section.indexOf('\n|') + 1));

@@ -46,7 +46,12 @@ const inputSaliency = { family: 'input-saliency', requires: 'differentiable-head
 
 /** The descriptors, in the order methods are listed everywhere (registry order). */
 export const METHOD_DESCRIPTORS = [
-  { id: 'cam', title: 'CAM', ...weights, reference: 'Zhou et al., Learning Deep Features for Discriminative Localization, CVPR 2016, Eq. 2' },
+  {
+    id: 'cam',
+    title: 'CAM',
+    ...weights,
+    reference: 'Zhou et al., Learning Deep Features for Discriminative Localization, CVPR 2016, Eq. 2',
+  },
   { id: 'minmax-cam', title: 'MinMax-CAM', ...weights, reference: 'David, Pedrini, Dias, MinMax-CAM, VISAPP 2022, Eq. 5' },
   { id: 'd-minmax-cam', title: 'D-MinMax-CAM', ...weights, reference: 'David, Pedrini, Dias, MinMax-CAM (extended), CCIS 2023, Eq. 7' },
   {
@@ -95,7 +100,12 @@ export const METHOD_DESCRIPTORS = [
     reference: 'pytorch-grad-cam EigenGradCAM: Eigen-CAM (Muhammad and Yeasin, IJCNN 2020) of gradients x activations',
   },
   { id: 'minmax-gradcam', title: 'MinMax-Grad-CAM', ...gradient, reference: 'David, Pedrini, Dias, MinMax-CAM, VISAPP 2022, Eq. 6-7' },
-  { id: 'd-minmax-gradcam', title: 'D-MinMax-Grad-CAM', ...gradient, reference: 'David, Pedrini, Dias, MinMax-CAM (extended), CCIS 2023, Eq. 8' },
+  {
+    id: 'd-minmax-gradcam',
+    title: 'D-MinMax-Grad-CAM',
+    ...gradient,
+    reference: 'David, Pedrini, Dias, MinMax-CAM (extended), CCIS 2023, Eq. 8',
+  },
   {
     id: 'scorecam',
     title: 'Score-CAM',
@@ -167,7 +177,9 @@ export type MethodId = (typeof METHOD_DESCRIPTORS)[number]['id'];
 /** Method ids in registry order. */
 export const METHOD_IDS: readonly MethodId[] = METHOD_DESCRIPTORS.map((descriptor) => descriptor.id);
 
-const BY_ID: ReadonlyMap<string, MethodDescriptor & { id: MethodId }> = new Map(METHOD_DESCRIPTORS.map((descriptor) => [descriptor.id, descriptor]));
+const BY_ID: ReadonlyMap<string, MethodDescriptor & { id: MethodId }> = new Map(
+  METHOD_DESCRIPTORS.map((descriptor) => [descriptor.id, descriptor]),
+);
 
 export function isMethodId(value: string): value is MethodId {
   return BY_ID.has(value);

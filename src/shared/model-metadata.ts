@@ -27,7 +27,7 @@ export const PREPROCESSING_DESCRIPTIONS: Record<PreprocessingId, string> = {
 export type ResizePolicy = 'squash' | 'center-crop';
 
 export const RESIZE_POLICY_DESCRIPTIONS: Record<ResizePolicy, string> = {
-  'squash': 'the whole image resized to the input size (aspect ratio not kept), as Keras load_img does',
+  squash: 'the whole image resized to the input size (aspect ratio not kept), as Keras load_img does',
   'center-crop': 'the shorter side resized to the input size, then the centre cropped',
 };
 
@@ -80,7 +80,10 @@ export function parseModelMetadata(value: unknown): { metadata: ModelMetadata; n
     if (record[key] === undefined) continue;
     const parsed = tryParse(schema as v.GenericSchema, record[key]);
     if (parsed.ok) metadata[key] = parsed.value;
-    else notes.push(`metadata.json: unknown ${key} ${showValue(record[key])} (ignored: allowed is ${(schema as { message?: unknown }).message ?? 'another value'})`);
+    else
+      notes.push(
+        `metadata.json: unknown ${key} ${showValue(record[key])} (ignored: allowed is ${(schema as { message?: unknown }).message ?? 'another value'})`,
+      );
   }
   return { metadata: metadata as ModelMetadata, notes };
 }

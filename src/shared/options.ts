@@ -8,14 +8,23 @@
  * method's descriptor names it (src/shared/methods.ts `options`).
  */
 import * as v from 'valibot';
-import { choiceField, clampToField, integerField, numberField, parseFieldText, type ChoiceField, type IntegerField, type NumberField } from './schema';
+import {
+  choiceField,
+  clampToField,
+  integerField,
+  numberField,
+  parseFieldText,
+  type ChoiceField,
+  type IntegerField,
+  type NumberField,
+} from './schema';
 
 export type ScoreCamVariant = 'probability' | 'softmax-logits' | 'increase-of-confidence';
 
 export const SCORECAM_VARIANTS: readonly ScoreCamVariant[] = ['probability', 'softmax-logits', 'increase-of-confidence'];
 
 export const SCORECAM_VARIANT_TITLES: Readonly<Record<ScoreCamVariant, string>> = {
-  'probability': 'probability p_c(x · H^k)',
+  probability: 'probability p_c(x · H^k)',
   'softmax-logits': 'softmax over channels of the logits (pytorch-grad-cam)',
   'increase-of-confidence': 'increase of confidence (the paper)',
 };
@@ -32,13 +41,34 @@ export interface CapField {
 function capField(min: number, max: number): CapField {
   const count = integerField(min, max);
   const allowed = `null (all channels) or ${count.allowed}`;
-  return { kind: 'cap', min, max, allowed, schema: v.union([v.null(), count.schema], allowed) as v.GenericSchema<number | null, number | null> };
+  return {
+    kind: 'cap',
+    min,
+    max,
+    allowed,
+    schema: v.union([v.null(), count.schema], allowed) as v.GenericSchema<number | null, number | null>,
+  };
 }
 
 type Field = IntegerField | NumberField | CapField | ChoiceField<string>;
-type WithDefault<F extends Field, D> = F & { default: D };
 
-const withDefault = <F extends Field, D>(field: F, fallback: D): WithDefault<F, D> => ({ ...field, default: fallback });
+/** How a field is presented: the studio's option panel and the command line's flag are built from it. */
+export interface FieldPresentation {
+  /** The command-line flag (`--scorecam-batch-size`) and the studio's test id (`option-scorecam-batch-size`). */
+  flag: string;
+  /** The studio's label. */
+  title: string;
+  /** What a message about a bad value calls it ("The batch size is a whole number from 1 to 1024."). */
+  what: string;
+  hint?: string;
+  /** For choice fields: a title per value. */
+  choices?: Readonly<Record<string, string>>;
+}
+
+export type OptionField = Field & FieldPresentation & { default: unknown };
+
+const option = <F extends Field, D>(field: F, fallback: D, presentation: FieldPresentation): F & FieldPresentation & { default: D } =>
+  Object.assign({}, field, presentation, { default: fallback });
 
 const BATCH = integerField(1, 1024);
 const SAMPLES = integerField(1, 1000);
@@ -52,29 +82,43 @@ export const METHOD_OPTION_FIELDS = {
      * `probability`: s_k = p_c(x * H^k) (the seed's benchmarks); `softmax-logits`: pytorch-grad-cam's softmax over
      * channels of S_c(x * H^k); `increase-of-confidence`: the paper's p_c(x * H^k) - p_c(baseline).
      */
-    variant: withDefault(choiceField(SCORECAM_VARIANTS), 'probability' as ScoreCamVariant),
+    variant: option(choiceField(SCORECAM_VARIANTS), 'probability' as ScoreCamVariant, {
+      flag: 'scorecam-variant',
+      title: 'Score',
+      what: 'The score',
+      choices: SCORECAM_VARIANT_TITLES,
+    }),
     /** Masked inputs per forward pass. */
-    batchSize: withDefault(BATCH, 16),
+    batchSize: option(BATCH, 16, { flag: 'scorecam-batch-size', title: 'Batch size (masked inputs per pass)', what: 'The batch size' }),
     /** Keep only the N channels of largest spatial variance (Faster-Score-CAM); null = all. */
-    maxChannels: withDefault(capField(1, 2 ** 20), null as number | null),
+    maxChannels: option(capField(1, 2 ** 20), null as number | null, {
+      flag: 'scorecam-max-channels',
+      title: 'Max channels',
+      what: 'The channel cap',
+      hint: 'Keep the channels of largest variance (Faster-Score-CAM). Empty = all channels.',
+    }),
   },
   ablation: {
     /** Ablated channels per pass of the head. */
-    batchSize: withDefault(BATCH, 64),
+    batchSize: option(BATCH, 64, { flag: 'ablation-batch-size', title: 'Batch size (ablated channels per pass)', what: 'The batch size' }),
   },
   smoothgrad: {
     /** Noisy copies. */
-    samples: withDefault(SAMPLES, 20),
+    samples: option(SAMPLES, 20, { flag: 'smoothgrad-samples', title: 'Samples', what: 'The number of samples' }),
     /** `sigma = noiseLevel (max x - min x)`. */
-    noiseLevel: withDefault(NOISE, 0.15),
+    noiseLevel: option(NOISE, 0.15, {
+      flag: 'smoothgrad-noise',
+      title: 'Noise level (σ, as a fraction of the input range)',
+      what: 'The noise level',
+    }),
     /** Copy i uses the seed `seed + i`. */
-    seed: withDefault(SEED, 0),
+    seed: option(SEED, 0, { flag: 'smoothgrad-seed', title: 'Seed', what: 'The seed' }),
   },
   integratedGradients: {
     /** Riemann steps along the straight path from the baseline. */
-    steps: withDefault(SAMPLES, 32),
+    steps: option(SAMPLES, 32, { flag: 'ig-steps', title: 'Steps', what: 'The number of steps' }),
     /** Steps per backward pass. */
-    batchSize: withDefault(BATCH, 8),
+    batchSize: option(BATCH, 8, { flag: 'ig-batch-size', title: 'Batch size (steps per pass)', what: 'The batch size' }),
   },
 } as const;
 
@@ -88,8 +132,16 @@ export type MethodOptionsPatch = { [F in OptionFamily]?: Partial<MethodOptions[F
 
 export const OPTION_FAMILIES = Object.keys(METHOD_OPTION_FIELDS) as OptionFamily[];
 
-function mapFamilies<T>(make: (family: OptionFamily, fields: Record<string, Field & { default: unknown }>) => T): Record<OptionFamily, T> {
-  return Object.fromEntries(OPTION_FAMILIES.map((family) => [family, make(family, METHOD_OPTION_FIELDS[family] as never)])) as Record<OptionFamily, T>;
+/** The fields of a family, by key (for code that walks every option: the panel, the flags). */
+export function optionFields(family: OptionFamily): ReadonlyArray<[string, OptionField]> {
+  return Object.entries(METHOD_OPTION_FIELDS[family] as Record<string, OptionField>);
+}
+
+function mapFamilies<T>(make: (family: OptionFamily, fields: Record<string, OptionField>) => T): Record<OptionFamily, T> {
+  return Object.fromEntries(OPTION_FAMILIES.map((family) => [family, make(family, METHOD_OPTION_FIELDS[family] as never)])) as Record<
+    OptionFamily,
+    T
+  >;
 }
 
 /** The defaults (frozen: the store hands them out as its initial value). */
@@ -129,7 +181,10 @@ export function mergeMethodOptions(current: MethodOptions, patch: MethodOptionsP
             return [key, typeof value === 'string' && field.values.includes(value) ? value : previous];
           case 'cap':
             if (value === null) return [key, null];
-            return [key, typeof value === 'number' && Number.isFinite(value) ? clampToField(integerField(field.min, field.max), value, 1) : previous];
+            return [
+              key,
+              typeof value === 'number' && Number.isFinite(value) ? clampToField(integerField(field.min, field.max), value, 1) : previous,
+            ];
           case 'integer':
           case 'number':
             return [key, clampToField(field, typeof value === 'number' ? value : Number.NaN, previous as number)];
@@ -163,9 +218,22 @@ export function parseNumberField(text: string, min: number, max: number, what: s
 
 /** Score-CAM's channel cap: empty = all channels, else a whole number in the field's range. */
 export function parseMaxChannels(text: string): { value: number | null } | { error: string } {
-  if (text.trim() === '') return { value: null };
-  const cap = METHOD_OPTION_FIELDS.scorecam.maxChannels;
-  return parseIntegerField(text, cap.min, cap.max, 'The channel cap');
+  return parseOptionText(METHOD_OPTION_FIELDS.scorecam.maxChannels, text) as { value: number | null } | { error: string };
+}
+
+/** A field's value typed as text (the studio's panel, a command-line flag): the value, or why not. */
+export function parseOptionText(field: OptionField, text: string): { value: string | number | null } | { error: string } {
+  switch (field.kind) {
+    case 'choice':
+      return field.values.includes(text.trim()) ? { value: text.trim() } : { error: `${field.what} is ${field.allowed}.` };
+    case 'cap':
+      if (text.trim() === '') return { value: null };
+      return parseIntegerField(text, field.min, field.max, field.what);
+    case 'integer':
+      return parseIntegerField(text, field.min, field.max, field.what);
+    case 'number':
+      return parseNumberField(text, field.min, field.max, field.what);
+  }
 }
 
 // ---- meta-methods (src/core/methods/meta.ts) ----
@@ -200,6 +268,8 @@ export const DEFAULT_TTA: Readonly<TtaOptions> = Object.freeze({ hflip: true, sc
 export const DEFAULT_SMOOTH: Readonly<SmoothOptions> = DEFAULT_METHOD_OPTIONS.smoothgrad;
 
 export const MetaOptionsSchema = v.strictObject({
-  tta: v.optional(v.strictObject({ hflip: v.boolean('true or false'), scales: v.array(TTA_SCALE.schema, `a list of ${TTA_SCALE.allowed}`) })),
+  tta: v.optional(
+    v.strictObject({ hflip: v.boolean('true or false'), scales: v.array(TTA_SCALE.schema, `a list of ${TTA_SCALE.allowed}`) }),
+  ),
   smooth: v.optional(familySchemas.smoothgrad),
 }) as unknown as v.GenericSchema<unknown, MetaOptions>;

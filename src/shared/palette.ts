@@ -48,7 +48,8 @@ export function maskToRgb(mask: Uint8Array, palette: Uint8Array = VOC_PALETTE): 
  */
 export function rgbaToMask(rgba: ArrayLike<number>, palette: Uint8Array = VOC_PALETTE): Uint8Array {
   const lookup = new Map<number, number>();
-  for (let i = palette.length / 3 - 1; i >= 0; i -= 1) lookup.set((palette[i * 3]! << 16) | (palette[i * 3 + 1]! << 8) | palette[i * 3 + 2]!, i);
+  for (let i = palette.length / 3 - 1; i >= 0; i -= 1)
+    lookup.set((palette[i * 3]! << 16) | (palette[i * 3 + 1]! << 8) | palette[i * 3 + 2]!, i);
   const mask = new Uint8Array(rgba.length / 4);
   for (let p = 0; p < mask.length; p += 1) {
     mask[p] = lookup.get((rgba[p * 4]! << 16) | (rgba[p * 4 + 1]! << 8) | rgba[p * 4 + 2]!) ?? 255;

@@ -45,7 +45,9 @@ describe('shape scene PNGs', () => {
 
   it('reads PNGs written by another encoder (sharp, filtered RGB) and rejects corrupt ones', async () => {
     const scene = generateScene(5);
-    const png = await sharp(Buffer.from(scene.image), { raw: { width: scene.size, height: scene.size, channels: 3 } }).png().toBuffer();
+    const png = await sharp(Buffer.from(scene.image), { raw: { width: scene.size, height: scene.size, channels: 3 } })
+      .png()
+      .toBuffer();
     expect(Buffer.from(decodePng(png).data).equals(Buffer.from(scene.image))).toBe(true);
     const corrupt = Uint8Array.from(encodeIndexedPng(scene.mask, scene.size, scene.size));
     corrupt[40] = corrupt[40]! ^ 0xff;

@@ -45,5 +45,7 @@ export function decodePng(bytes: Uint8Array): DecodedPng {
   const colourType = palette !== undefined ? 3 : ({ 1: 0, 2: 4, 3: 2, 4: 6 } as Record<number, number>)[png.channels];
   if (colourType === undefined) throw new Error(`unsupported PNG with ${png.channels} channels`);
   const data = png.data instanceof Uint8Array ? png.data : Uint8Array.from(png.data);
-  return palette === undefined ? { width: png.width, height: png.height, colourType, channels: png.channels, data } : { width: png.width, height: png.height, colourType, channels: png.channels, data, palette };
+  return palette === undefined
+    ? { width: png.width, height: png.height, colourType, channels: png.channels, data }
+    : { width: png.width, height: png.height, colourType, channels: png.channels, data, palette };
 }

@@ -11,7 +11,14 @@
 import * as v from 'valibot';
 import { DetectionRuleSchema, type DetectionRule } from './detection';
 import { METHOD_IDS, type MethodAvailability, type MethodId } from './methods';
-import { PREPROCESSING, RESIZE_POLICY, type HeadActivation, type HeadKind, type PreprocessingId, type ResizePolicy } from './model-metadata';
+import {
+  PREPROCESSING,
+  RESIZE_POLICY,
+  type HeadActivation,
+  type HeadKind,
+  type PreprocessingId,
+  type ResizePolicy,
+} from './model-metadata';
 import { MetaOptionsSchema, MethodOptionsRequestSchema, type MetaOptions, type MethodOptions } from './options';
 import { choiceField, integerField, type Schema } from './schema';
 import type { ImageEvaluation } from './metrics/report';
@@ -21,7 +28,17 @@ export type { WalkthroughData, WalkthroughMap, WalkthroughRequest };
 
 export type { ImageEvaluation };
 
-export type { MethodAvailability, MethodId, HeadActivation, HeadKind, PreprocessingId, ResizePolicy, DetectionRule, MethodOptions, MetaOptions };
+export type {
+  MethodAvailability,
+  MethodId,
+  HeadActivation,
+  HeadKind,
+  PreprocessingId,
+  ResizePolicy,
+  DetectionRule,
+  MethodOptions,
+  MetaOptions,
+};
 
 export type BackendName = 'webgpu' | 'wasm' | 'webgl' | 'cpu';
 export type BackendChoice = BackendName | 'auto';
@@ -45,16 +62,13 @@ export interface GpuAdapterSummary {
 }
 
 /** Where a model comes from. Files: model.json, its .bin shards, and optionally metadata.json / a labels file. */
-export type ModelSource =
-  | { kind: 'url'; url: string }
-  | { kind: 'files'; files: File[] };
+export type ModelSource = { kind: 'url'; url: string } | { kind: 'files'; files: File[] };
 
 export interface LayerChoice {
   name: string;
   /** Output shape without the batch axis, e.g. [7, 7, 2048]. */
   shape: number[];
 }
-
 
 export interface ModelSummary {
   /** Changes on every successful load; results carry it so stale results can be recognised. */
@@ -297,13 +311,18 @@ const CHANNELS = integerField(1, 65_536);
 export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'webgpu', 'wasm', 'webgl', 'cpu'];
 export const BackendChoiceSchema = choiceField(BACKEND_CHOICES).schema;
 
-export const HostInfoSchema = v.object({ deviceMemoryGiB: v.exactOptional(v.pipe(v.number('a number of GiB'), v.minValue(0, 'a number of GiB'))) }) as unknown as Schema<HostInfo>;
+export const HostInfoSchema = v.object({
+  deviceMemoryGiB: v.exactOptional(v.pipe(v.number('a number of GiB'), v.minValue(0, 'a number of GiB'))),
+}) as unknown as Schema<HostInfo>;
 
 export const ModelSourceSchema = v.variant(
   'kind',
   [
     v.object({ kind: v.literal('url'), url: v.pipe(v.string('a URL'), v.minLength(1, 'a URL')) }),
-    v.object({ kind: v.literal('files'), files: v.pipe(v.array(v.file('a file'), 'a list of files'), v.minLength(1, 'at least one file')) }),
+    v.object({
+      kind: v.literal('files'),
+      files: v.pipe(v.array(v.file('a file'), 'a list of files'), v.minLength(1, 'at least one file')),
+    }),
   ],
   'a model URL or dropped files',
 ) as unknown as Schema<ModelSource>;
@@ -340,7 +359,9 @@ export const MetricsRequestSchema = v.object({
 }) as unknown as Schema<MetricsRequest>;
 
 export const FigureRowRequestSchema = v.object({
-  cells: v.array(v.object({ method: METHOD.schema, label: v.union([v.literal('top'), CLASS_INDEX.schema], `"top" or ${CLASS_INDEX.allowed}`) })),
+  cells: v.array(
+    v.object({ method: METHOD.schema, label: v.union([v.literal('top'), CLASS_INDEX.schema], `"top" or ${CLASS_INDEX.allowed}`) }),
+  ),
   detection: v.exactOptional(DetectionRuleSchema),
   options: v.exactOptional(MethodOptionsRequestSchema),
 }) as unknown as Schema<FigureRowRequest>;

@@ -24,9 +24,15 @@ function axis(outSize: number, inSize: number): { lower: Int32Array; upper: Int3
  * channels), bilinear with half-pixel centres.
  */
 export function resizeBilinear(
-  values: ArrayLike<number>, height: number, width: number, outHeight: number, outWidth: number, channels = 1,
+  values: ArrayLike<number>,
+  height: number,
+  width: number,
+  outHeight: number,
+  outWidth: number,
+  channels = 1,
 ): Float32Array {
-  if (values.length !== height * width * channels) throw new Error(`resizeBilinear: ${values.length} values are not ${height}x${width}x${channels}`);
+  if (values.length !== height * width * channels)
+    throw new Error(`resizeBilinear: ${values.length} values are not ${height}x${width}x${channels}`);
   const ys = axis(outHeight, height);
   const xs = axis(outWidth, width);
   const out = new Float32Array(outHeight * outWidth * channels);
@@ -53,7 +59,13 @@ export function resizeBilinear(
 }
 
 /** RGBA pixels `[height, width, 4]` resized bilinearly, rounded back to bytes. */
-export function resizePixels(pixels: Uint8ClampedArray, height: number, width: number, outHeight: number, outWidth: number): Uint8ClampedArray {
+export function resizePixels(
+  pixels: Uint8ClampedArray,
+  height: number,
+  width: number,
+  outHeight: number,
+  outWidth: number,
+): Uint8ClampedArray {
   if (outHeight === height && outWidth === width) return pixels.slice();
   return Uint8ClampedArray.from(resizeBilinear(pixels, height, width, outHeight, outWidth, 4), (v) => Math.round(v));
 }

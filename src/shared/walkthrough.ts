@@ -32,4 +32,3 @@ export interface WalkthroughData {
   /** `sum_k w_k A^k` before ReLU, per method (contrastCam: the CAM of the contrast label). */
   sums: { cam: WalkthroughMap | null; gradcam: WalkthroughMap; minmax: WalkthroughMap | null; contrastCam: WalkthroughMap | null };
 }
-

@@ -43,7 +43,12 @@ export function indexedDbBatchJournal(): BatchJournal {
   let store: UseStore | null = null;
   const db = (): UseStore => (store ??= createStore('cam-studio', 'batch'));
   return {
-    saveFiles: (files) => set(FILES_KEY, files.map((file) => ({ name: file.name, image: file.image, mask: file.mask, labels: file.labels ?? null })), db()),
+    saveFiles: (files) =>
+      set(
+        FILES_KEY,
+        files.map((file) => ({ name: file.name, image: file.image, mask: file.mask, labels: file.labels ?? null })),
+        db(),
+      ),
     saveProgress: (progress) => set(PROGRESS_KEY, progress, db()),
     loadProgress: async () => (await get<BatchProgress>(PROGRESS_KEY, db())) ?? null,
     loadFiles: async () => (await get<BatchFile[]>(FILES_KEY, db())) ?? null,

@@ -32,7 +32,12 @@ describe('batchRate', () => {
 
 describe('labels files', () => {
   it('pair by name (x.labels.json or x.txt) and parse indices or names, JSON or text', () => {
-    const files = [{ path: 'a.png', file: blob('a') }, { path: 'a.labels.json', file: blob('[1]') }, { path: 'b.png', file: blob('b') }, { path: 'b.txt', file: blob('cat') }];
+    const files = [
+      { path: 'a.png', file: blob('a') },
+      { path: 'a.labels.json', file: blob('[1]') },
+      { path: 'b.png', file: blob('b') },
+      { path: 'b.txt', file: blob('cat') },
+    ];
     const { images } = pairFolderFiles(files);
     expect(images.map((image) => image.labels)).toEqual([files[1]!.file, files[3]!.file]);
     const names = ['dog', 'Cat', 'bird'];

@@ -13,7 +13,6 @@ export interface BatchFile {
   labels?: Blob | null;
 }
 
-
 const IMAGE_EXTENSION = /\.(png|jpe?g|webp|gif|bmp|avif)$/i;
 /** Folders that hold masks in VOC's layout and common variants. */
 const MASK_FOLDER = /(^|\/)(SegmentationClass|SegmentationClassAug|masks?|labels?)\//i;
@@ -36,13 +35,19 @@ export function pairFolderFiles(files: ReadonlyArray<{ path: string; file: Blob 
   for (const entry of files) {
     if (/\.labels\.json$/i.test(entry.path)) labels.set(stemOf(entry.path).replace(/\.labels$/i, ''), entry.file);
     else if (/\.txt$/i.test(entry.path)) labels.set(stemOf(entry.path), entry.file);
-    else if (/\.mask\.png$/i.test(entry.path) || (MASK_FOLDER.test(entry.path) && /\.png$/i.test(entry.path))) masks.set(stemOf(entry.path), entry.file);
+    else if (/\.mask\.png$/i.test(entry.path) || (MASK_FOLDER.test(entry.path) && /\.png$/i.test(entry.path)))
+      masks.set(stemOf(entry.path), entry.file);
     else if (IMAGE_EXTENSION.test(entry.path)) images.push(entry);
     else skipped += 1;
   }
   images.sort((a, b) => a.path.localeCompare(b.path));
   return {
-    images: images.map((entry) => ({ name: entry.path, image: entry.file, mask: masks.get(stemOf(entry.path)) ?? null, labels: labels.get(stemOf(entry.path)) ?? null })),
+    images: images.map((entry) => ({
+      name: entry.path,
+      image: entry.file,
+      mask: masks.get(stemOf(entry.path)) ?? null,
+      labels: labels.get(stemOf(entry.path)) ?? null,
+    })),
     skipped,
   };
 }

@@ -94,7 +94,10 @@ export function classroomCandidates(state: Pick<StudioState, 'result'>): number[
 }
 
 /** u and v in force: the chosen ones while they are among the predictions, else the defaults. */
-export function classroomLabels(state: Pick<StudioState, 'result' | 'classroomLabel' | 'classroomContrast'>): { label: number | null; contrast: number | null } {
+export function classroomLabels(state: Pick<StudioState, 'result' | 'classroomLabel' | 'classroomContrast'>): {
+  label: number | null;
+  contrast: number | null;
+} {
   const candidates = classroomCandidates(state);
   // A chosen label that is not among this image's predictions (a new image or model) falls back to the default.
   const chosen = (value: number | null): number | null => (value !== null && candidates.includes(value) ? value : null);
@@ -103,7 +106,9 @@ export function classroomLabels(state: Pick<StudioState, 'result' | 'classroomLa
   return { label, contrast: contrast === label ? null : contrast };
 }
 
-export function walkthroughKey(state: Pick<StudioState, 'result' | 'classroomLabel' | 'classroomContrast' | 'model' | 'image'>): string | null {
+export function walkthroughKey(
+  state: Pick<StudioState, 'result' | 'classroomLabel' | 'classroomContrast' | 'model' | 'image'>,
+): string | null {
   const { label, contrast } = classroomLabels(state);
   if (state.model === null || state.image === null || label === null) return null;
   return JSON.stringify([state.model.loadId, state.model.targetLayer, state.result?.jobId ?? null, label, contrast]);

@@ -40,13 +40,23 @@ export interface StudioSettings {
 }
 
 /** The settings of the current state; the model only when it was loaded from a URL (not from dropped files). */
-export function settingsOf(state: Pick<StudioState, 'mode' | 'model' | 'methods' | 'colormap' | 'opacity' | 'topK' | 'detection' | 'gridTransposed' | 'whileBusy'>, baseUrl: string): StudioSettings {
+export function settingsOf(
+  state: Pick<StudioState, 'mode' | 'model' | 'methods' | 'colormap' | 'opacity' | 'topK' | 'detection' | 'gridTransposed' | 'whileBusy'>,
+  baseUrl: string,
+): StudioSettings {
   const settings: StudioSettings = {
-    mode: state.mode, methods: [...state.methods], colormap: state.colormap, opacity: state.opacity, topK: state.topK,
-    detection: state.detection, gridTransposed: state.gridTransposed, whileBusy: state.whileBusy,
+    mode: state.mode,
+    methods: [...state.methods],
+    colormap: state.colormap,
+    opacity: state.opacity,
+    topK: state.topK,
+    detection: state.detection,
+    gridTransposed: state.gridTransposed,
+    whileBusy: state.whileBusy,
   };
   const source = state.model?.source;
-  if (source !== undefined && /^https?:\/\//.test(source)) settings.model = source.startsWith(baseUrl) ? source.slice(baseUrl.length) : source;
+  if (source !== undefined && /^https?:\/\//.test(source))
+    settings.model = source.startsWith(baseUrl) ? source.slice(baseUrl.length) : source;
   return settings;
 }
 
@@ -71,7 +81,8 @@ export function parseStoredSettingsValue(value: unknown): StudioSettings {
   if (typeof record['colormap'] === 'string') search.set('colormap', record['colormap']);
   if (typeof record['opacity'] === 'number') search.set('opacity', String(record['opacity']));
   if (typeof record['topK'] === 'number') search.set('topk', String(record['topK']));
-  if (typeof record['gridTransposed'] === 'boolean') search.set('grid', record['gridTransposed'] ? 'methods-by-labels' : 'labels-by-methods');
+  if (typeof record['gridTransposed'] === 'boolean')
+    search.set('grid', record['gridTransposed'] ? 'methods-by-labels' : 'labels-by-methods');
   if (typeof record['whileBusy'] === 'string') search.set('busy', record['whileBusy']);
   const parsed = settingsFromSearch(`?${search.toString()}`).settings;
   if (record['detection'] === null) parsed.detection = null;
@@ -93,7 +104,10 @@ export function settingsFromSearch(search: string): { settings: StudioSettings; 
   if (model !== null && model.trim() !== '') settings.model = model.trim();
   const methods = params.get('methods');
   if (methods !== null) {
-    const ids = methods.split(',').map((m) => m.trim()).filter((m) => m !== '');
+    const ids = methods
+      .split(',')
+      .map((m) => m.trim())
+      .filter((m) => m !== '');
     const unknown = ids.filter((id) => !isMethodId(id));
     if (unknown.length > 0) warnings.push(`Unknown method(s) in the URL: ${unknown.join(', ')}.`);
     const known = ids.filter(isMethodId);

@@ -75,7 +75,16 @@ export interface StudioSnapshot {
     curves: Record<string, Record<string, { deletionAuc: number; insertionAuc: number }>>;
     stale: boolean;
   };
-  batch: { status: string; total: number; next: number; records: number; failures: number; recordNames: string[]; failureMessages: string[]; interrupted: { modelName: string; done: number; total: number } | null };
+  batch: {
+    status: string;
+    total: number;
+    next: number;
+    records: number;
+    failures: number;
+    recordNames: string[];
+    failureMessages: string[];
+    interrupted: { modelName: string; done: number; total: number } | null;
+  };
   /** How the shown maps were made, when worth saying (AnalyzeResult.notes). */
   resultNotes: string[];
   lastError: string | null;
@@ -147,17 +156,31 @@ export function snapshotState(state: StudioState): StudioSnapshot {
       status: state.metricsStatus,
       backend: state.metrics?.backend ?? null,
       detected: state.metrics ? [...state.metrics.evaluation.detected] : [],
-      scores: state.metrics ? structuredCloneSafe(state.metrics.evaluation.scores) as unknown as Record<string, Record<string, Record<string, number | null>>> : {},
-      curves: Object.fromEntries(Object.entries(state.metrics?.evaluation.curves ?? {}).map(([method, perLabel]) => [
-        method, Object.fromEntries(Object.entries(perLabel).map(([label, curve]) => [label, { deletionAuc: curve.deletionAuc, insertionAuc: curve.insertionAuc }])),
-      ])),
+      scores: state.metrics
+        ? (structuredCloneSafe(state.metrics.evaluation.scores) as unknown as Record<string, Record<string, Record<string, number | null>>>)
+        : {},
+      curves: Object.fromEntries(
+        Object.entries(state.metrics?.evaluation.curves ?? {}).map(([method, perLabel]) => [
+          method,
+          Object.fromEntries(
+            Object.entries(perLabel).map(([label, curve]) => [label, { deletionAuc: curve.deletionAuc, insertionAuc: curve.insertionAuc }]),
+          ),
+        ]),
+      ),
       stale: metricsStale(state),
     },
     batch: {
-      status: state.batchStatus, total: state.batchFiles.length, next: state.batchNext, records: state.batchRecords.length, failures: state.batchFailures.length,
+      status: state.batchStatus,
+      total: state.batchFiles.length,
+      next: state.batchNext,
+      records: state.batchRecords.length,
+      failures: state.batchFailures.length,
       recordNames: state.batchRecords.map((record) => record.name),
       failureMessages: state.batchFailures.map((failure) => `${failure.name}: ${failure.message}`),
-      interrupted: state.interruptedBatch === null ? null : { modelName: state.interruptedBatch.modelName, done: state.interruptedBatch.done, total: state.interruptedBatch.total },
+      interrupted:
+        state.interruptedBatch === null
+          ? null
+          : { modelName: state.interruptedBatch.modelName, done: state.interruptedBatch.done, total: state.interruptedBatch.total },
     },
     resultNotes: state.result?.notes ?? [],
     lastError: state.lastError ? state.lastError.message : null,

@@ -29,7 +29,8 @@ export const goldenFile = (name: string): Float32Array => readFloat32(join(golde
 /** Why a real-model test cannot run here, or null when it can. */
 export function realModelMissing(): string | null {
   if (!existsSync(goldenDir)) return `golden references not found at ${goldenDir}`;
-  if (!existsSync(join(resnetDir, 'model.json'))) return 'models/resnet50-imagenet is missing: run `npm run setup` (npm test does it first)';
+  if (!existsSync(join(resnetDir, 'model.json')))
+    return 'models/resnet50-imagenet is missing: run `npm run setup` (npm test does it first)';
   return null;
 }
 

@@ -12,8 +12,28 @@ export type TinyHead = 'gap-dense-softmax' | 'gap-dense-sigmoid' | 'gap-dense-li
  */
 export function tinyClassifier(head: TinyHead = 'gap-dense-softmax', seed = 1, firstActivation: 'relu' | 'tanh' = 'relu'): tf.LayersModel {
   const input = tf.input({ shape: [16, 16, 3], name: 'image' });
-  let x = tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: firstActivation, kernelInitializer: seeded(seed), biasInitializer: tf.initializers.constant({ value: 0.2 }), name: 'conv_a' }).apply(input) as tf.SymbolicTensor;
-  x = tf.layers.conv2d({ filters: 6, kernelSize: 3, strides: 2, padding: 'same', kernelInitializer: seeded(seed + 1), biasInitializer: 'ones', name: 'conv_b' }).apply(x) as tf.SymbolicTensor;
+  let x = tf.layers
+    .conv2d({
+      filters: 4,
+      kernelSize: 3,
+      padding: 'same',
+      activation: firstActivation,
+      kernelInitializer: seeded(seed),
+      biasInitializer: tf.initializers.constant({ value: 0.2 }),
+      name: 'conv_a',
+    })
+    .apply(input) as tf.SymbolicTensor;
+  x = tf.layers
+    .conv2d({
+      filters: 6,
+      kernelSize: 3,
+      strides: 2,
+      padding: 'same',
+      kernelInitializer: seeded(seed + 1),
+      biasInitializer: 'ones',
+      name: 'conv_b',
+    })
+    .apply(x) as tf.SymbolicTensor;
   x = tf.layers.activation({ activation: 'relu', name: 'target' }).apply(x) as tf.SymbolicTensor;
   let output: tf.SymbolicTensor;
   const dense = (units: number, activation: 'softmax' | 'sigmoid' | 'linear' | 'relu', name: string, s: number) =>
@@ -65,15 +85,30 @@ export function toModelFiles(model: tf.LayersModel): Promise<{ modelJson: string
  */
 export function handWeightedModel(): tf.LayersModel {
   const input = tf.input({ shape: [2, 2, 3], name: 'image' });
-  const target = tf.layers.conv2d({
-    filters: 2, kernelSize: 1, useBias: false, name: 'target',
-    weights: [tf.tensor4d([1, 0, 0, 1, 0, 0], [1, 1, 3, 2])],
-  }).apply(input) as tf.SymbolicTensor;
+  const target = tf.layers
+    .conv2d({
+      filters: 2,
+      kernelSize: 1,
+      useBias: false,
+      name: 'target',
+      weights: [tf.tensor4d([1, 0, 0, 1, 0, 0], [1, 1, 3, 2])],
+    })
+    .apply(input) as tf.SymbolicTensor;
   const pooled = tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(target) as tf.SymbolicTensor;
-  const output = tf.layers.dense({
-    units: 3, activation: 'sigmoid', name: 'predictions',
-    weights: [tf.tensor2d([[2, 1, 0], [-2, 1, 3]]), tf.tensor1d([1, 0, -5])],
-  }).apply(pooled) as tf.SymbolicTensor;
+  const output = tf.layers
+    .dense({
+      units: 3,
+      activation: 'sigmoid',
+      name: 'predictions',
+      weights: [
+        tf.tensor2d([
+          [2, 1, 0],
+          [-2, 1, 3],
+        ]),
+        tf.tensor1d([1, 0, -5]),
+      ],
+    })
+    .apply(pooled) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: output });
 }
 
@@ -91,18 +126,52 @@ export function handWeightedInput(): tf.Tensor4D {
 export function tinyBiasClassifier(kind: 'batchnorm' | 'no-bias', seed = 3): tf.LayersModel {
   const biased = kind === 'batchnorm';
   const input = tf.input({ shape: [16, 16, 3], name: 'image' });
-  let x = tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', useBias: biased, kernelInitializer: seeded(seed), biasInitializer: tf.initializers.constant({ value: 0.1 }), name: 'conv_1' }).apply(input) as tf.SymbolicTensor;
-  x = tf.layers.conv2d({ filters: 6, kernelSize: 3, strides: 2, padding: 'same', useBias: biased, kernelInitializer: seeded(seed + 1), biasInitializer: tf.initializers.constant({ value: -0.2 }), name: 'conv_2' }).apply(x) as tf.SymbolicTensor;
+  let x = tf.layers
+    .conv2d({
+      filters: 4,
+      kernelSize: 3,
+      padding: 'same',
+      activation: 'relu',
+      useBias: biased,
+      kernelInitializer: seeded(seed),
+      biasInitializer: tf.initializers.constant({ value: 0.1 }),
+      name: 'conv_1',
+    })
+    .apply(input) as tf.SymbolicTensor;
+  x = tf.layers
+    .conv2d({
+      filters: 6,
+      kernelSize: 3,
+      strides: 2,
+      padding: 'same',
+      useBias: biased,
+      kernelInitializer: seeded(seed + 1),
+      biasInitializer: tf.initializers.constant({ value: -0.2 }),
+      name: 'conv_2',
+    })
+    .apply(x) as tf.SymbolicTensor;
   if (biased) {
     const ramp = (start: number, step: number) => tf.tensor1d([0, 1, 2, 3, 4, 5].map((i) => start + step * i));
-    x = tf.layers.batchNormalization({
-      name: 'bn_2', epsilon: 1e-3,
-      weights: [ramp(0.8, 0.1), ramp(-0.3, 0.12), ramp(-0.2, 0.09), ramp(0.5, 0.3)], // gamma, beta, moving mean, moving variance
-    }).apply(x) as tf.SymbolicTensor;
+    x = tf.layers
+      .batchNormalization({
+        name: 'bn_2',
+        epsilon: 1e-3,
+        weights: [ramp(0.8, 0.1), ramp(-0.3, 0.12), ramp(-0.2, 0.09), ramp(0.5, 0.3)], // gamma, beta, moving mean, moving variance
+      })
+      .apply(x) as tf.SymbolicTensor;
   }
   x = tf.layers.activation({ activation: 'relu', name: 'target' }).apply(x) as tf.SymbolicTensor;
   const pooled = tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(x) as tf.SymbolicTensor;
-  const output = tf.layers.dense({ units: 5, activation: 'softmax', useBias: biased, kernelInitializer: seeded(seed + 2), biasInitializer: tf.initializers.constant({ value: 0.1 }), name: 'predictions' }).apply(pooled) as tf.SymbolicTensor;
+  const output = tf.layers
+    .dense({
+      units: 5,
+      activation: 'softmax',
+      useBias: biased,
+      kernelInitializer: seeded(seed + 2),
+      biasInitializer: tf.initializers.constant({ value: 0.1 }),
+      name: 'predictions',
+    })
+    .apply(pooled) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: output, name: `tiny_fullgrad_${kind}` });
 }
 
@@ -119,7 +188,9 @@ export function tinySigmoidFixture(): TinyFixture {
   const input = tinyInput();
   const forward = adapter.forward(input);
   return {
-    adapter, input, forward,
+    adapter,
+    input,
+    forward,
     release: () => {
       tf.dispose([input, forward.activations, forward.logits]);
       adapter.dispose();

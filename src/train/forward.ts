@@ -44,11 +44,15 @@ const parentsOf = (layer: Layer): Layer[] => layer.inboundNodes[0]?.inboundLayer
 function batchNormTraining(layer: Layer, x: tf.Tensor4D, updateStatistics: boolean): tf.Tensor4D {
   const bn = layer as unknown as BatchNormInternals;
   const axis = Array.isArray(bn.axis) ? bn.axis : [bn.axis];
-  if (axis.length !== 1 || (axis[0] !== -1 && axis[0] !== 3)) throw new Error(`${layer.name}: only channels-last batch normalisation is supported`);
+  if (axis.length !== 1 || (axis[0] !== -1 && axis[0] !== 3))
+    throw new Error(`${layer.name}: only channels-last batch normalisation is supported`);
   const { mean, variance } = tf.moments(x, [0, 1, 2]);
   if (updateStatistics) {
     const decay = 1 - bn.momentum;
-    for (const [variable, value] of [[bn.movingMean, mean], [bn.movingVariance, variance]] as const) {
+    for (const [variable, value] of [
+      [bn.movingMean, mean],
+      [bn.movingVariance, variance],
+    ] as const) {
       const updated = tf.tidy(() => {
         const current = variable.read();
         return tf.sub(current, tf.mul(tf.sub(current, value), decay));
@@ -83,7 +87,14 @@ export function trainingForward(model: tf.LayersModel, x: tf.Tensor4D, until: st
     switch (kind) {
       case 'Conv2D': {
         const conv = layer as unknown as ConvInternals;
-        output = tf.conv2d(input as tf.Tensor4D, conv.kernel.read(), conv.strides as [number, number], conv.padding === 'same' ? 'same' : 'valid', 'NHWC', conv.dilationRate as [number, number]);
+        output = tf.conv2d(
+          input as tf.Tensor4D,
+          conv.kernel.read(),
+          conv.strides as [number, number],
+          conv.padding === 'same' ? 'same' : 'valid',
+          'NHWC',
+          conv.dilationRate as [number, number],
+        );
         if (conv.useBias && conv.bias !== null) output = tf.add(output, conv.bias.read());
         output = conv.activation.apply(output);
         break;

@@ -26,7 +26,12 @@ const round = (value: number): number => Math.round(value * 1e4) / 1e4;
  * and no predicted scene gets F1 = 1 (nothing to find, nothing wrongly found); precision and recall with
  * an empty denominator are 1 likewise. Values rounded to 4 decimals.
  */
-export function multiLabelScores(probabilities: Float32Array, labels: Float32Array, labelNames: readonly string[], threshold = 0.5): MultiLabelScores {
+export function multiLabelScores(
+  probabilities: Float32Array,
+  labels: Float32Array,
+  labelNames: readonly string[],
+  threshold = 0.5,
+): MultiLabelScores {
   const classes = labelNames.length;
   const scenes = labels.length / classes;
   if (!Number.isInteger(scenes) || probabilities.length !== labels.length) throw new Error('multiLabelScores: shapes do not match');

@@ -31,12 +31,13 @@ export function trainingMetadata(result: TrainingResult, extra: { command: strin
     targetLayer: TARGET_LAYER,
     head: kur
       ? {
-        kind: 'kur',
-        alpha: config.alpha,
-        formula: 'W~ = alpha * softmax_over_labels(W - max_over_labels(W)) * W (elementwise; W: [features, labels])',
-        baked: "The saved Dense 'predictions' kernel is W~ (computed once from the trained W after training): the network computes exactly the trained function with a plain Dense(8, sigmoid) layer.",
-        rawKernel: result.finalKernel.raw,
-      }
+          kind: 'kur',
+          alpha: config.alpha,
+          formula: 'W~ = alpha * softmax_over_labels(W - max_over_labels(W)) * W (elementwise; W: [features, labels])',
+          baked:
+            "The saved Dense 'predictions' kernel is W~ (computed once from the trained W after training): the network computes exactly the trained function with a plain Dense(8, sigmoid) layer.",
+          rawKernel: result.finalKernel.raw,
+        }
       : { kind: 'plain', formula: 'logits = GAP(A) W + b' },
     training: {
       command: extra.command,
@@ -45,9 +46,23 @@ export function trainingMetadata(result: TrainingResult, extra: { command: strin
         generator: 'src/data/shapes (generateScene, deterministic)',
         size: config.model.inputSize,
         train: config.freshTrainScenes
-          ? { split: 'train', indices: [0, config.maxSteps * config.batchSize], seeds: [0, config.maxSteps * config.batchSize - 1], drawn: 'fresh: step s uses indices s*B .. s*B + B - 1, each scene once' }
-          : { split: 'train', indices: [0, config.trainScenes], seeds: [0, config.trainScenes - 1], drawn: 'fixed set, reshuffled every epoch' },
-        validation: { split: 'validation', indices: [0, config.validationScenes], seeds: [1_000_000, 1_000_000 + config.validationScenes - 1] },
+          ? {
+              split: 'train',
+              indices: [0, config.maxSteps * config.batchSize],
+              seeds: [0, config.maxSteps * config.batchSize - 1],
+              drawn: 'fresh: step s uses indices s*B .. s*B + B - 1, each scene once',
+            }
+          : {
+              split: 'train',
+              indices: [0, config.trainScenes],
+              seeds: [0, config.trainScenes - 1],
+              drawn: 'fixed set, reshuffled every epoch',
+            },
+        validation: {
+          split: 'validation',
+          indices: [0, config.validationScenes],
+          seeds: [1_000_000, 1_000_000 + config.validationScenes - 1],
+        },
         test: { split: 'test', indices: [0, config.testScenes], seeds: [2_000_000, 2_000_000 + config.testScenes - 1] },
         generationSeconds: extra.dataSeconds,
       },
@@ -66,7 +81,11 @@ export function trainingMetadata(result: TrainingResult, extra: { command: strin
 }
 
 /** Writes model.json, weights.bin and metadata.json into `directory` (created if needed). */
-export async function saveTrainedModel(result: TrainingResult, directory: string, extra: { command: string; dataSeconds?: number }): Promise<{ bytes: number }> {
+export async function saveTrainedModel(
+  result: TrainingResult,
+  directory: string,
+  extra: { command: string; dataSeconds?: number },
+): Promise<{ bytes: number }> {
   mkdirSync(directory, { recursive: true });
   const { modelJson, weights } = await layersModelFiles(result.model, 'cam-studio src/train (npm run train:shapes)');
   writeFileSync(join(directory, 'model.json'), modelJson);

@@ -66,7 +66,10 @@ describe('kurKernel', () => {
   it('computes alpha * softmax_over_labels(W - max_over_labels(W)) * W on a hand-made W', () => {
     // Row [1, 2]: softmax = [1 / (1 + e), e / (1 + e)] = [0.2689414, 0.7310586].
     // Row [3, -1]: softmax = [1 / (1 + e^-4), e^-4 / (1 + e^-4)] = [0.9820138, 0.0179862].
-    const w = tf.tensor2d([[1, 2], [3, -1]]);
+    const w = tf.tensor2d([
+      [1, 2],
+      [3, -1],
+    ]);
     const kur = kurKernel(w, 10);
     const expected = [10 * 0.2689414 * 1, 10 * 0.7310586 * 2, 10 * 0.9820138 * 3, 10 * 0.0179862 * -1];
     expect(maxAbs(kur.dataSync(), expected)).toBeLessThan(1e-4);
@@ -111,7 +114,12 @@ describe('training', () => {
     const b = buildShapesResNet(options);
     const set = generateSceneSet('train', 0, 4, 32);
     const { x, y } = batchOf(set, range(0, 4));
-    const viaLayers = tf.tidy(() => (tf.model({ inputs: a.inputs, outputs: a.getLayer(POOL_LAYER).output as tf.SymbolicTensor }).apply(x, { training: true }) as tf.Tensor));
+    const viaLayers = tf.tidy(
+      () =>
+        tf
+          .model({ inputs: a.inputs, outputs: a.getLayer(POOL_LAYER).output as tf.SymbolicTensor })
+          .apply(x, { training: true }) as tf.Tensor,
+    );
     const viaOps = tf.tidy(() => trainingForward(b, x, POOL_LAYER));
     expect(maxAbs(viaOps.dataSync(), viaLayers.dataSync())).toBeLessThan(1e-4);
     const stats = (model: tf.LayersModel) => Array.from(model.getLayer('stage2_block1_bn1').getWeights()[2]!.dataSync());
@@ -239,7 +247,9 @@ describe.each([
       const labels = new Float32Array(samples.length * SHAPE_CLASSES.length);
       samples.forEach((sample, i) => {
         const scene = generateScene(sample.seed, { size });
-        scene.image.forEach((value, p) => { pixels[i * size * size * 3 + p] = value / 255; });
+        scene.image.forEach((value, p) => {
+          pixels[i * size * size * 3 + p] = value / 255;
+        });
         expect(scene.labels.map((k) => SHAPE_CLASSES[k])).toEqual(sample.labels);
         labels.set(labelVector(scene.labels), i * SHAPE_CLASSES.length);
       });
@@ -253,21 +263,41 @@ describe.each([
       loaded.adapter.dispose();
     }
   });
-  it.skipIf(!present)(`runs in npm run explain on a committed sample scene (CAM and MinMax-CAM for the detected labels)${why}`, async () => {
-    const samples = JSON.parse(readFileSync(join(root, 'public', 'samples', 'shapes', 'index.json'), 'utf8')) as Array<SampleEntry & { file: string }>;
-    const scene = samples.find((sample) => sample.labels.length >= 2)!;
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'src', 'cli', 'explain.ts'), '--model', directory, '--image', join(root, 'public', 'samples', 'shapes', scene.file), '--methods', 'cam,minmax-cam'],
-      { cwd: root, maxBuffer: 16 * 1024 * 1024 },
-    );
-    const output = JSON.parse(stdout) as { backend: string; detected: number[]; detectionRule: string; maps: Record<string, Record<string, { shape: number[]; data: number[] }>> };
-    expect(output.backend).toBe('wasm');
-    expect(output.detectionRule).toMatch(/sigmoid/);
-    expect(output.detected.length).toBeGreaterThan(0);
-    for (const method of ['cam', 'minmax-cam']) {
-      expect(Object.keys(output.maps[method]!).map(Number).sort()).toEqual([...output.detected].sort());
-      for (const map of Object.values(output.maps[method]!)) expect(map.data.every((v) => v >= 0 && v <= 1)).toBe(true);
-    }
-  }, 120_000);
+  it.skipIf(!present)(
+    `runs in npm run explain on a committed sample scene (CAM and MinMax-CAM for the detected labels)${why}`,
+    async () => {
+      const samples = JSON.parse(readFileSync(join(root, 'public', 'samples', 'shapes', 'index.json'), 'utf8')) as Array<
+        SampleEntry & { file: string }
+      >;
+      const scene = samples.find((sample) => sample.labels.length >= 2)!;
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        [
+          join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'),
+          join(root, 'src', 'cli', 'explain.ts'),
+          '--model',
+          directory,
+          '--image',
+          join(root, 'public', 'samples', 'shapes', scene.file),
+          '--methods',
+          'cam,minmax-cam',
+        ],
+        { cwd: root, maxBuffer: 16 * 1024 * 1024 },
+      );
+      const output = JSON.parse(stdout) as {
+        backend: string;
+        detected: number[];
+        detectionRule: string;
+        maps: Record<string, Record<string, { shape: number[]; data: number[] }>>;
+      };
+      expect(output.backend).toBe('wasm');
+      expect(output.detectionRule).toMatch(/sigmoid/);
+      expect(output.detected.length).toBeGreaterThan(0);
+      for (const method of ['cam', 'minmax-cam']) {
+        expect(Object.keys(output.maps[method]!).map(Number).sort()).toEqual([...output.detected].sort());
+        for (const map of Object.values(output.maps[method]!)) expect(map.data.every((v) => v >= 0 && v <= 1)).toBe(true);
+      }
+    },
+    120_000,
+  );
 });

@@ -29,7 +29,15 @@ import { batchOf, generateSceneSet, range, type SceneSet } from './data';
 import { useFilterGradient, useInputGradient, type FilterGradientImplementation } from '../core/kernels/conv-gradients';
 import { trainingForward } from './forward';
 import { multiLabelScores, type MultiLabelScores } from './metrics';
-import { HEAD_LAYER, POOL_LAYER, TARGET_LAYER, buildShapesResNet, kurKernel, resolveShapesResNetOptions, type ShapesResNetOptions } from './shapes-model';
+import {
+  HEAD_LAYER,
+  POOL_LAYER,
+  TARGET_LAYER,
+  buildShapesResNet,
+  kurKernel,
+  resolveShapesResNetOptions,
+  type ShapesResNetOptions,
+} from './shapes-model';
 
 export type HeadVariant = 'plain' | 'kur';
 
@@ -177,7 +185,15 @@ export function generateDataSets(
   const train = generateSceneSet('train', 0, config.freshTrainScenes ? config.maxSteps * config.batchSize : config.trainScenes, size);
   const validation = generateSceneSet('validation', 0, config.validationScenes, size);
   const test = generateSceneSet('test', 0, config.testScenes, size);
-  log({ event: 'data', size, train: train.count, fresh: config.freshTrainScenes, validation: validation.count, test: test.count, seconds: round((performance.now() - started) / 1000, 1) });
+  log({
+    event: 'data',
+    size,
+    train: train.count,
+    fresh: config.freshTrainScenes,
+    validation: validation.count,
+    test: test.count,
+    seconds: round((performance.now() - started) / 1000, 1),
+  });
   return { train, validation, test };
 }
 
@@ -198,7 +214,10 @@ function permutation(n: number, seed: number): Int32Array {
 }
 
 /** Warm-up then cosine: the learning rate of `step` (0-based). */
-export function learningRateAt(step: number, config: Pick<TrainConfig, 'learningRate' | 'warmupSteps' | 'maxSteps' | 'finalLearningRateFraction'>): number {
+export function learningRateAt(
+  step: number,
+  config: Pick<TrainConfig, 'learningRate' | 'warmupSteps' | 'maxSteps' | 'finalLearningRateFraction'>,
+): number {
   const { learningRate, warmupSteps, maxSteps, finalLearningRateFraction } = config;
   if (step < warmupSteps) return (learningRate * (step + 1)) / warmupSteps;
   const progress = Math.min(1, (step - warmupSteps) / Math.max(1, maxSteps - warmupSteps));
@@ -221,7 +240,13 @@ export class ShapesTrainer {
   /** Kernels of the L2 penalty (convolutions; the head's W is added separately). */
   private readonly decayed: tf.Variable[];
 
-  constructor(model: tf.LayersModel, readonly variant: HeadVariant, readonly alpha: number, learningRate: number, readonly weightDecay = 0) {
+  constructor(
+    model: tf.LayersModel,
+    readonly variant: HeadVariant,
+    readonly alpha: number,
+    learningRate: number,
+    readonly weightDecay = 0,
+  ) {
     this.model = model;
     this.backbone = tf.model({ inputs: model.inputs, outputs: model.getLayer(POOL_LAYER).output as tf.SymbolicTensor });
     const [kernel, bias] = model.getLayer(HEAD_LAYER).getWeights() as [tf.Tensor2D, tf.Tensor1D];
@@ -230,7 +255,9 @@ export class ShapesTrainer {
     ShapesTrainer.instances += 1;
     const backboneVariables = this.backbone.trainableWeights.map((weight) => weight.read() as tf.Variable);
     this.variables = [...backboneVariables, this.kernel, this.bias];
-    this.decayed = this.backbone.trainableWeights.filter((weight) => /kernel/.test(weight.originalName)).map((weight) => weight.read() as tf.Variable);
+    this.decayed = this.backbone.trainableWeights
+      .filter((weight) => /kernel/.test(weight.originalName))
+      .map((weight) => weight.read() as tf.Variable);
     this.optimizer = tf.train.adam(learningRate, 0.9, 0.999, 1e-7);
   }
 
@@ -320,7 +347,10 @@ export class WeightAverage {
   private readonly averages: tf.Variable[];
   private updates = 0;
 
-  constructor(private readonly tracked: readonly tf.Variable[], private readonly decay: number) {
+  constructor(
+    private readonly tracked: readonly tf.Variable[],
+    private readonly decay: number,
+  ) {
     this.averages = tracked.map((variable) => tf.variable(variable, false));
   }
 
@@ -358,7 +388,11 @@ export class WeightAverage {
 
 /** Per-kernel totals of one profiled training step. */
 async function profileStep(
-  trainer: ShapesTrainer, x: tf.Tensor4D, y: tf.Tensor2D, learningRate: number, step: number,
+  trainer: ShapesTrainer,
+  x: tf.Tensor4D,
+  y: tf.Tensor2D,
+  learningRate: number,
+  step: number,
   kernelsUsed: KernelProfile['kernelsUsed'],
 ): Promise<{ measured: KernelProfile; loss: number }> {
   useFilterGradient(kernelsUsed.filterGradient);
@@ -396,8 +430,16 @@ async function profileStep(
  * Trains one head variant. `data` may be shared between variants (it is only read).
  * The returned model has the trained weights (KUR: W~ baked into 'predictions'); the caller disposes it.
  */
-export async function trainShapesModel(partial: Partial<TrainConfig>, data: DataSets, log: Logger = jsonLinesLogger): Promise<TrainingResult> {
-  const config: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, ...partial, model: resolveShapesResNetOptions({ ...DEFAULT_TRAIN_CONFIG.model, ...partial.model }) };
+export async function trainShapesModel(
+  partial: Partial<TrainConfig>,
+  data: DataSets,
+  log: Logger = jsonLinesLogger,
+): Promise<TrainingResult> {
+  const config: TrainConfig = {
+    ...DEFAULT_TRAIN_CONFIG,
+    ...partial,
+    model: resolveShapesResNetOptions({ ...DEFAULT_TRAIN_CONFIG.model, ...partial.model }),
+  };
   const labelNames = [...SHAPE_CLASSES];
   const model = buildShapesResNet(config.model);
   const trainer = new ShapesTrainer(model, config.variant, config.alpha, config.learningRate, config.weightDecay);
@@ -405,7 +447,8 @@ export async function trainShapesModel(partial: Partial<TrainConfig>, data: Data
   log({ event: 'start', variant: config.variant, backend, parameters: model.countParams(), config });
 
   const fresh = config.freshTrainScenes;
-  if (fresh && data.train.count < config.maxSteps * config.batchSize) throw new Error(`fresh scenes: ${config.maxSteps * config.batchSize} training scenes needed, ${data.train.count} generated`);
+  if (fresh && data.train.count < config.maxSteps * config.batchSize)
+    throw new Error(`fresh scenes: ${config.maxSteps * config.batchSize} training scenes needed, ${data.train.count} generated`);
   const stepsPerEpoch = Math.floor(data.train.count / config.batchSize);
   const budgetMs = config.budgetMinutes * 60_000;
   const history: TrainingResult['history'] = [];
@@ -467,15 +510,31 @@ export async function trainShapesModel(partial: Partial<TrainConfig>, data: Data
     lossCount += 1;
     if (step % config.logEvery === 0) {
       log({
-        event: 'step', variant: config.variant, epoch, step, loss: round(lossSum / lossCount), lr: round(learningRate, 6),
-        stepMs: round(stepMsTotal / Math.max(1, stepMsCount), 1), seconds: round(elapsed(), 1), tensors: tf.memory().numTensors,
+        event: 'step',
+        variant: config.variant,
+        epoch,
+        step,
+        loss: round(lossSum / lossCount),
+        lr: round(learningRate, 6),
+        stepMs: round(stepMsTotal / Math.max(1, stepMsCount), 1),
+        seconds: round(elapsed(), 1),
+        tensors: tf.memory().numTensors,
       });
     }
     const outOfTime = performance.now() - started >= budgetMs;
     if (step % config.evalEvery === 0 || step === config.maxSteps || outOfTime) {
       validation = await evaluate();
       history.push({ step, epoch, loss: round(lossSum / lossCount), validationMacroF1: validation.macroF1, seconds: round(elapsed(), 1) });
-      log({ event: 'validation', variant: config.variant, epoch, step, loss: round(lossSum / lossCount), macroF1: validation.macroF1, exactMatch: validation.exactMatch, seconds: round(elapsed(), 1) });
+      log({
+        event: 'validation',
+        variant: config.variant,
+        epoch,
+        step,
+        loss: round(lossSum / lossCount),
+        macroF1: validation.macroF1,
+        exactMatch: validation.exactMatch,
+        seconds: round(elapsed(), 1),
+      });
       lossSum = 0;
       lossCount = 0;
       if (validation.macroF1 >= config.stopAtValidationF1) {
@@ -498,10 +557,24 @@ export async function trainShapesModel(partial: Partial<TrainConfig>, data: Data
   const raw = config.variant === 'kur' ? ((await trainer.kernel.array()) as number[][]) : undefined;
   trainer.bake();
   const effective = (await (model.getLayer(HEAD_LAYER).getWeights()[0] as tf.Tensor2D).array()) as number[][];
-  validation = multiLabelScores(await trainer.probabilities(data.validation, 100, true), data.validation.labels, labelNames, config.threshold);
+  validation = multiLabelScores(
+    await trainer.probabilities(data.validation, 100, true),
+    data.validation.labels,
+    labelNames,
+    config.threshold,
+  );
   const test = multiLabelScores(await trainer.probabilities(data.test, 100, true), data.test.labels, labelNames, config.threshold);
   const meanStepMs = round(stepMsTotal / Math.max(1, stepMsCount), 1);
-  log({ event: 'done', variant: config.variant, steps: step, stoppedBecause, trainSeconds: round(trainSeconds, 1), meanStepMs, validationMacroF1: validation.macroF1, testMacroF1: test.macroF1 });
+  log({
+    event: 'done',
+    variant: config.variant,
+    steps: step,
+    stoppedBecause,
+    trainSeconds: round(trainSeconds, 1),
+    meanStepMs,
+    validationMacroF1: validation.macroF1,
+    testMacroF1: test.macroF1,
+  });
   trainer.dispose();
   return {
     model,

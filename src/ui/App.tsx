@@ -27,7 +27,9 @@ export function App() {
       <header className="app-header">
         <div className="brand">
           <h1>CAM Studio</h1>
-          <p className="tagline">Where does the classifier look? CAM, Grad-CAM, MinMax-CAM, Score-CAM and input saliency, computed in your browser.</p>
+          <p className="tagline">
+            Where does the classifier look? CAM, Grad-CAM, MinMax-CAM, Score-CAM and input saliency, computed in your browser.
+          </p>
         </div>
         <ModelPicker />
         <BackendBadge />

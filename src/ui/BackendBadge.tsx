@@ -18,7 +18,8 @@ export function BackendBadge() {
   const setBackend = useStudio((s) => s.setBackend);
   const adapter = report?.adapter ?? null;
   const adapterText = adapter
-    ? [adapter.vendor, adapter.architecture, adapter.description].filter((p) => p !== '').join(' · ') + (adapter.isFallbackAdapter ? ' (fallback adapter)' : '')
+    ? [adapter.vendor, adapter.architecture, adapter.description].filter((p) => p !== '').join(' · ') +
+      (adapter.isFallbackAdapter ? ' (fallback adapter)' : '')
     : 'no WebGPU adapter';
   const onChange = (event: ChangeEvent<HTMLSelectElement>): void => {
     const value = event.target.value;

@@ -61,10 +61,22 @@ export function BatchPanel() {
       <div className="results-head">
         <h2 id="batch-title">Evaluate a folder</h2>
         <div className="row">
-          <button type="button" className="button" data-testid="batch-choose-folder" disabled={busy || model === null} onClick={() => folderRef.current?.click()}>
+          <button
+            type="button"
+            className="button"
+            data-testid="batch-choose-folder"
+            disabled={busy || model === null}
+            onClick={() => folderRef.current?.click()}
+          >
             Choose a folder…
           </button>
-          <button type="button" className="button" data-testid="batch-choose-files" disabled={busy || model === null} onClick={() => filesRef.current?.click()}>
+          <button
+            type="button"
+            className="button"
+            data-testid="batch-choose-files"
+            disabled={busy || model === null}
+            onClick={() => filesRef.current?.click()}
+          >
             Choose images…
           </button>
         </div>
@@ -77,23 +89,45 @@ export function BatchPanel() {
             el.setAttribute('directory', '');
           }
         }}
-        className="visually-hidden" type="file" multiple tabIndex={-1} aria-label="Folder of images to evaluate" data-testid="batch-folder-input" onChange={onPick}
+        className="visually-hidden"
+        type="file"
+        multiple
+        tabIndex={-1}
+        aria-label="Folder of images to evaluate"
+        data-testid="batch-folder-input"
+        onChange={onPick}
       />
-      <input ref={filesRef} className="visually-hidden" type="file" multiple accept="image/*" tabIndex={-1} aria-label="Images to evaluate" data-testid="batch-files-input" onChange={onPick} />
+      <input
+        ref={filesRef}
+        className="visually-hidden"
+        type="file"
+        multiple
+        accept="image/*"
+        tabIndex={-1}
+        aria-label="Images to evaluate"
+        data-testid="batch-files-input"
+        onChange={onPick}
+      />
       <p className="hint">
-        Every image is explained (its detected set) with the methods chosen in Display and scored in the worker. VOC-style masks
-        (palette PNGs) named <code>x.mask.png</code> beside <code>x.jpg</code>, or <code>x.png</code> in a <code>SegmentationClass/</code> or{' '}
+        Every image is explained (its detected set) with the methods chosen in Display and scored in the worker. VOC-style masks (palette
+        PNGs) named <code>x.mask.png</code> beside <code>x.jpg</code>, or <code>x.png</code> in a <code>SegmentationClass/</code> or{' '}
         <code>masks/</code> folder, add the pointing game and mIoU; a labels file (<code>x.labels.json</code> or <code>x.txt</code>: class
         names or indices) makes those labels the image's detected set. Nothing leaves this computer.
       </p>
       {interrupted !== null && (
         <div className="batch-interrupted" role="status" data-testid="batch-interrupted">
           <span>
-            An unfinished folder evaluation was found ({interrupted.done + interrupted.failures} of {interrupted.total} images done with {interrupted.modelName},{' '}
-            saved {new Date(interrupted.savedAt).toLocaleString()}). It is kept in this browser only.
+            An unfinished folder evaluation was found ({interrupted.done + interrupted.failures} of {interrupted.total} images done with{' '}
+            {interrupted.modelName}, saved {new Date(interrupted.savedAt).toLocaleString()}). It is kept in this browser only.
           </span>
           <span className="row">
-            <button type="button" className="button" data-testid="batch-interrupted-resume" disabled={model === null} onClick={() => void resumeInterrupted()}>
+            <button
+              type="button"
+              className="button"
+              data-testid="batch-interrupted-resume"
+              disabled={model === null}
+              onClick={() => void resumeInterrupted()}
+            >
               Resume it
             </button>
             <button type="button" className="button" data-testid="batch-interrupted-discard" onClick={() => void discardInterrupted()}>
@@ -108,19 +142,43 @@ export function BatchPanel() {
           <span data-testid="batch-count">
             {next} / {files.length} images{rate !== null ? ` · ${rate.toFixed(2)} images/s` : ''}
             {busy && secondsLeft !== null ? ` · about ${Math.ceil(secondsLeft)} s left` : ''}
-            {status === 'paused' ? ' · paused' : status === 'cancelled' ? ' · cancelled (results so far kept)' : status === 'done' ? ' · done' : ''}
+            {status === 'paused'
+              ? ' · paused'
+              : status === 'cancelled'
+                ? ' · cancelled (results so far kept)'
+                : status === 'done'
+                  ? ' · done'
+                  : ''}
           </span>
           <span className="row">
-            {status === 'running' && <button type="button" className="button" data-testid="batch-pause" onClick={pause}>Pause</button>}
-            {status === 'paused' && <button type="button" className="button" data-testid="batch-resume" onClick={() => void resume()}>Resume</button>}
-            {busy && <button type="button" className="button" data-testid="batch-cancel" onClick={() => void cancel()}>Cancel</button>}
+            {status === 'running' && (
+              <button type="button" className="button" data-testid="batch-pause" onClick={pause}>
+                Pause
+              </button>
+            )}
+            {status === 'paused' && (
+              <button type="button" className="button" data-testid="batch-resume" onClick={() => void resume()}>
+                Resume
+              </button>
+            )}
+            {busy && (
+              <button type="button" className="button" data-testid="batch-cancel" onClick={() => void cancel()}>
+                Cancel
+              </button>
+            )}
           </span>
         </div>
       )}
       {failures.length > 0 && (
         <details className="hint" data-testid="batch-failures">
           <summary>{failures.length} image(s) could not be evaluated</summary>
-          <ul>{failures.map((failure) => <li key={failure.name}>{failure.name}: {failure.message}</li>)}</ul>
+          <ul>
+            {failures.map((failure) => (
+              <li key={failure.name}>
+                {failure.name}: {failure.message}
+              </li>
+            ))}
+          </ul>
         </details>
       )}
       {report && (
@@ -128,12 +186,17 @@ export function BatchPanel() {
           <div className="table-scroll">
             <table className="metrics-table" data-testid="batch-report">
               <caption>
-                {report.images} images · {report.detections} detections · per class, then the macro average over classes (support: detections)
+                {report.images} images · {report.detections} detections · per class, then the macro average over classes (support:
+                detections)
               </caption>
               <thead>
                 <tr>
                   <th scope="col">metric</th>
-                  {methods.map((method) => <th scope="col" key={method}>{titleOf(method)}</th>)}
+                  {methods.map((method) => (
+                    <th scope="col" key={method}>
+                      {titleOf(method)}
+                    </th>
+                  ))}
                   <th scope="col">support</th>
                 </tr>
               </thead>
@@ -146,9 +209,13 @@ export function BatchPanel() {
                   const support = report.faithfulness[methods[0] ?? '']?.[id].support.reduce((a, b) => a + b, 0) ?? 0;
                   return (
                     <tr key={metric.id} data-metric={metric.id}>
-                      <th scope="row" title={metric.description}>{metric.name} {metric.higherIsBetter ? '↑' : '↓'}</th>
+                      <th scope="row" title={metric.description}>
+                        {metric.name} {metric.higherIsBetter ? '↑' : '↓'}
+                      </th>
                       {values.map((value, i) => (
-                        <td key={methods[i]} className={value !== null && Number(value.toFixed(1)) === best ? 'best' : undefined}>{value === null ? '–' : value.toFixed(1)}</td>
+                        <td key={methods[i]} className={value !== null && Number(value.toFixed(1)) === best ? 'best' : undefined}>
+                          {value === null ? '–' : value.toFixed(1)}
+                        </td>
                       ))}
                       <td>{support}</td>
                     </tr>
@@ -158,12 +225,16 @@ export function BatchPanel() {
                   <>
                     <tr data-metric="pointing">
                       <th scope="row">Pointing game ↑</th>
-                      {methods.map((method) => <td key={method}>{report.localisation?.[method]?.pointing.macro?.toFixed(1) ?? '–'}</td>)}
+                      {methods.map((method) => (
+                        <td key={method}>{report.localisation?.[method]?.pointing.macro?.toFixed(1) ?? '–'}</td>
+                      ))}
                       <td />
                     </tr>
                     <tr data-metric="miou">
                       <th scope="row">mIoU ↑</th>
-                      {methods.map((method) => <td key={method}>{report.localisation?.[method]?.segmentation.meanIou?.toFixed(1) ?? '–'}</td>)}
+                      {methods.map((method) => (
+                        <td key={method}>{report.localisation?.[method]?.segmentation.meanIou?.toFixed(1) ?? '–'}</td>
+                      ))}
                       <td />
                     </tr>
                   </>
@@ -179,7 +250,11 @@ export function BatchPanel() {
             <label className="field">
               <span className="field-label">Metric</span>
               <select value={classMetric} onChange={(event) => setClassMetric(event.target.value)} data-testid="batch-class-metric">
-                {percentMetrics.map((metric) => <option key={metric.id} value={metric.id}>{metric.name}</option>)}
+                {percentMetrics.map((metric) => (
+                  <option key={metric.id} value={metric.id}>
+                    {metric.name}
+                  </option>
+                ))}
               </select>
             </label>
             <div className="table-scroll">
@@ -187,7 +262,11 @@ export function BatchPanel() {
                 <thead>
                   <tr>
                     <th scope="col">class</th>
-                    {methods.map((method) => <th scope="col" key={method}>{titleOf(method)}</th>)}
+                    {methods.map((method) => (
+                      <th scope="col" key={method}>
+                        {titleOf(method)}
+                      </th>
+                    ))}
                     <th scope="col">support</th>
                   </tr>
                 </thead>
@@ -209,18 +288,41 @@ export function BatchPanel() {
             </div>
           </details>
           <div className="row">
-            <button type="button" className="button" data-testid="batch-export-csv" onClick={() => download(reportCsv(report, methods), 'text/csv', 'report.csv')}>Export CSV</button>
             <button
-              type="button" className="button" data-testid="batch-export-json"
-              onClick={() => download(`${JSON.stringify({
-                // The layout of `npm run evaluate`'s report.json (plus the images that failed).
-                version: 1,
-                model: { dir: model?.source ?? null, name: model?.name ?? null, numClasses, labelNames: model?.labelNames ?? [] },
-                settings: { methods, detection: detection ?? 'default of the head', batchSize: 16, backgroundThreshold: 0.25, curveSteps: 0, images: folderName, masks: files.some((file) => file.mask !== null) ? 'paired by name' : null },
-                images: records,
-                report,
-                failures,
-              })}\n`, 'application/json', 'report.json')}
+              type="button"
+              className="button"
+              data-testid="batch-export-csv"
+              onClick={() => download(reportCsv(report, methods), 'text/csv', 'report.csv')}
+            >
+              Export CSV
+            </button>
+            <button
+              type="button"
+              className="button"
+              data-testid="batch-export-json"
+              onClick={() =>
+                download(
+                  `${JSON.stringify({
+                    // The layout of `npm run evaluate`'s report.json (plus the images that failed).
+                    version: 1,
+                    model: { dir: model?.source ?? null, name: model?.name ?? null, numClasses, labelNames: model?.labelNames ?? [] },
+                    settings: {
+                      methods,
+                      detection: detection ?? 'default of the head',
+                      batchSize: 16,
+                      backgroundThreshold: 0.25,
+                      curveSteps: 0,
+                      images: folderName,
+                      masks: files.some((file) => file.mask !== null) ? 'paired by name' : null,
+                    },
+                    images: records,
+                    report,
+                    failures,
+                  })}\n`,
+                  'application/json',
+                  'report.json',
+                )
+              }
             >
               Export JSON
             </button>

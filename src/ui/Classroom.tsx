@@ -19,15 +19,19 @@ const STEP_TITLES: Record<WalkthroughStep, string> = {
   minmax: 'MinMax-CAM: subtract the other label',
 };
 
-const METHOD_TITLES: Record<WalkthroughMethod, string> = { 'cam': 'CAM', 'gradcam': 'Grad-CAM', 'minmax-cam': 'MinMax-CAM' };
+const METHOD_TITLES: Record<WalkthroughMethod, string> = { cam: 'CAM', gradcam: 'Grad-CAM', 'minmax-cam': 'MinMax-CAM' };
 
 /** The weights and the weighted sum of the chosen method (CAM weights are missing without a GAP -> Dense head). */
-function methodNumbers(data: WalkthroughData, method: WalkthroughMethod): { weights: Float32Array; sum: WalkthroughMap; method: WalkthroughMethod } {
-  if (method === 'minmax-cam' && data.weights.minmax !== null && data.sums.minmax !== null) return { weights: data.weights.minmax, sum: data.sums.minmax, method };
-  if (method !== 'gradcam' && data.weights.cam !== null && data.sums.cam !== null) return { weights: data.weights.cam, sum: data.sums.cam, method: 'cam' };
+function methodNumbers(
+  data: WalkthroughData,
+  method: WalkthroughMethod,
+): { weights: Float32Array; sum: WalkthroughMap; method: WalkthroughMethod } {
+  if (method === 'minmax-cam' && data.weights.minmax !== null && data.sums.minmax !== null)
+    return { weights: data.weights.minmax, sum: data.sums.minmax, method };
+  if (method !== 'gradcam' && data.weights.cam !== null && data.sums.cam !== null)
+    return { weights: data.weights.cam, sum: data.sums.cam, method: 'cam' };
   return { weights: data.weights.gradcam, sum: data.sums.gradcam, method: 'gradcam' };
 }
-
 
 /**
  * The classroom walkthrough: how a CAM is made for the current image and label, one step at a time, live,
@@ -65,19 +69,20 @@ export function Classroom() {
   const onKeyDown = (event: KeyboardEvent<HTMLDivElement>): void => {
     const keyName = event.key;
     const handled = (() => {
-      if (keyName === 'ArrowRight' || keyName === 'PageDown' || keyName === ' ') return stepBy(1), true;
-      if (keyName === 'ArrowLeft' || keyName === 'PageUp') return stepBy(-1), true;
-      if (keyName === 'Home') return setStep(0), true;
-      if (keyName === 'End') return setStep(WALKTHROUGH_STEPS.length - 1), true;
-      if (keyName === 'l' || keyName === 'L') return cycleLabel('label', event.shiftKey ? -1 : 1), true;
-      if (keyName === 'c' || keyName === 'C') return cycleLabel('contrast', event.shiftKey ? -1 : 1), true;
-      if (keyName === 'm' || keyName === 'M') return cycleMethod(), true;
+      if (keyName === 'ArrowRight' || keyName === 'PageDown' || keyName === ' ') return (stepBy(1), true);
+      if (keyName === 'ArrowLeft' || keyName === 'PageUp') return (stepBy(-1), true);
+      if (keyName === 'Home') return (setStep(0), true);
+      if (keyName === 'End') return (setStep(WALKTHROUGH_STEPS.length - 1), true);
+      if (keyName === 'l' || keyName === 'L') return (cycleLabel('label', event.shiftKey ? -1 : 1), true);
+      if (keyName === 'c' || keyName === 'C') return (cycleLabel('contrast', event.shiftKey ? -1 : 1), true);
+      if (keyName === 'm' || keyName === 'M') return (cycleMethod(), true);
       return false;
     })();
     if (handled) event.preventDefault();
   };
 
-  const nameOf = (label: number | null): string => (label === null ? '—' : predictions?.find((p) => p.label === label)?.name ?? labelNames?.[label] ?? `class ${label}`);
+  const nameOf = (label: number | null): string =>
+    label === null ? '—' : (predictions?.find((p) => p.label === label)?.name ?? labelNames?.[label] ?? `class ${label}`);
   const current = WALKTHROUGH_STEPS[step]!;
   const ready = data !== null && status !== 'error' && data.label === labels.label;
   const numbers = ready ? methodNumbers(data, method) : null;
@@ -98,40 +103,89 @@ export function Classroom() {
       >
         <header className="classroom-head">
           <h2 id="classroom-title">
-            <span className="step-count">{step + 1} / {WALKTHROUGH_STEPS.length}</span> {STEP_TITLES[current]}
+            <span className="step-count">
+              {step + 1} / {WALKTHROUGH_STEPS.length}
+            </span>{' '}
+            {STEP_TITLES[current]}
           </h2>
           <div className="classroom-choices">
-            <button type="button" onClick={() => cycleLabel('label', 1)} aria-label={`Label: ${nameOf(labels.label)} (L for the next)`}>Label: <b>{nameOf(labels.label)}</b></button>
-            <button type="button" onClick={() => cycleMethod()} aria-label={`Method: ${METHOD_TITLES[method]} (M to switch)`}>Method: <b>{METHOD_TITLES[numbers?.method ?? method]}</b></button>
-            <button type="button" onClick={() => cycleLabel('contrast', 1)} aria-label={`Contrast label: ${nameOf(labels.contrast)} (C for the next)`}>Contrast: <b>{nameOf(labels.contrast)}</b></button>
+            <button type="button" onClick={() => cycleLabel('label', 1)} aria-label={`Label: ${nameOf(labels.label)} (L for the next)`}>
+              Label: <b>{nameOf(labels.label)}</b>
+            </button>
+            <button type="button" onClick={() => cycleMethod()} aria-label={`Method: ${METHOD_TITLES[method]} (M to switch)`}>
+              Method: <b>{METHOD_TITLES[numbers?.method ?? method]}</b>
+            </button>
+            <button
+              type="button"
+              onClick={() => cycleLabel('contrast', 1)}
+              aria-label={`Contrast label: ${nameOf(labels.contrast)} (C for the next)`}
+            >
+              Contrast: <b>{nameOf(labels.contrast)}</b>
+            </button>
           </div>
         </header>
         {image === null || key === null ? (
-          <p className="classroom-empty">Open an image in Explore first (a sample scene works well): the walkthrough explains the current image.</p>
+          <p className="classroom-empty">
+            Open an image in Explore first (a sample scene works well): the walkthrough explains the current image.
+          </p>
         ) : !ready || numbers === null ? (
-          <p className="classroom-empty" role="status">{status === 'error' ? 'The walkthrough could not be computed (see the message above).' : 'Computing…'}</p>
+          <p className="classroom-empty" role="status">
+            {status === 'error' ? 'The walkthrough could not be computed (see the message above).' : 'Computing…'}
+          </p>
         ) : (
-          <StepView step={current} data={data} numbers={numbers} display={display} labelName={nameOf(labels.label)} contrastName={nameOf(labels.contrast)} />
+          <StepView
+            step={current}
+            data={data}
+            numbers={numbers}
+            display={display}
+            labelName={nameOf(labels.label)}
+            contrastName={nameOf(labels.contrast)}
+          />
         )}
         <nav className="classroom-nav" aria-label="Steps">
-          <button type="button" onClick={() => stepBy(-1)} disabled={step === 0}>← Previous</button>
+          <button type="button" onClick={() => stepBy(-1)} disabled={step === 0}>
+            ← Previous
+          </button>
           <ol className="step-dots">
             {WALKTHROUGH_STEPS.map((id, index) => (
               <li key={id}>
-                <button type="button" aria-current={index === step ? 'step' : undefined} aria-label={`Step ${index + 1}: ${STEP_TITLES[id]}`} onClick={() => setStep(index)}>{index + 1}</button>
+                <button
+                  type="button"
+                  aria-current={index === step ? 'step' : undefined}
+                  aria-label={`Step ${index + 1}: ${STEP_TITLES[id]}`}
+                  onClick={() => setStep(index)}
+                >
+                  {index + 1}
+                </button>
               </li>
             ))}
           </ol>
-          <button type="button" onClick={() => stepBy(1)} disabled={step === WALKTHROUGH_STEPS.length - 1}>Next →</button>
+          <button type="button" onClick={() => stepBy(1)} disabled={step === WALKTHROUGH_STEPS.length - 1}>
+            Next →
+          </button>
         </nav>
-        <p id="classroom-keys" className="classroom-keys">Keys: → ← steps · L label · C contrast label · M method · Home / End</p>
+        <p id="classroom-keys" className="classroom-keys">
+          Keys: → ← steps · L label · C contrast label · M method · Home / End
+        </p>
       </div>
     </section>
   );
 }
 
-function StepView({ step, data, numbers, display, labelName, contrastName }: {
-  step: WalkthroughStep; data: WalkthroughData; numbers: ReturnType<typeof methodNumbers>; display: ImageBitmap | null; labelName: string; contrastName: string;
+function StepView({
+  step,
+  data,
+  numbers,
+  display,
+  labelName,
+  contrastName,
+}: {
+  step: WalkthroughStep;
+  data: WalkthroughData;
+  numbers: ReturnType<typeof methodNumbers>;
+  display: ImageBitmap | null;
+  labelName: string;
+  contrastName: string;
 }) {
   const [h, w, k] = data.activationShape;
   const shape: [number, number] = [h, w];
@@ -139,16 +193,31 @@ function StepView({ step, data, numbers, display, labelName, contrastName }: {
   const weightSymbol = numbers.method === 'gradcam' ? '\\alpha_k^c' : numbers.method === 'minmax-cam' ? 'w_k^u' : 'w_k^c';
   const relu = numbers.sum.values.map((v) => Math.max(0, v));
   const peak = numbers.sum.values.indexOf(numbers.sum.max);
-  const terms = data.topChannels.slice(0, 3).map(({ channel, map }) => ({ channel, weight: numbers.weights[channel]!, activation: map.values[peak]! }));
+  const terms = data.topChannels
+    .slice(0, 3)
+    .map(({ channel, map }) => ({ channel, weight: numbers.weights[channel]!, activation: map.values[peak]! }));
   const rest = numbers.sum.max - terms.reduce((sum, t) => sum + t.weight * t.activation, 0);
   switch (step) {
     case 'input':
       return (
         <div className="classroom-body">
-          {display !== null && <MapView values={new Float32Array(1).fill(Number.NaN)} shape={[1, 1]} mode="sequential" label="the input image" under={display} />}
+          {display !== null && (
+            <MapView
+              values={new Float32Array(1).fill(Number.NaN)}
+              shape={[1, 1]}
+              mode="sequential"
+              label="the input image"
+              under={display}
+            />
+          )}
           <div className="classroom-text">
-            <p>The network reads the image and gives each class a score <i>S</i>. For <b>{labelName}</b>:</p>
-            <Formula tex={`S_c = ${fmt(score.logit)},\\quad p_c = \\sigma(S_c) = ${fmt(score.prob)}`} label={`S = ${fmt(score.logit)}, p = ${fmt(score.prob)}`} />
+            <p>
+              The network reads the image and gives each class a score <i>S</i>. For <b>{labelName}</b>:
+            </p>
+            <Formula
+              tex={`S_c = ${fmt(score.logit)},\\quad p_c = \\sigma(S_c) = ${fmt(score.prob)}`}
+              label={`S = ${fmt(score.logit)}, p = ${fmt(score.prob)}`}
+            />
             <p>Where in the image does that evidence come from? The next steps find out.</p>
           </div>
         </div>
@@ -160,24 +229,60 @@ function StepView({ step, data, numbers, display, labelName, contrastName }: {
             {data.topChannels.map(({ channel, map }) => (
               <figure key={channel}>
                 <MapView values={map.values} shape={shape} mode="sequential" size={120} label={`activation map of channel ${channel}`} />
-                <figcaption>A<sup>{channel}</sup></figcaption>
+                <figcaption>
+                  A<sup>{channel}</sup>
+                </figcaption>
               </figure>
             ))}
           </div>
           <div className="classroom-text">
-            <Formula tex={`A^k \\in \\mathbb{R}^{${h} \\times ${w}},\\quad k = 0, \\dots, ${k - 1}`} label={`${k} feature maps of ${h} by ${w}`} />
-            <p>The last convolutional layer gives <b>{k}</b> maps of <b>{h}×{w}</b> cells. Shown: the {data.topChannels.length} with the largest weights for {labelName}.</p>
+            <Formula
+              tex={`A^k \\in \\mathbb{R}^{${h} \\times ${w}},\\quad k = 0, \\dots, ${k - 1}`}
+              label={`${k} feature maps of ${h} by ${w}`}
+            />
+            <p>
+              The last convolutional layer gives <b>{k}</b> maps of{' '}
+              <b>
+                {h}×{w}
+              </b>{' '}
+              cells. Shown: the {data.topChannels.length} with the largest weights for {labelName}.
+            </p>
           </div>
         </div>
       );
     case 'weights':
       return (
         <div className="classroom-body">
-          <WeightBars weights={numbers.weights} highlight={data.topChannels.map((c) => c.channel)} label={`the ${k} weights of ${labelName}`} />
+          <WeightBars
+            weights={numbers.weights}
+            highlight={data.topChannels.map((c) => c.channel)}
+            label={`the ${k} weights of ${labelName}`}
+          />
           <div className="classroom-text">
-            <Formula tex={numbers.method === 'gradcam' ? '\\alpha_k^c = \\frac{1}{hw} \\sum_{i,j} \\frac{\\partial S_c}{\\partial A^k_{ij}}' : numbers.method === 'minmax-cam' ? 'w_k^u = W_{k,u} - W_{k,v}' : 'w_k^c = W_{k,c}'} label="the weights" />
-            <p>{numbers.method === 'cam' ? `The classifier's own weights for ${labelName}: how much each map counts.` : numbers.method === 'gradcam' ? 'The mean gradient of the score over each map.' : `The weights of ${labelName} minus those of ${contrastName}.`}</p>
-            <p>Largest: {data.topChannels.slice(0, 3).map(({ channel }) => `k = ${channel}: ${fmt(numbers.weights[channel]!)}`).join(' · ')}</p>
+            <Formula
+              tex={
+                numbers.method === 'gradcam'
+                  ? '\\alpha_k^c = \\frac{1}{hw} \\sum_{i,j} \\frac{\\partial S_c}{\\partial A^k_{ij}}'
+                  : numbers.method === 'minmax-cam'
+                    ? 'w_k^u = W_{k,u} - W_{k,v}'
+                    : 'w_k^c = W_{k,c}'
+              }
+              label="the weights"
+            />
+            <p>
+              {numbers.method === 'cam'
+                ? `The classifier's own weights for ${labelName}: how much each map counts.`
+                : numbers.method === 'gradcam'
+                  ? 'The mean gradient of the score over each map.'
+                  : `The weights of ${labelName} minus those of ${contrastName}.`}
+            </p>
+            <p>
+              Largest:{' '}
+              {data.topChannels
+                .slice(0, 3)
+                .map(({ channel }) => `k = ${channel}: ${fmt(numbers.weights[channel]!)}`)
+                .join(' · ')}
+            </p>
           </div>
         </div>
       );
@@ -192,7 +297,10 @@ function StepView({ step, data, numbers, display, labelName, contrastName }: {
               tex={`M_{\\max} = ${terms.map((t) => `\\underbrace{${fmt(t.weight)} \\cdot ${fmt(t.activation)}}_{k=${t.channel}}`).join(' + ')} + \\dots = ${fmt(numbers.sum.max)}`}
               label={`M max = ${fmt(numbers.sum.max)}`}
             />
-            <p>The other {k - terms.length} maps add {fmt(rest)}. Red: evidence for, blue: against. Range {fmt(numbers.sum.min)} to {fmt(numbers.sum.max)}.</p>
+            <p>
+              The other {k - terms.length} maps add {fmt(rest)}. Red: evidence for, blue: against. Range {fmt(numbers.sum.min)} to{' '}
+              {fmt(numbers.sum.max)}.
+            </p>
           </div>
         </div>
       );
@@ -202,7 +310,9 @@ function StepView({ step, data, numbers, display, labelName, contrastName }: {
           <MapView values={relu} shape={shape} mode="sequential" label="the map after ReLU" />
           <div className="classroom-text">
             <Formula tex="M_+ = \max(M, 0)" label="M plus is the maximum of M and 0" />
-            <p>Negative cells (evidence against) become 0: {Array.from(numbers.sum.values).filter((v) => v < 0).length} of {h * w} cells.</p>
+            <p>
+              Negative cells (evidence against) become 0: {Array.from(numbers.sum.values).filter((v) => v < 0).length} of {h * w} cells.
+            </p>
           </div>
         </div>
       );
@@ -212,17 +322,28 @@ function StepView({ step, data, numbers, display, labelName, contrastName }: {
           <MapView values={relu} shape={shape} mode="sequential" smooth label="the map upsampled bilinearly" />
           <div className="classroom-text">
             <Formula tex="\tilde M = \frac{M_+ - \min M_+}{\max M_+ - \min M_+}" label="normalised map" />
-            <p>Scaled to 0 to 1, then stretched from {h}×{w} cells to the image size by bilinear interpolation.</p>
+            <p>
+              Scaled to 0 to 1, then stretched from {h}×{w} cells to the image size by bilinear interpolation.
+            </p>
           </div>
         </div>
       );
     case 'overlay':
       return (
         <div className="classroom-body">
-          <MapView values={relu} shape={shape} mode="sequential" smooth under={display} label={`the ${numbers.method} heatmap of ${labelName} over the image`} />
+          <MapView
+            values={relu}
+            shape={shape}
+            mode="sequential"
+            smooth
+            under={display}
+            label={`the ${numbers.method} heatmap of ${labelName} over the image`}
+          />
           <div className="classroom-text">
             <Formula tex="\text{pixel} = (1 - a)\,x + a\,\operatorname{colour}(\tilde M)" label="overlay" />
-            <p>The heatmap over the image: where the model found <b>{labelName}</b>.</p>
+            <p>
+              The heatmap over the image: where the model found <b>{labelName}</b>.
+            </p>
           </div>
         </div>
       );
@@ -231,9 +352,18 @@ function StepView({ step, data, numbers, display, labelName, contrastName }: {
         <div className="classroom-body">
           <WeightBars weights={data.weights.gradcam} highlight={data.topChannels.map((c) => c.channel)} label="Grad-CAM weights" />
           <div className="classroom-text">
-            <Formula tex="\alpha_k^c = \frac{1}{hw} \sum_{i,j} \frac{\partial S_c}{\partial A^k_{ij}}" label="alpha equals the mean gradient" />
+            <Formula
+              tex="\alpha_k^c = \frac{1}{hw} \sum_{i,j} \frac{\partial S_c}{\partial A^k_{ij}}"
+              label="alpha equals the mean gradient"
+            />
             {data.weights.cam !== null ? (
-              <p>With global average pooling then one Dense layer, the gradient is <i>W<sub>k,c</sub></i>/({h}·{w}) everywhere: Grad-CAM's weights are CAM's divided by {h * w}, so after normalisation the maps are the same.</p>
+              <p>
+                With global average pooling then one Dense layer, the gradient is{' '}
+                <i>
+                  W<sub>k,c</sub>
+                </i>
+                /({h}·{w}) everywhere: Grad-CAM's weights are CAM's divided by {h * w}, so after normalisation the maps are the same.
+              </p>
             ) : (
               <p>This model has no GAP → Dense head: gradients are the only weights available.</p>
             )}
@@ -246,13 +376,54 @@ function StepView({ step, data, numbers, display, labelName, contrastName }: {
       ) : (
         <div className="classroom-body">
           <div className="thumbs">
-            <figure><MapView values={data.sums.cam.values.map((v) => Math.max(0, v))} shape={shape} mode="sequential" size={160} smooth under={display} label={`CAM of ${labelName}`} /><figcaption>CAM {labelName}</figcaption></figure>
-            <figure><MapView values={data.sums.contrastCam.values.map((v) => Math.max(0, v))} shape={shape} mode="sequential" size={160} smooth under={display} label={`CAM of ${contrastName}`} /><figcaption>CAM {contrastName}</figcaption></figure>
-            <figure><MapView values={data.sums.minmax.values.map((v) => Math.max(0, v))} shape={shape} mode="sequential" size={160} smooth under={display} label={`MinMax-CAM of ${labelName}`} /><figcaption>MinMax-CAM {labelName}</figcaption></figure>
+            <figure>
+              <MapView
+                values={data.sums.cam.values.map((v) => Math.max(0, v))}
+                shape={shape}
+                mode="sequential"
+                size={160}
+                smooth
+                under={display}
+                label={`CAM of ${labelName}`}
+              />
+              <figcaption>CAM {labelName}</figcaption>
+            </figure>
+            <figure>
+              <MapView
+                values={data.sums.contrastCam.values.map((v) => Math.max(0, v))}
+                shape={shape}
+                mode="sequential"
+                size={160}
+                smooth
+                under={display}
+                label={`CAM of ${contrastName}`}
+              />
+              <figcaption>CAM {contrastName}</figcaption>
+            </figure>
+            <figure>
+              <MapView
+                values={data.sums.minmax.values.map((v) => Math.max(0, v))}
+                shape={shape}
+                mode="sequential"
+                size={160}
+                smooth
+                under={display}
+                label={`MinMax-CAM of ${labelName}`}
+              />
+              <figcaption>MinMax-CAM {labelName}</figcaption>
+            </figure>
           </div>
           <div className="classroom-text">
             <Formula tex="w_k^u = W_{k,u} - \frac{1}{|C_x| - 1} \sum_{n \in C_x \setminus \{u\}} W_{k,n}" label="MinMax weights" />
-            <p>With <i>C<sub>x</sub></i> = {'{'}{labelName}, {contrastName}{'}'}: what both labels share cancels out, what is only {labelName}'s stays.</p>
+            <p>
+              With{' '}
+              <i>
+                C<sub>x</sub>
+              </i>{' '}
+              = {'{'}
+              {labelName}, {contrastName}
+              {'}'}: what both labels share cancels out, what is only {labelName}'s stays.
+            </p>
           </div>
         </div>
       );

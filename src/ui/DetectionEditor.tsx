@@ -141,10 +141,22 @@ export function DetectionEditor() {
         </div>
       )}
       <div className="row detection-actions">
-        <button type="button" className="button small" onClick={() => labelsFileRef.current?.click()} title="A .json list or a .txt with one class name or index per line">
+        <button
+          type="button"
+          className="button small"
+          onClick={() => labelsFileRef.current?.click()}
+          title="A .json list or a .txt with one class name or index per line"
+        >
           Load ground-truth labels…
         </button>
-        <input ref={labelsFileRef} type="file" accept=".json,.txt,application/json,text/plain" hidden onChange={(e) => void onLabelsFile(e)} data-testid="labels-file-input" />
+        <input
+          ref={labelsFileRef}
+          type="file"
+          accept=".json,.txt,application/json,text/plain"
+          hidden
+          onChange={(e) => void onLabelsFile(e)}
+          data-testid="labels-file-input"
+        />
         {detection !== null && (
           <button type="button" className="button small" data-testid="detection-reset" onClick={() => void setDetection(null)}>
             Use the default ({describeDetectionRule(headDefault)})

@@ -11,7 +11,9 @@ export function ErrorBanner() {
         <div className="banner error" role="alert" data-testid="error-banner" data-code={error.code}>
           <div className="banner-text">
             {error.context && <strong className="banner-context">{error.context} failed. </strong>}
-            <span className="banner-message" data-testid="error-message">{error.message}</span>
+            <span className="banner-message" data-testid="error-message">
+              {error.message}
+            </span>
           </div>
           <button type="button" className="button small" onClick={dismiss} aria-label="Dismiss error">
             Dismiss

@@ -27,10 +27,13 @@ export function Filmstrip() {
     }
     return new Map([...map].map(([id, entry]) => [id, entry.url]));
   }, [queue]);
-  useEffect(() => () => {
-    for (const entry of urls.current.values()) URL.revokeObjectURL(entry.url);
-    urls.current.clear();
-  }, []);
+  useEffect(
+    () => () => {
+      for (const entry of urls.current.values()) URL.revokeObjectURL(entry.url);
+      urls.current.clear();
+    },
+    [],
+  );
 
   if (queue.length === 0) return null;
   const index = queue.findIndex((item) => item.id === current);
@@ -45,20 +48,42 @@ export function Filmstrip() {
 
   return (
     <section className="panel filmstrip" aria-labelledby="filmstrip-title" data-testid="filmstrip">
-      <h2 id="filmstrip-title">Images <span className="muted">({done} of {queue.length} explained)</span></h2>
+      <h2 id="filmstrip-title">
+        Images{' '}
+        <span className="muted">
+          ({done} of {queue.length} explained)
+        </span>
+      </h2>
       <ol className="filmstrip-items" onKeyDown={onKeyDown} aria-label="Queued images: arrow keys switch">
         {queue.map((item) => {
           const top = item.result?.predictions[0];
           return (
             <li key={item.id} data-status={item.status} data-testid="filmstrip-item">
-              <button type="button" className="filmstrip-pick" aria-current={item.id === current ? 'true' : undefined} onClick={() => void select(item.id)} title={item.error ?? item.name}>
+              <button
+                type="button"
+                className="filmstrip-pick"
+                aria-current={item.id === current ? 'true' : undefined}
+                onClick={() => void select(item.id)}
+                title={item.error ?? item.name}
+              >
                 <img src={thumbnails.get(item.id)} alt="" width={72} height={72} />
                 <span className="name">{item.name}</span>
                 <span className="status">
-                  {item.id === next ? 'next, after the running analysis' : item.status === 'done' && top !== undefined ? `${top.name} ${(top.prob * 100).toFixed(0)}%` : STATUS_TEXT[item.status]}
+                  {item.id === next
+                    ? 'next, after the running analysis'
+                    : item.status === 'done' && top !== undefined
+                      ? `${top.name} ${(top.prob * 100).toFixed(0)}%`
+                      : STATUS_TEXT[item.status]}
                 </span>
               </button>
-              <button type="button" className="filmstrip-remove" aria-label={`Remove ${item.name} from the queue`} onClick={() => remove(item.id)}>✕</button>
+              <button
+                type="button"
+                className="filmstrip-remove"
+                aria-label={`Remove ${item.name} from the queue`}
+                onClick={() => remove(item.id)}
+              >
+                ✕
+              </button>
             </li>
           );
         })}

@@ -76,7 +76,14 @@ export function HeatmapGrid() {
     const extras = extrasText(map.extras);
     return (
       <td key={`${method}-${label}`} className="grid-cell">
-        <figure className={highlighted === method ? 'card highlighted' : 'card'} title={rangeText(map)} data-testid="heatmap-cell" data-method={method} data-label={label} data-highlighted={highlighted === method}>
+        <figure
+          className={highlighted === method ? 'card highlighted' : 'card'}
+          title={rangeText(map)}
+          data-testid="heatmap-cell"
+          data-method={method}
+          data-label={label}
+          data-highlighted={highlighted === method}
+        >
           <HeatmapCanvas map={map} image={image.display} colormap={colormap} opacity={opacity} label={name} methodTitle={titleOf(method)} />
           <figcaption>
             <strong>{titleOf(method)}</strong> · {name}
@@ -101,11 +108,18 @@ export function HeatmapGrid() {
     <div className="heatmap-grid" style={{ ['--cell-size' as string]: `${cellSize}px` }}>
       <div className="grid-toolbar">
         <label className="check" htmlFor={toggleId}>
-          <input id={toggleId} type="checkbox" data-testid="grid-transpose" checked={transposed} onChange={(e) => setTransposed(e.target.checked)} />
+          <input
+            id={toggleId}
+            type="checkbox"
+            data-testid="grid-transpose"
+            checked={transposed}
+            onChange={(e) => setTransposed(e.target.checked)}
+          />
           Rows are methods (transpose)
         </label>
         <span className="muted small">
-          {labels.length} label{labels.length === 1 ? '' : 's'} × {methods.length} method{methods.length === 1 ? '' : 's'}; hover a map for its raw range.
+          {labels.length} label{labels.length === 1 ? '' : 's'} × {methods.length} method{methods.length === 1 ? '' : 's'}; hover a map for
+          its raw range.
         </span>
       </div>
       <div className="grid-scroll" role="region" aria-label="Heatmaps" tabIndex={0}>

@@ -25,7 +25,8 @@ export function ImagePanel() {
     input.value = '';
     if (files.length === 0) return;
     const rejected = files.filter((file) => !isImageFile(file) && file.type !== '');
-    if (rejected.length > 0) reportError(new Error(`${rejected.map((file) => `${file.name} (${file.type})`).join(', ')}: not an image.`), 'Opening the image');
+    if (rejected.length > 0)
+      reportError(new Error(`${rejected.map((file) => `${file.name} (${file.type})`).join(', ')}: not an image.`), 'Opening the image');
     const images = files.filter((file) => !rejected.includes(file));
     if (images.length > 0) void enqueueImages(images.map((file) => ({ name: file.name, blob: file })));
   };
@@ -53,23 +54,25 @@ export function ImagePanel() {
         />
       </div>
       <div className="samples" role="group" aria-label="Sample photos">
-        {samples.filter((sample) => sample.group === 'photos').map((sample) => (
-          <SampleButton key={sample.file} sample={sample} onPick={loadSample} />
-        ))}
+        {samples
+          .filter((sample) => sample.group === 'photos')
+          .map((sample) => (
+            <SampleButton key={sample.file} sample={sample} onPick={loadSample} />
+          ))}
       </div>
       {samples.some((sample) => sample.group === 'shapes') && (
         <details className="shape-samples" data-testid="shape-samples">
           <summary>Shapes scenes (multi-label, with ground-truth masks; they open the Shapes ResNet)</summary>
           <div className="samples" role="group" aria-label="Shapes scenes">
-            {samples.filter((sample) => sample.group === 'shapes').map((sample) => (
-              <SampleButton key={sample.file} sample={sample} onPick={loadSample} />
-            ))}
+            {samples
+              .filter((sample) => sample.group === 'shapes')
+              .map((sample) => (
+                <SampleButton key={sample.file} sample={sample} onPick={loadSample} />
+              ))}
           </div>
         </details>
       )}
-      <div>
-        {samplesError && <p className="muted">{samplesError}</p>}
-      </div>
+      <div>{samplesError && <p className="muted">{samplesError}</p>}</div>
       <div className="image-info" aria-live="polite" data-testid="image-status" data-state={imageStatus}>
         {imageStatus === 'loading' && <p>Reading {imageName ?? 'the image'}…</p>}
         {imageStatus === 'waiting-for-model' && <p>{imageName ?? 'The image'} is waiting for the model to finish loading.</p>}

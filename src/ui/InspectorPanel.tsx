@@ -57,9 +57,17 @@ export function InspectorPanel() {
         <h2 id="inspector-title">Feature maps</h2>
         <label>
           Label{' '}
-          <select value={label ?? ''} onChange={(e) => void inspect(e.target.value === '' ? null : Number(e.target.value))} data-testid="inspector-label">
+          <select
+            value={label ?? ''}
+            onChange={(e) => void inspect(e.target.value === '' ? null : Number(e.target.value))}
+            data-testid="inspector-label"
+          >
             <option value="">choose a label…</option>
-            {result.predictions.map((p) => <option key={p.label} value={p.label}>{p.name} ({(p.prob * 100).toFixed(1)}%)</option>)}
+            {result.predictions.map((p) => (
+              <option key={p.label} value={p.label}>
+                {p.name} ({(p.prob * 100).toFixed(1)}%)
+              </option>
+            ))}
           </select>
         </label>
       </div>
@@ -68,16 +76,35 @@ export function InspectorPanel() {
         <>
           <div className="inspector-grid">
             <figure>
-              <MapView values={selected.map.values} shape={[h, w]} mode="sequential" smooth under={display} size={240} label={`activation map of channel ${selected.channel} over the image`} />
+              <MapView
+                values={selected.map.values}
+                shape={[h, w]}
+                mode="sequential"
+                smooth
+                under={display}
+                size={240}
+                label={`activation map of channel ${selected.channel} over the image`}
+              />
               <figcaption>
-                A<sup>{selected.channel}</sup> over the image; w<sub>{selected.channel}</sub> = {formatNumber((shown.weights.cam ?? shown.weights.gradcam)[selected.channel]!)}
+                A<sup>{selected.channel}</sup> over the image; w<sub>{selected.channel}</sub> ={' '}
+                {formatNumber((shown.weights.cam ?? shown.weights.gradcam)[selected.channel]!)}
               </figcaption>
             </figure>
             <div>
-              <p className="hint">The {shown.topChannels.length} channels of largest |w<sub>k</sub>| for {nameOf(shown.label)} (of {shown.activationShape[2]}); click one.</p>
+              <p className="hint">
+                The {shown.topChannels.length} channels of largest |w<sub>k</sub>| for {nameOf(shown.label)} (of {shown.activationShape[2]}
+                ); click one.
+              </p>
               <div className="inspector-thumbs" role="group" aria-label="Channels">
                 {shown.topChannels.map((c) => (
-                  <button key={c.channel} type="button" className="thumb" aria-pressed={c.channel === selected.channel} onClick={() => select(c.channel)} data-channel={c.channel}>
+                  <button
+                    key={c.channel}
+                    type="button"
+                    className="thumb"
+                    aria-pressed={c.channel === selected.channel}
+                    onClick={() => select(c.channel)}
+                    data-channel={c.channel}
+                  >
                     <MapView values={c.map.values} shape={[h, w]} mode="sequential" size={64} label={`channel ${c.channel}`} />
                     <span>k = {c.channel}</span>
                   </button>
@@ -85,30 +112,62 @@ export function InspectorPanel() {
               </div>
             </div>
           </div>
-          <h3>Weights w<sub>k</sub> of {nameOf(shown.label)}{shown.weights.cam === null ? ' (Grad-CAM: this head is not GAP → Dense)' : ''}</h3>
+          <h3>
+            Weights w<sub>k</sub> of {nameOf(shown.label)}
+            {shown.weights.cam === null ? ' (Grad-CAM: this head is not GAP → Dense)' : ''}
+          </h3>
           <WeightBars
             weights={shown.weights.cam ?? shown.weights.gradcam}
             highlight={[selected.channel]}
             label={`the ${shown.activationShape[2]} weights of ${nameOf(shown.label)}`}
-            onPick={(k) => { if (shown.topChannels.some((c) => c.channel === k)) select(k); }}
+            onPick={(k) => {
+              if (shown.topChannels.some((c) => c.channel === k)) select(k);
+            }}
           />
           {shown.weights.minmax !== null && camMap !== null && minmaxMap !== null && contrast !== null ? (
             <>
-              <h3>MinMax against {nameOf(contrast)}: w<sub>k</sub><sup>u</sup> = W<sub>k,u</sub> − W<sub>k,v</sub></h3>
-              <WeightBars weights={shown.weights.minmax} highlight={[selected.channel]} label={`MinMax weights of ${nameOf(shown.label)} against ${nameOf(contrast)}`} />
+              <h3>
+                MinMax against {nameOf(contrast)}: w<sub>k</sub>
+                <sup>u</sup> = W<sub>k,u</sub> − W<sub>k,v</sub>
+              </h3>
+              <WeightBars
+                weights={shown.weights.minmax}
+                highlight={[selected.channel]}
+                label={`MinMax weights of ${nameOf(shown.label)} against ${nameOf(contrast)}`}
+              />
               <div className="inspector-compare" data-testid="inspector-compare">
                 <figure>
-                  <MapView values={camMap} shape={[h, w]} mode="sequential" smooth under={display} size={180} label={`CAM of ${nameOf(shown.label)}`} />
+                  <MapView
+                    values={camMap}
+                    shape={[h, w]}
+                    mode="sequential"
+                    smooth
+                    under={display}
+                    size={180}
+                    label={`CAM of ${nameOf(shown.label)}`}
+                  />
                   <figcaption>CAM</figcaption>
                 </figure>
                 <figure>
-                  <MapView values={minmaxMap} shape={[h, w]} mode="sequential" smooth under={display} size={180} label={`MinMax-CAM of ${nameOf(shown.label)}`} />
+                  <MapView
+                    values={minmaxMap}
+                    shape={[h, w]}
+                    mode="sequential"
+                    smooth
+                    under={display}
+                    size={180}
+                    label={`MinMax-CAM of ${nameOf(shown.label)}`}
+                  />
                   <figcaption>MinMax-CAM</figcaption>
                 </figure>
                 <figure>
                   <MapView
                     values={camMap.map((v, i) => v - minmaxMap[i]!)}
-                    shape={[h, w]} mode="diverging" smooth size={180} label="CAM minus MinMax-CAM: red where MinMax removed evidence"
+                    shape={[h, w]}
+                    mode="diverging"
+                    smooth
+                    size={180}
+                    label="CAM minus MinMax-CAM: red where MinMax removed evidence"
                   />
                   <figcaption>CAM − MinMax-CAM (red: removed)</figcaption>
                 </figure>

@@ -6,8 +6,22 @@ import { resizeBilinear } from '../shared/resample';
 const VIEW = 300;
 
 /** A map drawn cell by cell (pixelated: the h x w grid shows) or smoothed, in a sequential or diverging colour map. */
-export function MapView({ values, shape, mode, size = VIEW, label, smooth = false, under }: {
-  values: Float32Array; shape: [number, number]; mode: 'sequential' | 'diverging'; size?: number; label: string; smooth?: boolean; under?: ImageBitmap | null;
+export function MapView({
+  values,
+  shape,
+  mode,
+  size = VIEW,
+  label,
+  smooth = false,
+  under,
+}: {
+  values: Float32Array;
+  shape: [number, number];
+  mode: 'sequential' | 'diverging';
+  size?: number;
+  label: string;
+  smooth?: boolean;
+  under?: ImageBitmap | null;
 }) {
   const ref = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
@@ -34,7 +48,12 @@ export function MapView({ values, shape, mode, size = VIEW, label, smooth = fals
       }
       const range = max - min;
       rgba = new Uint8ClampedArray(gh * gw * 4);
-      colorize(grid.map((v) => (range > 0 ? (v - min) / range : 0)), colormapLut('turbo'), under ? 0.55 : 1, rgba);
+      colorize(
+        grid.map((v) => (range > 0 ? (v - min) / range : 0)),
+        colormapLut('turbo'),
+        under ? 0.55 : 1,
+        rgba,
+      );
     }
     const layer = document.createElement('canvas');
     layer.width = gw;

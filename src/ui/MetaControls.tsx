@@ -20,14 +20,20 @@ export function MetaControls() {
         />
         Test-time augmentation: horizontal flip x scales 0.5, 1.5, 2 (8 forward passes)
       </label>
-      <label htmlFor={smoothId} className="field-label">Noise smoothing: noisy copies (0 = off)</label>
+      <label htmlFor={smoothId} className="field-label">
+        Noise smoothing: noisy copies (0 = off)
+      </label>
       <select
         id={smoothId}
         data-testid="meta-smooth"
         value={meta.smoothSamples}
         onChange={(event) => void setMeta({ smoothSamples: Number(event.target.value) })}
       >
-        {[0, 4, 8, 16].map((n) => <option key={n} value={n}>{n === 0 ? 'off' : `${n} copies`}</option>)}
+        {[0, 4, 8, 16].map((n) => (
+          <option key={n} value={n}>
+            {n === 0 ? 'off' : `${n} copies`}
+          </option>
+        ))}
       </select>
       <p className="hint">With either on, maps are averaged at the input's resolution.</p>
     </fieldset>

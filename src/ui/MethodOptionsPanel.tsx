@@ -1,13 +1,13 @@
 import { useId, type ChangeEvent, type InputHTMLAttributes } from 'react';
+import { METHOD_DESCRIPTORS } from '../shared/methods';
 import {
   DEFAULT_METHOD_OPTIONS,
-  SCORECAM_VARIANTS,
-  SCORECAM_VARIANT_TITLES,
-  parseIntegerField,
-  parseMaxChannels,
-  parseNumberField,
+  OPTION_FAMILIES,
+  optionFields,
+  parseOptionText,
   type MethodOptionsPatch,
-  type ScoreCamVariant,
+  type OptionFamily,
+  type OptionField,
 } from '../shared/options';
 import { useStudio } from '../state/react';
 import { useCommittedInput } from './useCommittedInput';
@@ -64,119 +64,90 @@ function OptionField({ label, hint, testId, value, parse, input }: OptionFieldPr
   );
 }
 
-const integer = (min: number, max: number): InputHTMLAttributes<HTMLInputElement> => ({ type: 'number', min, max, step: 1, inputMode: 'numeric' });
-
-function isVariant(value: string): value is ScoreCamVariant {
-  return (SCORECAM_VARIANTS as readonly string[]).includes(value);
+/** The input attributes of a numeric field (its range, for the browser's own hints). */
+function inputOf(field: OptionField): InputHTMLAttributes<HTMLInputElement> {
+  switch (field.kind) {
+    case 'integer':
+      return { type: 'number', min: field.min, max: field.max, step: 1, inputMode: 'numeric' };
+    case 'cap':
+      return { type: 'number', min: field.min, step: 1, inputMode: 'numeric', placeholder: 'all' };
+    case 'number':
+      return { type: 'number', min: field.min, max: field.max, step: 0.05, inputMode: 'decimal' };
+    case 'choice':
+      return {};
+  }
 }
 
-/** Parameters of the slow methods; collapsed by default. Changes re-run only the analyses that use them. */
-export function MethodOptionsPanel() {
-  const options = useStudio((s) => s.methodOptions);
+/** The title of an option family: that of the method which reads it (src/shared/methods.ts). */
+function familyTitle(family: OptionFamily): string {
+  return METHOD_DESCRIPTORS.find((method) => 'options' in method && method.options === family)?.title ?? family;
+}
+
+function ChoiceOption({ family, name, field, value }: { family: OptionFamily; name: string; field: OptionField; value: string }) {
   const setMethodOptions = useStudio((s) => s.setMethodOptions);
-  const resetMethodOptions = useStudio((s) => s.resetMethodOptions);
-  const variantId = useId();
-  const isDefault = JSON.stringify(options) === JSON.stringify(DEFAULT_METHOD_OPTIONS);
-  const onVariant = (event: ChangeEvent<HTMLSelectElement>): void => {
-    if (isVariant(event.target.value)) void setMethodOptions({ scorecam: { variant: event.target.value } });
-  };
-  const int = (min: number, max: number, what: string, make: (value: number) => MethodOptionsPatch) => (text: string) => {
-    const parsed = parseIntegerField(text, min, max, what);
-    return 'error' in parsed ? parsed : { patch: make(parsed.value) };
+  const id = useId();
+  const onChange = (event: ChangeEvent<HTMLSelectElement>): void => {
+    const parsed = parseOptionText(field, event.target.value);
+    if (!('error' in parsed)) void setMethodOptions({ [family]: { [name]: parsed.value } } as MethodOptionsPatch);
   };
   return (
+    <div className="field compact option-field">
+      <label className="field-label" htmlFor={id}>
+        {field.title}
+      </label>
+      <select id={id} data-testid={`option-${field.flag}`} value={value} onChange={onChange}>
+        {(field.kind === 'choice' ? field.values : []).map((choice) => (
+          <option key={choice} value={choice}>
+            {field.choices?.[choice] ?? choice}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
+/**
+ * Parameters of the slow methods, one group per option family, every field from its schema in
+ * src/shared/options.ts (a new option family appears here without code of its own); collapsed by default.
+ * Changes re-run only the analyses that use them.
+ */
+export function MethodOptionsPanel() {
+  const options = useStudio((s) => s.methodOptions);
+  const resetMethodOptions = useStudio((s) => s.resetMethodOptions);
+  const isDefault = JSON.stringify(options) === JSON.stringify(DEFAULT_METHOD_OPTIONS);
+  return (
     <details className="method-options" data-testid="method-options">
-      <summary>
-        Method options{isDefault ? '' : <span className="muted small"> (changed)</span>}
-      </summary>
-      <fieldset className="option-group">
-        <legend>Score-CAM</legend>
-        <div className="field compact option-field">
-          <label className="field-label" htmlFor={variantId}>
-            Score
-          </label>
-          <select id={variantId} data-testid="option-scorecam-variant" value={options.scorecam.variant} onChange={onVariant}>
-            {SCORECAM_VARIANTS.map((variant) => (
-              <option key={variant} value={variant}>
-                {SCORECAM_VARIANT_TITLES[variant]}
-              </option>
-            ))}
-          </select>
-        </div>
-        <OptionField
-          label="Batch size (masked inputs per pass)"
-          testId="option-scorecam-batch-size"
-          value={String(options.scorecam.batchSize)}
-          input={integer(1, 1024)}
-          parse={int(1, 1024, 'The batch size', (batchSize) => ({ scorecam: { batchSize } }))}
-        />
-        <OptionField
-          label="Max channels"
-          hint="Keep the channels of largest variance (Faster-Score-CAM). Empty = all channels."
-          testId="option-scorecam-max-channels"
-          value={options.scorecam.maxChannels === null ? '' : String(options.scorecam.maxChannels)}
-          input={{ type: 'number', min: 1, step: 1, inputMode: 'numeric', placeholder: 'all' }}
-          parse={(text) => {
-            const parsed = parseMaxChannels(text);
-            return 'error' in parsed ? parsed : { patch: { scorecam: { maxChannels: parsed.value } } };
-          }}
-        />
-      </fieldset>
-      <fieldset className="option-group">
-        <legend>Ablation-CAM</legend>
-        <OptionField
-          label="Batch size (ablated channels per pass)"
-          testId="option-ablation-batch-size"
-          value={String(options.ablation.batchSize)}
-          input={integer(1, 1024)}
-          parse={int(1, 1024, 'The batch size', (batchSize) => ({ ablation: { batchSize } }))}
-        />
-      </fieldset>
-      <fieldset className="option-group">
-        <legend>SmoothGrad</legend>
-        <OptionField
-          label="Samples"
-          testId="option-smoothgrad-samples"
-          value={String(options.smoothgrad.samples)}
-          input={integer(1, 1000)}
-          parse={int(1, 1000, 'The number of samples', (samples) => ({ smoothgrad: { samples } }))}
-        />
-        <OptionField
-          label="Noise level (σ, as a fraction of the input range)"
-          testId="option-smoothgrad-noise"
-          value={String(options.smoothgrad.noiseLevel)}
-          input={{ type: 'number', min: 0, max: 1, step: 0.05, inputMode: 'decimal' }}
-          parse={(text) => {
-            const parsed = parseNumberField(text, 0, 1, 'The noise level');
-            return 'error' in parsed ? parsed : { patch: { smoothgrad: { noiseLevel: parsed.value } } };
-          }}
-        />
-        <OptionField
-          label="Seed"
-          testId="option-smoothgrad-seed"
-          value={String(options.smoothgrad.seed)}
-          input={integer(0, 2 ** 31 - 1)}
-          parse={int(0, 2 ** 31 - 1, 'The seed', (seed) => ({ smoothgrad: { seed } }))}
-        />
-      </fieldset>
-      <fieldset className="option-group">
-        <legend>Integrated Gradients</legend>
-        <OptionField
-          label="Steps"
-          testId="option-ig-steps"
-          value={String(options.integratedGradients.steps)}
-          input={integer(1, 1000)}
-          parse={int(1, 1000, 'The number of steps', (steps) => ({ integratedGradients: { steps } }))}
-        />
-        <OptionField
-          label="Batch size (steps per pass)"
-          testId="option-ig-batch-size"
-          value={String(options.integratedGradients.batchSize)}
-          input={integer(1, 1024)}
-          parse={int(1, 1024, 'The batch size', (batchSize) => ({ integratedGradients: { batchSize } }))}
-        />
-      </fieldset>
-      <button type="button" className="button small" data-testid="options-reset" disabled={isDefault} onClick={() => void resetMethodOptions()}>
+      <summary>Method options{isDefault ? '' : <span className="muted small"> (changed)</span>}</summary>
+      {OPTION_FAMILIES.map((family) => (
+        <fieldset className="option-group" key={family}>
+          <legend>{familyTitle(family)}</legend>
+          {optionFields(family).map(([name, field]) => {
+            const value = (options[family] as Record<string, unknown>)[name];
+            if (field.kind === 'choice') return <ChoiceOption key={name} family={family} name={name} field={field} value={String(value)} />;
+            return (
+              <OptionField
+                key={name}
+                label={field.title}
+                {...(field.hint === undefined ? {} : { hint: field.hint })}
+                testId={`option-${field.flag}`}
+                value={value === null ? '' : String(value)}
+                input={inputOf(field)}
+                parse={(text) => {
+                  const parsed = parseOptionText(field, text);
+                  return 'error' in parsed ? parsed : { patch: { [family]: { [name]: parsed.value } } as MethodOptionsPatch };
+                }}
+              />
+            );
+          })}
+        </fieldset>
+      ))}
+      <button
+        type="button"
+        className="button small"
+        data-testid="options-reset"
+        disabled={isDefault}
+        onClick={() => void resetMethodOptions()}
+      >
         Reset to defaults
       </button>
     </details>

@@ -65,8 +65,10 @@ export function MethodPicker() {
       ))}
       {list.some((m) => isSlowMethod(m.id)) && (
         <p className="hint" id={slowNoteId}>
-          <span className="slow-hint" aria-hidden="true">slow</span> methods run many forward or backward passes: they report their progress beside
-          the results, and Cancel stops them.
+          <span className="slow-hint" aria-hidden="true">
+            slow
+          </span>{' '}
+          methods run many forward or backward passes: they report their progress beside the results, and Cancel stops them.
         </p>
       )}
     </fieldset>

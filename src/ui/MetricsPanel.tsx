@@ -27,16 +27,29 @@ export function MetricsPanel() {
   const setHighlighted = useStudio((s) => s.setHighlightedMethod);
   const table = metrics === null ? null : metricsTable(metrics, metricsFor?.methods ?? []);
   const styles = (table?.methods ?? []).map((id) => ({ id, title: methodTitle(id, methodInfo) }));
-  const curveSets: CurveSet[] = metrics === null || table === null ? [] : table.detected.map((label) => ({
-    label,
-    name: labelName(label),
-    byMethod: table.methods.flatMap((method) => {
-      const curve = metrics.evaluation.curves?.[method]?.[String(label)];
-      return curve === undefined ? [] : [{ method, fractions: curve.fractions, deletion: curve.deletion, insertion: curve.insertion }];
-    }),
-  })).filter((set) => set.byMethod.length > 0);
+  const curveSets: CurveSet[] =
+    metrics === null || table === null
+      ? []
+      : table.detected
+          .map((label) => ({
+            label,
+            name: labelName(label),
+            byMethod: table.methods.flatMap((method) => {
+              const curve = metrics.evaluation.curves?.[method]?.[String(label)];
+              return curve === undefined
+                ? []
+                : [{ method, fractions: curve.fractions, deletion: curve.deletion, insertion: curve.insertion }];
+            }),
+          }))
+          .filter((set) => set.byMethod.length > 0);
   return (
-    <section className="metrics panel" data-testid="metrics" data-state={status} aria-labelledby="metrics-title" aria-busy={status === 'busy'}>
+    <section
+      className="metrics panel"
+      data-testid="metrics"
+      data-state={status}
+      aria-labelledby="metrics-title"
+      aria-busy={status === 'busy'}
+    >
       <div className="results-head">
         <h2 id="metrics-title">Faithfulness metrics</h2>
         <div className="row">
@@ -50,18 +63,28 @@ export function MetricsPanel() {
               </button>
             </>
           ) : (
-            <button type="button" className="button primary" data-testid="metrics-compute" disabled={!canCompute} onClick={() => void compute()}>
+            <button
+              type="button"
+              className="button primary"
+              data-testid="metrics-compute"
+              disabled={!canCompute}
+              onClick={() => void compute()}
+            >
               {metrics === null ? 'Compute for this image' : 'Compute again'}
             </button>
           )}
         </div>
       </div>
       <p className="hint">
-        Each detected label's map is kept (O) or removed (Ō) from the input and the model is run again; deletion and insertion
-        curves remove or add pixels in the map's order. Arrows say which direction is better; the best method of each row is
-        in bold. ADO, ARO and F1 need two or more detected labels.
+        Each detected label's map is kept (O) or removed (Ō) from the input and the model is run again; deletion and insertion curves remove
+        or add pixels in the map's order. Arrows say which direction is better; the best method of each row is in bold. ADO, ARO and F1 need
+        two or more detected labels.
       </p>
-      {stale && <p className="hint" data-testid="metrics-stale">These numbers are for a previous image or model: compute again.</p>}
+      {stale && (
+        <p className="hint" data-testid="metrics-stale">
+          These numbers are for a previous image or model: compute again.
+        </p>
+      )}
       {table && (
         <div className="table-scroll">
           <table className="metrics-table" data-testid="metrics-table">
@@ -72,7 +95,9 @@ export function MetricsPanel() {
               <tr>
                 <th scope="col">metric</th>
                 {table.methods.map((method) => (
-                  <th scope="col" key={method}>{methodTitle(method, methodInfo)}</th>
+                  <th scope="col" key={method}>
+                    {methodTitle(method, methodInfo)}
+                  </th>
                 ))}
               </tr>
             </thead>
@@ -80,7 +105,10 @@ export function MetricsPanel() {
               {table.rows.map(({ metric, cells }) => (
                 <tr key={metric.id} data-metric={metric.id}>
                   <th scope="row" title={metric.description}>
-                    {metric.name} <span aria-label={metric.higherIsBetter ? 'higher is better' : 'lower is better'}>{metric.higherIsBetter ? '↑' : '↓'}</span>
+                    {metric.name}{' '}
+                    <span aria-label={metric.higherIsBetter ? 'higher is better' : 'lower is better'}>
+                      {metric.higherIsBetter ? '↑' : '↓'}
+                    </span>
                   </th>
                   {cells.map((cell, i) => (
                     <td
@@ -99,7 +127,11 @@ export function MetricsPanel() {
       )}
       {table && (
         <div className="charts">
-          <ExportableChart name="metrics-bars" title="Metrics by method (hover a bar to highlight that method's heatmaps)" onSave={downloadBlob}>
+          <ExportableChart
+            name="metrics-bars"
+            title="Metrics by method (hover a bar to highlight that method's heatmaps)"
+            onSave={downloadBlob}
+          >
             <MetricsBarChart table={table} methods={styles} onHover={setHighlighted} />
           </ExportableChart>
           {curveSets.length > 0 && (

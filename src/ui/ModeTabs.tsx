@@ -39,30 +39,43 @@ export function ModeTabs() {
   return (
     <div className="mode-tabs">
       <div className="mode-tablist" role="tablist" aria-label="Studio modes">
-      {STUDIO_MODES.map((id) => (
-        <button
-          key={id}
-          id={`mode-tab-${id}`}
-          type="button"
-          role="tab"
-          aria-selected={mode === id}
-          aria-controls={`mode-panel-${id}`}
-          tabIndex={mode === id ? 0 : -1}
-          title={MODE_TITLES[id].description}
-          onClick={() => setMode(id)}
-          onKeyDown={onKeyDown}
-          data-testid={`mode-${id}`}
-        >
-          {MODE_TITLES[id].title}
-        </button>
-      ))}
+        {STUDIO_MODES.map((id) => (
+          <button
+            key={id}
+            id={`mode-tab-${id}`}
+            type="button"
+            role="tab"
+            aria-selected={mode === id}
+            aria-controls={`mode-panel-${id}`}
+            tabIndex={mode === id ? 0 : -1}
+            title={MODE_TITLES[id].description}
+            onClick={() => setMode(id)}
+            onKeyDown={onKeyDown}
+            data-testid={`mode-${id}`}
+          >
+            {MODE_TITLES[id].title}
+          </button>
+        ))}
       </div>
       <span className="share">
-        <button type="button" className="button small" onClick={() => void share()} data-testid="share-settings" title="A link that opens the studio with this model, mode, methods and look (never your images)">
+        <button
+          type="button"
+          className="button small"
+          onClick={() => void share()}
+          data-testid="share-settings"
+          title="A link that opens the studio with this model, mode, methods and look (never your images)"
+        >
           Share settings
         </button>
         {shared !== null && (
-          <input className="share-link" readOnly value={shared} aria-label="Link to these settings (copied to the clipboard when allowed)" onFocus={(e) => e.target.select()} data-testid="share-link" />
+          <input
+            className="share-link"
+            readOnly
+            value={shared}
+            aria-label="Link to these settings (copied to the clipboard when allowed)"
+            onFocus={(e) => e.target.select()}
+            data-testid="share-link"
+          />
         )}
       </span>
     </div>

@@ -3,7 +3,7 @@ import { PREPROCESSING_DESCRIPTIONS, PREPROCESSING_IDS, type PreprocessingId } f
 import { useStudio } from '../state/react';
 
 const ACTIVATION_TEXT = { softmax: 'softmax', sigmoid: 'sigmoid (multi-label)', linear: 'none (linear logits)' } as const;
-const HEAD_TEXT = { 'gap-dense': 'global average pooling → dense', 'generic': 'generic (layers after the target)' } as const;
+const HEAD_TEXT = { 'gap-dense': 'global average pooling → dense', generic: 'generic (layers after the target)' } as const;
 
 function shapeText(shape: readonly number[]): string {
   return shape.join(' × ');
@@ -62,9 +62,24 @@ export function ModelDetails() {
       </label>
       <label className="field" htmlFor={prepId}>
         <span className="field-label">
-          Preprocessing <span className="muted">({model.preprocessingSource === 'metadata' ? 'from metadata.json' : model.preprocessingSource === 'user' ? 'your choice' : 'default guess'})</span>
+          Preprocessing{' '}
+          <span className="muted">
+            (
+            {model.preprocessingSource === 'metadata'
+              ? 'from metadata.json'
+              : model.preprocessingSource === 'user'
+                ? 'your choice'
+                : 'default guess'}
+            )
+          </span>
         </span>
-        <select id={prepId} data-testid="preprocessing-select" value={model.preprocessing} onChange={onPreprocessing} disabled={configuring}>
+        <select
+          id={prepId}
+          data-testid="preprocessing-select"
+          value={model.preprocessing}
+          onChange={onPreprocessing}
+          disabled={configuring}
+        >
           {PREPROCESSING_IDS.map((id) => (
             <option key={id} value={id}>
               {id}

@@ -34,7 +34,11 @@ export function ModelPicker() {
     if (files.length === 0) return;
     const picked = classifyFiles(files, folderOf(files));
     if (picked.kind === 'model') void loadModel({ kind: 'files', files: picked.files }, picked.name);
-    else reportError(new Error(picked.kind === 'none' ? picked.reason : 'Those files are an image, not a model: choose model.json and its .bin shards.'), 'Opening model files');
+    else
+      reportError(
+        new Error(picked.kind === 'none' ? picked.reason : 'Those files are an image, not a model: choose model.json and its .bin shards.'),
+        'Opening model files',
+      );
   };
 
   return (
@@ -42,7 +46,15 @@ export function ModelPicker() {
       <label className="field" htmlFor={catalogId}>
         <span className="field-label">Model</span>
         <select id={catalogId} data-testid="model-select" value={current?.id ?? ''} onChange={onCatalog} disabled={catalog.length === 0}>
-          {!current && <option value="">{catalogStatus === 'error' ? 'No bundled models (run npm run setup)' : model ? `${model.name} (custom)` : 'Choose a bundled model…'}</option>}
+          {!current && (
+            <option value="">
+              {catalogStatus === 'error'
+                ? 'No bundled models (run npm run setup)'
+                : model
+                  ? `${model.name} (custom)`
+                  : 'Choose a bundled model…'}
+            </option>
+          )}
           {catalog.map((entry) => (
             <option key={entry.id} value={entry.id}>
               {entry.name}
@@ -74,7 +86,12 @@ export function ModelPicker() {
       <div className="field">
         <span className="field-label">Your own model</span>
         <div className="row">
-          <button type="button" className="button" onClick={() => filesRef.current?.click()} title="model.json, its .bin shards, and optionally metadata.json and a labels file">
+          <button
+            type="button"
+            className="button"
+            onClick={() => filesRef.current?.click()}
+            title="model.json, its .bin shards, and optionally metadata.json and a labels file"
+          >
             Open files…
           </button>
           <button type="button" className="button" onClick={() => folderRef.current?.click()}>

@@ -12,7 +12,13 @@ export function ModelStatus() {
   const sourceName = useStudio((s) => s.modelSourceName);
   const state = status === 'loading' ? 'loading' : model ? 'ready' : status === 'error' ? 'error' : 'loading';
   return (
-    <div className={`model-status state-${state}`} data-testid="model-status" data-state={state} data-last-load={failed ? 'failed' : 'ok'} aria-live="polite">
+    <div
+      className={`model-status state-${state}`}
+      data-testid="model-status"
+      data-state={state}
+      data-last-load={failed ? 'failed' : 'ok'}
+      aria-live="polite"
+    >
       {state === 'loading' && (
         <>
           <span>
@@ -31,7 +37,13 @@ export function ModelStatus() {
       )}
       {state === 'error' && (
         <span>
-          No model loaded{sourceName || pending ? <>: <strong>{pending ?? sourceName}</strong> failed</> : null}. Pick another model or check the error above.
+          No model loaded
+          {sourceName || pending ? (
+            <>
+              : <strong>{pending ?? sourceName}</strong> failed
+            </>
+          ) : null}
+          . Pick another model or check the error above.
         </span>
       )}
     </div>

@@ -45,12 +45,12 @@ export function PageDrop() {
           const state = store.getState();
           const kind = classifyFiles(files, folder);
           if (kind.kind === 'model') void state.loadModel({ kind: 'files', files: kind.files }, kind.name);
-          else if (kind.kind === 'images-folder') void state.startBatch(pairFolderFiles(files.map((file, i) => ({ path: paths?.[i] ?? file.name, file }))).images);
+          else if (kind.kind === 'images-folder')
+            void state.startBatch(pairFolderFiles(files.map((file, i) => ({ path: paths?.[i] ?? file.name, file }))).images);
           else if (kind.kind === 'image' || kind.kind === 'images') {
             const images = kind.kind === 'image' ? [kind.file] : kind.files;
             void state.enqueueImages(images.map((file) => ({ name: file.name, blob: file })));
-          }
-          else state.reportError(new Error(kind.reason), 'Opening the dropped files');
+          } else state.reportError(new Error(kind.reason), 'Opening the dropped files');
         },
         (error: unknown) => store.getState().reportError(error, 'Reading the dropped files'),
       );

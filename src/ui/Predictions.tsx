@@ -26,7 +26,9 @@ export function Predictions() {
   return (
     <section className="panel predictions" aria-labelledby="predictions-title">
       <h2 id="predictions-title">Predictions</h2>
-      <p className="muted small">Tick a label to explain it ({activation === 'sigmoid' ? 'sigmoid' : activation === 'linear' ? 'logit' : 'softmax'} scores).</p>
+      <p className="muted small">
+        Tick a label to explain it ({activation === 'sigmoid' ? 'sigmoid' : activation === 'linear' ? 'logit' : 'softmax'} scores).
+      </p>
       <ol className="prediction-list">
         {result.predictions.map((p: Prediction) => {
           const checked = explained.includes(p.label);
@@ -41,7 +43,12 @@ export function Predictions() {
               data-detected={isDetected}
             >
               <label>
-                <input type="checkbox" checked={checked} onChange={() => void toggleLabel(p.label)} aria-label={`Explain ${p.name}${isDetected ? ' (detected)' : ''}`} />
+                <input
+                  type="checkbox"
+                  checked={checked}
+                  onChange={() => void toggleLabel(p.label)}
+                  aria-label={`Explain ${p.name}${isDetected ? ' (detected)' : ''}`}
+                />
                 <span className="prediction-name" title={`class ${p.label}, logit ${p.logit.toFixed(3)}`}>
                   {p.name}
                   {isDetected && (
@@ -65,9 +72,7 @@ export function Predictions() {
           ({result.detectionRule})
         </span>
         {detected.length === 0 ? (
-          <p className="small">
-            Empty: no label passes the rule.{byHand ? '' : ' The top prediction is explained instead.'}
-          </p>
+          <p className="small">Empty: no label passes the rule.{byHand ? '' : ' The top prediction is explained instead.'}</p>
         ) : (
           <ul className="detected-list">
             {shown.map((label) => (

@@ -1,8 +1,8 @@
 import type { LoadProgress } from '../shared/protocol';
 
 const STAGE_TEXT: Record<LoadProgress['stage'], string> = {
-  'fetching': 'Downloading weights',
-  'building': 'Building the model',
+  fetching: 'Downloading weights',
+  building: 'Building the model',
   'warming-up': 'Warming up',
 };
 
@@ -29,11 +29,7 @@ export function LoadProgressBar({ progress }: { progress: LoadProgress | null })
     : 'Starting…';
   return (
     <div className="progress" data-testid="load-progress">
-      {known ? (
-        <progress max={1} value={fraction} aria-label="Model download progress" />
-      ) : (
-        <progress aria-label="Model load progress" />
-      )}
+      {known ? <progress max={1} value={fraction} aria-label="Model download progress" /> : <progress aria-label="Model load progress" />}
       <span className="progress-label">{label}</span>
     </div>
   );

@@ -30,7 +30,8 @@ export function Results() {
               {progress && progress.total > 0 ? (
                 <span data-testid="analysis-progress" data-method={progress.method}>
                   Running <strong>{methodTitle}</strong>
-                  {methodIndex >= 0 && methodCount > 1 ? ` (method ${methodIndex + 1} of ${methodCount})` : ''}: {progress.done}/{progress.total}
+                  {methodIndex >= 0 && methodCount > 1 ? ` (method ${methodIndex + 1} of ${methodCount})` : ''}: {progress.done}/
+                  {progress.total}
                 </span>
               ) : (
                 <span>Computing…{slowChosen.length > 0 ? ` (${slowChosen.join(', ')} will report progress)` : ''}</span>
@@ -59,7 +60,9 @@ export function Results() {
       )}
       {notes !== null && notes.length > 0 && (
         <ul className="result-notes hint" data-testid="result-notes">
-          {notes.map((note) => <li key={note}>{note}</li>)}
+          {notes.map((note) => (
+            <li key={note}>{note}</li>
+          ))}
         </ul>
       )}
       <div className={`results-body${status === 'busy' ? ' stale' : ''}`}>

@@ -48,7 +48,16 @@ export function ViewControls() {
         <span className="field-label">
           Heatmap opacity <output htmlFor={opacityId}>{Math.round(opacity * 100)}%</output>
         </span>
-        <input id={opacityId} type="range" min={0} max={1} step={0.05} value={opacity} data-testid="opacity-slider" onChange={(e) => setOpacity(Number(e.target.value))} />
+        <input
+          id={opacityId}
+          type="range"
+          min={0}
+          max={1}
+          step={0.05}
+          value={opacity}
+          data-testid="opacity-slider"
+          onChange={(e) => setOpacity(Number(e.target.value))}
+        />
       </label>
       <ColorBar colormap={colormap} />
     </section>

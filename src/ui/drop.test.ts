@@ -5,7 +5,14 @@ const f = (name: string, type = ''): { name: string; type: string } => ({ name, 
 
 describe('classifyFiles', () => {
   it('recognises a model folder and keeps only its json and bin files', () => {
-    const files = [f('model.json', 'application/json'), f('group1-shard1of2.bin'), f('group1-shard2of2.bin'), f('labels.json'), f('README.md'), f('cat.png', 'image/png')];
+    const files = [
+      f('model.json', 'application/json'),
+      f('group1-shard1of2.bin'),
+      f('group1-shard2of2.bin'),
+      f('labels.json'),
+      f('README.md'),
+      f('cat.png', 'image/png'),
+    ];
     const kind = classifyFiles(files, 'my-net');
     expect(kind.kind).toBe('model');
     if (kind.kind !== 'model') return;

@@ -31,7 +31,8 @@ export function classifyFiles<F extends { name: string; type: string }>(files: r
   const hasShard = files.some((f) => /\.bin$/i.test(f.name));
   if (hasModelJson || hasShard) {
     const parts = files.filter(isModelPart);
-    if (!hasModelJson) return { kind: 'none', reason: 'These files have weight shards (.bin) but no model.json: add the model.json that lists them.' };
+    if (!hasModelJson)
+      return { kind: 'none', reason: 'These files have weight shards (.bin) but no model.json: add the model.json that lists them.' };
     return { kind: 'model', files: parts, name: folder && folder !== '' ? folder : 'local model' };
   }
   const images = files.filter(isImageFile);
@@ -39,8 +40,15 @@ export function classifyFiles<F extends { name: string; type: string }>(files: r
   if (image && folder !== undefined && folder !== '') return { kind: 'images-folder', files: [...files], name: folder };
   if (images.length > 1) return { kind: 'images', files: images };
   if (image) return { kind: 'image', file: image };
-  if (files.length === 0) return { kind: 'none', reason: 'Nothing to open: drop an image, or a model folder (model.json and its .bin shards).' };
-  return { kind: 'none', reason: `Cannot open ${files.map((f) => f.name).slice(0, 3).join(', ')}: drop an image, or a model folder (model.json and its .bin shards).` };
+  if (files.length === 0)
+    return { kind: 'none', reason: 'Nothing to open: drop an image, or a model folder (model.json and its .bin shards).' };
+  return {
+    kind: 'none',
+    reason: `Cannot open ${files
+      .map((f) => f.name)
+      .slice(0, 3)
+      .join(', ')}: drop an image, or a model folder (model.json and its .bin shards).`,
+  };
 }
 
 /** The top folder of files picked with a webkitdirectory input (from webkitRelativePath). */

@@ -17,7 +17,9 @@ export async function canvasPngDataUrl(rgba: Uint8ClampedArray, width: number, h
 }
 
 function toBlob(canvas: HTMLCanvasElement): Promise<Blob> {
-  return new Promise((resolve, reject) => canvas.toBlob((blob) => (blob === null ? reject(new Error('The browser could not encode the PNG.')) : resolve(blob)), 'image/png'));
+  return new Promise((resolve, reject) =>
+    canvas.toBlob((blob) => (blob === null ? reject(new Error('The browser could not encode the PNG.')) : resolve(blob)), 'image/png'),
+  );
 }
 
 /** The SVG rasterised by the browser at `scale` raster pixels per CSS pixel. */

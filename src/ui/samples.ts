@@ -30,7 +30,12 @@ export function parseSamples(value: unknown): Sample[] {
     const { file, title, credit } = item as Record<string, unknown>;
     const path = safeFile(file);
     if (path === null) continue;
-    out.push({ file: path, title: typeof title === 'string' ? title : path, credit: typeof credit === 'string' ? credit : '', group: 'photos' });
+    out.push({
+      file: path,
+      title: typeof title === 'string' ? title : path,
+      credit: typeof credit === 'string' ? credit : '',
+      group: 'photos',
+    });
   }
   return out;
 }

@@ -79,9 +79,10 @@ export async function selectBackend(choice: BackendChoice): Promise<BackendRepor
     if (adapter !== null && !adapter.isFallbackAdapter) {
       attempts.push({ name: 'webgpu', reason: `WebGPU on a hardware adapter (${describeAdapter(adapter)}).` });
     }
-    const why = adapter === null
-      ? 'No WebGPU adapter is available'
-      : `The WebGPU adapter is a software fallback (${describeAdapter(adapter)}), far slower than wasm on the CPU`;
+    const why =
+      adapter === null
+        ? 'No WebGPU adapter is available'
+        : `The WebGPU adapter is a software fallback (${describeAdapter(adapter)}), far slower than wasm on the CPU`;
     attempts.push(
       { name: 'wasm', reason: `${why}: using wasm (SIMD) on the CPU.` },
       { name: 'webgl', reason: `${why}, and wasm could not start: using WebGL.` },

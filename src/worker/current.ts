@@ -59,7 +59,12 @@ export function modelSummary(model: CurrentModel): ModelSummary {
     labelsSource: model.loaded.labelsSource,
     methods: METHOD_DESCRIPTORS.map((method) => {
       const availability = methodAvailability(method, adapter);
-      return { id: method.id, title: method.title, available: availability.available, ...(availability.reason === undefined ? {} : { reason: availability.reason }) };
+      return {
+        id: method.id,
+        title: method.title,
+        available: availability.available,
+        ...(availability.reason === undefined ? {} : { reason: availability.reason }),
+      };
     }),
     notes: model.loaded.notes,
   };

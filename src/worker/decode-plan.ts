@@ -41,7 +41,7 @@ export function planDecode(header: Uint8Array): DecodePlan | null {
     throw new StudioError(
       'image-too-large',
       `This image is ${width} x ${height} pixels (${Math.round(pixels / 1e6)} megapixels); the studio decodes at most ${MAX_DECODE_PIXELS / 1e6} megapixels ` +
-        `(it would need ${Math.round((pixels * 4) / 1e9 * 10) / 10} GB of memory once decoded). Scale it down first, e.g. to ${DECODE_MAX_SIDE} pixels on its longer side.`,
+        `(it would need ${Math.round(((pixels * 4) / 1e9) * 10) / 10} GB of memory once decoded). Scale it down first, e.g. to ${DECODE_MAX_SIDE} pixels on its longer side.`,
     );
   }
   const longer = Math.max(width, height);
@@ -50,5 +50,9 @@ export function planDecode(header: Uint8Array): DecodePlan | null {
   // EXIF orientations 5 to 8 swap the axes; the resize applies to the oriented image.
   const swapped = size.orientation !== undefined && size.orientation >= 5 && size.orientation <= 8;
   const [shownWidth, shownHeight] = swapped ? [height, width] : [width, height];
-  return { width, height, resize: { width: Math.max(1, Math.round(shownWidth * scale)), height: Math.max(1, Math.round(shownHeight * scale)) } };
+  return {
+    width,
+    height,
+    resize: { width: Math.max(1, Math.round(shownWidth * scale)), height: Math.max(1, Math.round(shownHeight * scale)) },
+  };
 }

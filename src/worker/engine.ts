@@ -125,7 +125,11 @@ export class Engine implements EngineApi {
   async loadModel(
     source: ModelSource,
     onProgress?: (progress: LoadProgress) => void,
-    keep: { targetLayer?: string; preprocessing?: ModelConfiguration['preprocessing'] | undefined; resizePolicy?: ModelConfiguration['resizePolicy'] } = {},
+    keep: {
+      targetLayer?: string;
+      preprocessing?: ModelConfiguration['preprocessing'] | undefined;
+      resizePolicy?: ModelConfiguration['resizePolicy'];
+    } = {},
   ): Promise<ModelSummary> {
     if (this.backendReport === null) await this.init('auto');
     const opened = await openModelSource(source, onProgress);
@@ -191,11 +195,22 @@ export class Engine implements EngineApi {
       const started = performance.now();
       const model = this.requireModel();
       const { pass, reused } = await this.currentPass(model, this.requireImage());
-      return analysisResult(jobId, model, pass, request, checkpoint, { started, reused, forwardMs: reused ? 0 : pass.forwardMs, memoryBudgetBytes: this.workingMemory }, onProgress);
+      return analysisResult(
+        jobId,
+        model,
+        pass,
+        request,
+        checkpoint,
+        { started, reused, forwardMs: reused ? 0 : pass.forwardMs, memoryBudgetBytes: this.workingMemory },
+        onProgress,
+      );
     });
   }
 
-  async analyzeFile(imageBlob: Blob, request: Omit<AnalyzeRequest, 'displaySize'>): Promise<{ result: AnalyzeResult; displaySize: [number, number] }> {
+  async analyzeFile(
+    imageBlob: Blob,
+    request: Omit<AnalyzeRequest, 'displaySize'>,
+  ): Promise<{ result: AnalyzeResult; displaySize: [number, number] }> {
     return this.jobs.run('queued analysis', async (jobId, checkpoint) => {
       const started = performance.now();
       const model = this.requireModel();
@@ -205,7 +220,10 @@ export class Engine implements EngineApi {
         const displaySize = displaySizeFor(cropFor(bitmap.width, bitmap.height, model.resizePolicy));
         pass = await this.passOf(model, bitmap);
         const result = await analysisResult(jobId, model, pass, { ...request, displaySize }, checkpoint, {
-          started, reused: false, forwardMs: pass.forwardMs, memoryBudgetBytes: this.workingMemory,
+          started,
+          reused: false,
+          forwardMs: pass.forwardMs,
+          memoryBudgetBytes: this.workingMemory,
         });
         return { result, displaySize };
       } finally {
@@ -228,7 +246,13 @@ export class Engine implements EngineApi {
         forward: pass.forward,
         onProgress: (stage, done, total) => onProgress?.({ jobId, stage, done, total }),
       });
-      return { jobId, loadId: model.loadId, backend: currentBackend(), detectionRule: describeDetectionRule(settings.detection), evaluation };
+      return {
+        jobId,
+        loadId: model.loadId,
+        backend: currentBackend(),
+        detectionRule: describeDetectionRule(settings.detection),
+        evaluation,
+      };
     });
   }
 
@@ -244,7 +268,10 @@ export class Engine implements EngineApi {
         if (maskBlob !== null) {
           const decoded = await decodeMask(maskBlob);
           if (decoded.width !== bitmap.width || decoded.height !== bitmap.height) {
-            throw new StudioError('image-decode-failed', `The mask of ${name} is ${decoded.width}x${decoded.height} px but the image is ${bitmap.width}x${bitmap.height} px.`);
+            throw new StudioError(
+              'image-decode-failed',
+              `The mask of ${name} is ${decoded.width}x${decoded.height} px but the image is ${bitmap.width}x${bitmap.height} px.`,
+            );
           }
           mask = fitMask(decoded, width, height, model.resizePolicy);
         }
@@ -331,7 +358,8 @@ export class Engine implements EngineApi {
   }
 
   private requireModel(): CurrentModel {
-    if (this.deviceLost !== null) throw new StudioError('backend-unavailable', `The GPU device was lost (${this.deviceLost}); the engine is being restarted.`);
+    if (this.deviceLost !== null)
+      throw new StudioError('backend-unavailable', `The GPU device was lost (${this.deviceLost}); the engine is being restarted.`);
     if (this.model === null) throw new StudioError('no-model', 'No model is loaded yet: pick one, or drop a TF.js model folder.');
     return this.model;
   }

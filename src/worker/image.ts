@@ -23,10 +23,16 @@ export async function decodeImage(blob: Blob): Promise<DecodedImage> {
   try {
     const bitmap = await createImageBitmap(blob, {
       imageOrientation: 'from-image',
-      ...(plan?.resize === undefined ? {} : { resizeWidth: plan.resize.width, resizeHeight: plan.resize.height, resizeQuality: 'high' as const }),
+      ...(plan?.resize === undefined
+        ? {}
+        : { resizeWidth: plan.resize.width, resizeHeight: plan.resize.height, resizeQuality: 'high' as const }),
     });
     if (bitmap.width === 0 || bitmap.height === 0) throw new Error('empty image');
-    return { bitmap, type: blob.type, ...(plan?.resize === undefined ? {} : { scaledFrom: [plan.width, plan.height] as [number, number] }) };
+    return {
+      bitmap,
+      type: blob.type,
+      ...(plan?.resize === undefined ? {} : { scaledFrom: [plan.width, plan.height] as [number, number] }),
+    };
   } catch {
     const kind = blob.type === '' ? 'This file' : `This ${blob.type} file`;
     throw new StudioError(
@@ -52,8 +58,8 @@ export function cropFor(width: number, height: number, policy: ResizePolicy): Cr
 
 export function describePolicy(policy: ResizePolicy, crop: Crop, original: [number, number], input: [number, number]): string {
   const [width, height] = original;
-  const cropped = policy === 'center-crop' && (crop.width !== width || crop.height !== height)
-    ? `, centre ${crop.width}x${crop.height} kept` : '';
+  const cropped =
+    policy === 'center-crop' && (crop.width !== width || crop.height !== height) ? `, centre ${crop.width}x${crop.height} kept` : '';
   return `${width}x${height} -> ${input[1]}x${input[0]}${cropped}: ${RESIZE_POLICY_DESCRIPTIONS[policy]}.`;
 }
 
@@ -77,7 +83,8 @@ export function pixelsForModel(bitmap: ImageBitmap, crop: Crop, size: [number, n
   const [height, width] = size;
   const canvas = new OffscreenCanvas(width, height);
   const context = canvas.getContext('2d', { willReadFrequently: true });
-  if (context === null) throw new StudioError('image-decode-failed', 'This browser cannot draw images in a worker (no OffscreenCanvas 2D).');
+  if (context === null)
+    throw new StudioError('image-decode-failed', 'This browser cannot draw images in a worker (no OffscreenCanvas 2D).');
   context.imageSmoothingEnabled = true;
   context.imageSmoothingQuality = 'high';
   context.drawImage(bitmap, crop.x, crop.y, crop.width, crop.height, 0, 0, width, height);
@@ -99,7 +106,8 @@ export async function decodeMask(blob: Blob): Promise<{ width: number; height: n
   try {
     const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
     const context = canvas.getContext('2d', { willReadFrequently: true });
-    if (context === null) throw new StudioError('image-decode-failed', 'This browser cannot draw images in a worker (no OffscreenCanvas 2D).');
+    if (context === null)
+      throw new StudioError('image-decode-failed', 'This browser cannot draw images in a worker (no OffscreenCanvas 2D).');
     context.imageSmoothingEnabled = false;
     context.drawImage(bitmap, 0, 0);
     const { data } = context.getImageData(0, 0, bitmap.width, bitmap.height);

@@ -21,7 +21,8 @@ type ProgressSink = (progress: LoadProgress) => void;
 function progressCounter(modelJsonText: string, onProgress?: ProgressSink): (bytes: number) => void {
   let total = 0;
   try {
-    const manifest = (JSON.parse(modelJsonText) as { weightsManifest?: Array<{ weights?: Array<{ shape?: number[] }> }> }).weightsManifest ?? [];
+    const manifest =
+      (JSON.parse(modelJsonText) as { weightsManifest?: Array<{ weights?: Array<{ shape?: number[] }> }> }).weightsManifest ?? [];
     for (const group of manifest) for (const weight of group.weights ?? []) total += 4 * (weight.shape ?? []).reduce((a, b) => a * b, 1);
   } catch {
     total = 0;
@@ -40,12 +41,16 @@ async function openUrl(url: string, onProgress?: ProgressSink): Promise<OpenedMo
   } catch {
     throw new StudioError('model-fetch-failed', `"${url}" is not a valid URL.`);
   }
-  if (!modelUrl.pathname.endsWith('.json')) modelUrl = new URL(`${modelUrl.pathname.replace(/\/?$/, '/')}model.json${modelUrl.search}`, modelUrl);
+  if (!modelUrl.pathname.endsWith('.json'))
+    modelUrl = new URL(`${modelUrl.pathname.replace(/\/?$/, '/')}model.json${modelUrl.search}`, modelUrl);
   let response: Response;
   try {
     response = await fetch(modelUrl);
   } catch (error) {
-    throw new StudioError('model-fetch-failed', `Could not fetch ${modelUrl.href}: ${(error as Error).message}. Is the address right and the server reachable (and does it allow cross-origin requests)?`);
+    throw new StudioError(
+      'model-fetch-failed',
+      `Could not fetch ${modelUrl.href}: ${(error as Error).message}. Is the address right and the server reachable (and does it allow cross-origin requests)?`,
+    );
   }
   if (!response.ok) {
     const hint = modelUrl.pathname.includes('/models/') ? ' If this is a bundled model, run `npm run setup` to fetch it.' : '';
@@ -80,7 +85,13 @@ async function openFiles(files: File[], onProgress?: ProgressSink): Promise<Open
     if (jsons.length === 1) modelJsonFile = jsons[0];
   }
   if (modelJsonFile === undefined) {
-    throw new StudioError('model-json-invalid', `No model.json among the ${files.length} dropped file(s) (${files.slice(0, 5).map((file) => file.name).join(', ')}). Drop the model folder, or model.json with its .bin shards.`);
+    throw new StudioError(
+      'model-json-invalid',
+      `No model.json among the ${files.length} dropped file(s) (${files
+        .slice(0, 5)
+        .map((file) => file.name)
+        .join(', ')}). Drop the model folder, or model.json with its .bin shards.`,
+    );
   }
   const modelJsonText = await modelJsonFile.text();
   const count = progressCounter(modelJsonText, onProgress);
@@ -92,7 +103,7 @@ async function openFiles(files: File[], onProgress?: ProgressSink): Promise<Open
     return bytes;
   };
   const relative = (modelJsonFile as File & { webkitRelativePath?: string }).webkitRelativePath ?? '';
-  const folder = relative.includes('/') ? relative.split('/').slice(-2)[0] ?? 'dropped model' : 'dropped model';
+  const folder = relative.includes('/') ? (relative.split('/').slice(-2)[0] ?? 'dropped model') : 'dropped model';
   return { description: `${files.length} dropped file(s)`, fallbackName: folder, modelJsonText, read };
 }
 

@@ -3,7 +3,7 @@
  * of src/shared/protocol.ts before the engine sees it, so a malformed call (a bug in a client, a hand-made
  * message, a stale page after an upgrade) is refused with an `invalid-input` error naming the field, the
  * value and what is allowed, instead of failing deep inside TF.js. Callbacks are Comlink proxies: only
- * checked to be callable.
+ * checked to be callable. A refused call rejects like any engine error.
  */
 import {
   AnalyzeRequestSchema,
@@ -26,26 +26,41 @@ import { InvalidInputError, parseWith, type Schema } from '../shared/schema';
 const parse = <T>(schema: Schema<T>, value: unknown, what: string): T => parseWith(schema, value, what);
 
 function callback<T extends (...args: never[]) => unknown>(value: T | undefined, what: string): T | undefined {
-  if (value !== undefined && typeof value !== 'function') throw new InvalidInputError(`${what}: not a function.`, [`${what} is not a function`]);
+  if (value !== undefined && typeof value !== 'function')
+    throw new InvalidInputError(`${what}: not a function.`, [`${what} is not a function`]);
   return value;
 }
 
 export function validatedApi(engine: EngineApi): EngineApi {
   return {
-    init: (choice, host) => engine.init(parse(BackendChoiceSchema, choice, 'The backend') as BackendChoice, parse(HostInfoSchema, host ?? {}, 'The host information')),
-    setBackend: (choice) => engine.setBackend(parse(BackendChoiceSchema, choice, 'The backend') as BackendChoice),
-    loadModel: (source, onProgress) => engine.loadModel(parse(ModelSourceSchema, source, 'The model source'), callback(onProgress, 'The progress callback')),
-    configureModel: (options) => engine.configureModel(parse(ModelConfigurationSchema, options, 'The model configuration')),
-    setImage: (image) => engine.setImage(parse(BlobSchema, image, 'The image')),
-    analyze: (request, onProgress) => engine.analyze(parse(AnalyzeRequestSchema, request, 'The analysis request'), callback(onProgress, 'The progress callback')),
-    evaluateMetrics: (request, onProgress) => engine.evaluateMetrics(parse(MetricsRequestSchema, request, 'The metrics request'), callback(onProgress, 'The progress callback')),
-    evaluateFile: (image, mask, name, request) =>
-      engine.evaluateFile(parse(BlobSchema, image, 'The image'), parse(OptionalBlobSchema, mask, 'The mask'), parse(NameSchema, name, 'The file name'), parse(MetricsRequestSchema, request, 'The evaluation request')),
-    analyzeFile: (image, request) => engine.analyzeFile(parse(BlobSchema, image, 'The image'), parse(FileAnalyzeRequestSchema, request, 'The analysis request')),
-    explainFigureRow: (image, request) => engine.explainFigureRow(parse(BlobSchema, image, 'The image'), parse(FigureRowRequestSchema, request, 'The figure row request')),
-    walkthrough: (request) => engine.walkthrough(parse(WalkthroughRequestSchema, request, 'The walkthrough request')),
-    cancel: () => engine.cancel(),
-    memory: () => engine.memory(),
-    simulateDeviceLoss: () => engine.simulateDeviceLoss(),
+    init: async (choice, host) =>
+      engine.init(
+        parse(BackendChoiceSchema, choice, 'The backend') as BackendChoice,
+        parse(HostInfoSchema, host ?? {}, 'The host information'),
+      ),
+    setBackend: async (choice) => engine.setBackend(parse(BackendChoiceSchema, choice, 'The backend') as BackendChoice),
+    loadModel: async (source, onProgress) =>
+      engine.loadModel(parse(ModelSourceSchema, source, 'The model source'), callback(onProgress, 'The progress callback')),
+    configureModel: async (options) => engine.configureModel(parse(ModelConfigurationSchema, options, 'The model configuration')),
+    setImage: async (image) => engine.setImage(parse(BlobSchema, image, 'The image')),
+    analyze: async (request, onProgress) =>
+      engine.analyze(parse(AnalyzeRequestSchema, request, 'The analysis request'), callback(onProgress, 'The progress callback')),
+    evaluateMetrics: async (request, onProgress) =>
+      engine.evaluateMetrics(parse(MetricsRequestSchema, request, 'The metrics request'), callback(onProgress, 'The progress callback')),
+    evaluateFile: async (image, mask, name, request) =>
+      engine.evaluateFile(
+        parse(BlobSchema, image, 'The image'),
+        parse(OptionalBlobSchema, mask, 'The mask'),
+        parse(NameSchema, name, 'The file name'),
+        parse(MetricsRequestSchema, request, 'The evaluation request'),
+      ),
+    analyzeFile: async (image, request) =>
+      engine.analyzeFile(parse(BlobSchema, image, 'The image'), parse(FileAnalyzeRequestSchema, request, 'The analysis request')),
+    explainFigureRow: async (image, request) =>
+      engine.explainFigureRow(parse(BlobSchema, image, 'The image'), parse(FigureRowRequestSchema, request, 'The figure row request')),
+    walkthrough: async (request) => engine.walkthrough(parse(WalkthroughRequestSchema, request, 'The walkthrough request')),
+    cancel: async () => engine.cancel(),
+    memory: async () => engine.memory(),
+    simulateDeviceLoss: async () => engine.simulateDeviceLoss(),
   };
 }

@@ -34,7 +34,14 @@ export function conv2dFilterGradientAsConv(x: tf.Tensor4D, dy: tf.Tensor4D, attr
   if (attrs.dataFormat !== 'NHWC') throw new Error('Conv2DBackpropFilter: only NHWC is supported');
   return tf.tidy(() => {
     const info = tf.backend_util.computeConv2DInfo(
-      x.shape, attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast',
+      x.shape,
+      attrs.filterShape,
+      attrs.strides,
+      1,
+      attrs.pad,
+      attrs.dimRoundingMode,
+      false,
+      'channelsLast',
     );
     const { top, left } = info.padInfo;
     const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw, outHeight: oh, outWidth: ow } = info;
@@ -42,8 +49,14 @@ export function conv2dFilterGradientAsConv(x: tf.Tensor4D, dy: tf.Tensor4D, attr
     const needH = (oh - 1) * sh + fh;
     const needW = (ow - 1) * sw + fw;
     const [batch, height, width, channels] = x.shape;
-    const padded = tf.pad(x, [[0, 0], [top, Math.max(0, needH - height - top)], [left, Math.max(0, needW - width - left)], [0, 0]]);
-    const cropped = padded.shape[1] === needH && padded.shape[2] === needW ? padded : tf.slice(padded, [0, 0, 0, 0], [batch, needH, needW, channels]);
+    const padded = tf.pad(x, [
+      [0, 0],
+      [top, Math.max(0, needH - height - top)],
+      [left, Math.max(0, needW - width - left)],
+      [0, 0],
+    ]);
+    const cropped =
+      padded.shape[1] === needH && padded.shape[2] === needW ? padded : tf.slice(padded, [0, 0, 0, 0], [batch, needH, needW, channels]);
     const input = tf.transpose(cropped, [3, 1, 2, 0]) as tf.Tensor4D; // [C_in, needH, needW, B]
     const filter = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D; // [oh, ow, B, C_out]
     const out = tf.conv2d(input, filter, 1, 'valid', 'NHWC', [sh, sw]); // [C_in, fh, fw, C_out]
@@ -88,15 +101,42 @@ export function conv2dInputGradientAsConv(dy: tf.Tensor4D, filter: tf.Tensor4D, 
   if (attrs.dataFormat !== 'NHWC') throw new Error('Conv2DBackpropInput: only NHWC is supported');
   return tf.tidy(() => {
     const info = tf.backend_util.computeConv2DInfo(
-      attrs.inputShape, filter.shape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast',
+      attrs.inputShape,
+      filter.shape,
+      attrs.strides,
+      1,
+      attrs.pad,
+      attrs.dimRoundingMode,
+      false,
+      'channelsLast',
     );
     const { top, left } = info.padInfo;
-    const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw, outHeight: oh, outWidth: ow, inHeight: height, inWidth: width } = info;
+    const {
+      strideHeight: sh,
+      strideWidth: sw,
+      filterHeight: fh,
+      filterWidth: fw,
+      outHeight: oh,
+      outWidth: ow,
+      inHeight: height,
+      inWidth: width,
+    } = info;
     const [batch, , , outChannels] = dy.shape;
     let spread: tf.Tensor4D = dy;
     if (sh > 1 || sw > 1) {
-      const grid = tf.pad(tf.reshape(dy, [batch, oh, 1, ow, 1, outChannels]), [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]]);
-      spread = tf.slice(tf.reshape(grid, [batch, oh * sh, ow * sw, outChannels]), [0, 0, 0, 0], [batch, (oh - 1) * sh + 1, (ow - 1) * sw + 1, outChannels]) as tf.Tensor4D;
+      const grid = tf.pad(tf.reshape(dy, [batch, oh, 1, ow, 1, outChannels]), [
+        [0, 0],
+        [0, 0],
+        [0, sh - 1],
+        [0, 0],
+        [0, sw - 1],
+        [0, 0],
+      ]);
+      spread = tf.slice(
+        tf.reshape(grid, [batch, oh * sh, ow * sw, outChannels]),
+        [0, 0, 0, 0],
+        [batch, (oh - 1) * sh + 1, (ow - 1) * sw + 1, outChannels],
+      ) as tf.Tensor4D;
     }
     const lengthH = (oh - 1) * sh + 1;
     const lengthW = (ow - 1) * sw + 1;
@@ -105,10 +145,16 @@ export function conv2dInputGradientAsConv(dy: tf.Tensor4D, filter: tf.Tensor4D, 
     const afterH = height + fh - 1 - lengthH - beforeH;
     const afterW = width + fw - 1 - lengthW - beforeW;
     // Negative "padding" (the forward pass never read those rows) becomes a crop.
-    const padded = tf.pad(spread, [[0, 0], [Math.max(0, beforeH), Math.max(0, afterH)], [Math.max(0, beforeW), Math.max(0, afterW)], [0, 0]]);
-    const cropped = beforeH < 0 || afterH < 0 || beforeW < 0 || afterW < 0
-      ? tf.slice(padded, [0, Math.max(0, -beforeH), Math.max(0, -beforeW), 0], [batch, height + fh - 1, width + fw - 1, outChannels])
-      : padded;
+    const padded = tf.pad(spread, [
+      [0, 0],
+      [Math.max(0, beforeH), Math.max(0, afterH)],
+      [Math.max(0, beforeW), Math.max(0, afterW)],
+      [0, 0],
+    ]);
+    const cropped =
+      beforeH < 0 || afterH < 0 || beforeW < 0 || afterW < 0
+        ? tf.slice(padded, [0, Math.max(0, -beforeH), Math.max(0, -beforeW), 0], [batch, height + fh - 1, width + fw - 1, outChannels])
+        : padded;
     const rotated = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D; // [fh, fw, C_out, C_in]
     return tf.conv2d(cropped as tf.Tensor4D, rotated, 1, 'valid');
   });
@@ -130,7 +176,9 @@ export function useInputGradient(implementation: 'native' | 'conv', backendName 
     if (native !== null) tf.registerKernel(native);
     return;
   }
-  const viaConv = copyingKernelFunc(['dy', 'filter'], (dy, filter, attrs) => conv2dInputGradientAsConv(dy, filter, attrs as BackpropInputAttrs));
+  const viaConv = copyingKernelFunc(['dy', 'filter'], (dy, filter, attrs) =>
+    conv2dInputGradientAsConv(dy, filter, attrs as BackpropInputAttrs),
+  );
   tf.registerKernel({
     kernelName: 'Conv2DBackpropInput',
     backendName,

@@ -32,19 +32,35 @@ async function filterGradient(backend: string, pad: 'same' | 'valid', stride: nu
 }
 
 describe('Conv2DBackpropFilter for wasm', () => {
-  const cases = (['core', 'conv'] as const).flatMap((kernel) => ([['same', 1], ['same', 2], ['valid', 1], ['valid', 2]] as const).map(([pad, stride]) => [kernel, pad, stride] as const));
-  it.each(cases)('%s kernel matches the cpu backend (pad %s, stride %d), without leaks', async (kernel: FilterGradientImplementation, pad, stride) => {
-    useFilterGradient(kernel, 'wasm');
-    const reference = await filterGradient('cpu', pad, stride);
-    const ours = await filterGradient('wasm', pad, stride);
-    expect(tf.getBackend()).toBe('wasm');
-    expect(maxAbsDifference(ours, reference)).toBeLessThan(1e-3);
-  });
+  const cases = (['core', 'conv'] as const).flatMap((kernel) =>
+    (
+      [
+        ['same', 1],
+        ['same', 2],
+        ['valid', 1],
+        ['valid', 2],
+      ] as const
+    ).map(([pad, stride]) => [kernel, pad, stride] as const),
+  );
+  it.each(cases)(
+    '%s kernel matches the cpu backend (pad %s, stride %d), without leaks',
+    async (kernel: FilterGradientImplementation, pad, stride) => {
+      useFilterGradient(kernel, 'wasm');
+      const reference = await filterGradient('cpu', pad, stride);
+      const ours = await filterGradient('wasm', pad, stride);
+      expect(tf.getBackend()).toBe('wasm');
+      expect(maxAbsDifference(ours, reference)).toBeLessThan(1e-3);
+    },
+  );
 });
 
 describe('Conv2DBackpropInput for wasm (registered at import, before the backend starts)', () => {
   // 1x1 filters take the backend's own kernel, 3x3 the single-convolution one: both must be bound.
-  it.each([[1, 1], [3, 1], [3, 2]] as const)('filter size %d, stride %d: matches the cpu backend', async (size, stride) => {
+  it.each([
+    [1, 1],
+    [3, 1],
+    [3, 2],
+  ] as const)('filter size %d, stride %d: matches the cpu backend', async (size, stride) => {
     const inputGradient = async (backend: string): Promise<Float32Array> => {
       await tf.setBackend(backend);
       const x = tf.randomUniform([2, 9, 9, 8], -1, 1, 'float32', 4) as tf.Tensor4D;

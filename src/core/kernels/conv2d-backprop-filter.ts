@@ -26,10 +26,22 @@ export function conv2dFilterGradient(x: tf.Tensor4D, dy: tf.Tensor4D, attrs: Bac
   if (attrs.dataFormat !== 'NHWC') throw new Error('Conv2DBackpropFilter: only NHWC is supported');
   return tf.tidy(() => {
     const info = tf.backend_util.computeConv2DInfo(
-      x.shape, attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast',
+      x.shape,
+      attrs.filterShape,
+      attrs.strides,
+      1,
+      attrs.pad,
+      attrs.dimRoundingMode,
+      false,
+      'channelsLast',
     );
     const { top, bottom, left, right } = info.padInfo;
-    const padded = tf.pad(x, [[0, 0], [top, bottom], [left, right], [0, 0]]);
+    const padded = tf.pad(x, [
+      [0, 0],
+      [top, bottom],
+      [left, right],
+      [0, 0],
+    ]);
     const rows = info.batchSize * info.outHeight * info.outWidth;
     const dyFlat = tf.reshape(dy, [rows, info.outChannels]);
     const taps: tf.Tensor2D[] = [];
@@ -38,7 +50,12 @@ export function conv2dFilterGradient(x: tf.Tensor4D, dy: tf.Tensor4D, attrs: Bac
         const patch = tf.stridedSlice(
           padded,
           [0, i, j, 0],
-          [info.batchSize, i + (info.outHeight - 1) * info.strideHeight + 1, j + (info.outWidth - 1) * info.strideWidth + 1, info.inChannels],
+          [
+            info.batchSize,
+            i + (info.outHeight - 1) * info.strideHeight + 1,
+            j + (info.outWidth - 1) * info.strideWidth + 1,
+            info.inChannels,
+          ],
           [1, info.strideHeight, info.strideWidth, 1],
         ); // [B, oh, ow, C_in]
         taps.push(tf.matMul(tf.reshape(patch, [rows, info.inChannels]), dyFlat, true, false)); // [C_in, C_out]

@@ -28,14 +28,26 @@ describe('explainCells', () => {
     await explainCells(adapter, input, forward, [{ method: 'cam', label: 'top' }]); // warm-up
     const before = tf.memory().numTensors;
     const result = await explainCells(adapter, input, forward, [
-      { method: 'cam', label: 'top' }, { method: 'gradcam', label: other }, { method: 'cam', label: other }, { method: 'cam', label: top },
+      { method: 'cam', label: 'top' },
+      { method: 'gradcam', label: other },
+      { method: 'cam', label: other },
+      { method: 'cam', label: top },
     ]);
     expect(tf.memory().numTensors).toBe(before);
     expect(result.top.label).toBe(top);
     expect(result.top.prob).toBeCloseTo(probs[top]!, 6);
-    expect(result.cells.map((c) => [c.method, c.label])).toEqual([['cam', top], ['gradcam', other], ['cam', other], ['cam', top]]);
+    expect(result.cells.map((c) => [c.method, c.label])).toEqual([
+      ['cam', top],
+      ['gradcam', other],
+      ['cam', other],
+      ['cam', top],
+    ]);
     expect(result.cells[0]!.normalized).toEqual(result.cells[3]!.normalized);
-    const [direct] = await explain(adapter, input, forward, { labels: [other], methods: ['gradcam'], detected: result.detected.length > 0 ? result.detected : [top] });
+    const [direct] = await explain(adapter, input, forward, {
+      labels: [other],
+      methods: ['gradcam'],
+      detected: result.detected.length > 0 ? result.detected : [top],
+    });
     try {
       expect(maxAbsDifference(result.cells[1]!.normalized, (await direct!.normalized.data()) as Float32Array)).toBeLessThan(1e-6);
       expect(maxAbsDifference(result.cells[1]!.raw, (await direct!.raw.data()) as Float32Array)).toBeLessThan(1e-6);
@@ -50,7 +62,9 @@ describe('explainCells', () => {
     const stop = () => {
       throw new StudioError('cancelled', 'stop');
     };
-    const error = await explainCells(adapter, input, forward, [{ method: 'gradcam', label: 'top' }], { checkpoint: stop }).catch((e: unknown) => e);
+    const error = await explainCells(adapter, input, forward, [{ method: 'gradcam', label: 'top' }], { checkpoint: stop }).catch(
+      (e: unknown) => e,
+    );
     expect(isStudioError(error) && error.code === 'cancelled').toBe(true);
     expect(tf.memory().numTensors).toBe(before);
   });

@@ -42,7 +42,10 @@ export interface CellMaps {
  * @returns plain arrays; no tensor outlives the call (also on error or cancellation).
  */
 export async function explainCells(
-  adapter: Classifier, input: tf.Tensor4D, forward: ForwardPass, requests: readonly CellRequest[],
+  adapter: Classifier,
+  input: tf.Tensor4D,
+  forward: ForwardPass,
+  requests: readonly CellRequest[],
   extras: { detection?: DetectionRule; options?: Partial<MethodOptions>; checkpoint?: () => void } = {},
 ): Promise<CellMaps> {
   const pass: ImagePass = { input, forward, ...(await scoresOf(adapter, forward)), forwardMs: 0 };
@@ -59,12 +62,16 @@ export async function explainCells(
   const found = new Map<string, CellMap>();
   for (const [method, labels] of byMethod) {
     const image = await explainImage(adapter, pass, {
-      labels, methods: [method], contrast: detected.length > 0 ? detected : [top.label], keepRaw: true,
+      labels,
+      methods: [method],
+      contrast: detected.length > 0 ? detected : [top.label],
+      keepRaw: true,
       ...(extras.detection === undefined ? {} : { detection: extras.detection }),
       ...(extras.options === undefined ? {} : { options: extras.options }),
       ...(extras.checkpoint === undefined ? {} : { checkpoint: extras.checkpoint }),
     });
-    for (const map of image.maps) found.set(`${method}|${map.label}`, { method, label: map.label, shape: map.shape, normalized: map.normalized, raw: map.raw! });
+    for (const map of image.maps)
+      found.set(`${method}|${map.label}`, { method, label: map.label, shape: map.shape, normalized: map.normalized, raw: map.raw! });
   }
   return { cells: resolved.map(({ method, label }) => found.get(`${method}|${label}`)!), top, detected };
 }

@@ -82,9 +82,11 @@ export class ExplainContext {
    */
   labelCombination(rows: ReadonlyArray<ReadonlyMap<number, number>>): tf.Tensor2D {
     const matrix = new Float32Array(rows.length * this.adapter.numClasses);
-    rows.forEach((row, n) => row.forEach((weight, label) => {
-      matrix[n * this.adapter.numClasses + label] = (matrix[n * this.adapter.numClasses + label] ?? 0) + weight;
-    }));
+    rows.forEach((row, n) =>
+      row.forEach((weight, label) => {
+        matrix[n * this.adapter.numClasses + label] = (matrix[n * this.adapter.numClasses + label] ?? 0) + weight;
+      }),
+    );
     return tf.tensor2d(matrix, [rows.length, this.adapter.numClasses]);
   }
 
@@ -104,11 +106,13 @@ export class ExplainContext {
     const gradientRows = this.gradientRows(); // [U, h, w, K]
     return tf.tidy(() => {
       const coefficients = new Float32Array(rows.length * this.gradientLabels.length);
-      rows.forEach((row, n) => row.forEach((weight, label) => {
-        const u = this.gradientLabels.indexOf(label);
-        if (u < 0) throw new Error(`label ${label} is neither explained nor detected`);
-        coefficients[n * this.gradientLabels.length + u] = (coefficients[n * this.gradientLabels.length + u] ?? 0) + weight;
-      }));
+      rows.forEach((row, n) =>
+        row.forEach((weight, label) => {
+          const u = this.gradientLabels.indexOf(label);
+          if (u < 0) throw new Error(`label ${label} is neither explained nor detected`);
+          coefficients[n * this.gradientLabels.length + u] = (coefficients[n * this.gradientLabels.length + u] ?? 0) + weight;
+        }),
+      );
       const [, h, w, k] = gradientRows.shape;
       const flat = tf.reshape(gradientRows, [this.gradientLabels.length, h * w * k]);
       const combined = tf.matMul(tf.tensor2d(coefficients, [rows.length, this.gradientLabels.length]), flat);
@@ -118,7 +122,9 @@ export class ExplainContext {
 
   private gradientRows(): tf.Tensor4D {
     if (this.cachedGradientRows === null) {
-      this.cachedGradientRows = tf.keep(tf.tidy(() => this.gradientPath === 'analytic' ? this.analyticGradients() : this.autodiffGradients()));
+      this.cachedGradientRows = tf.keep(
+        tf.tidy(() => (this.gradientPath === 'analytic' ? this.analyticGradients() : this.autodiffGradients())),
+      );
     }
     return this.cachedGradientRows;
   }

@@ -76,20 +76,20 @@ async function channelSum(context: ExplainContext): Promise<Float32Array> {
 
 /** Eigen-CAM: Muhammad and Yeasin, IJCNN 2020, Eq. 3-4. Class-agnostic: the same map for every label. */
 export const eigencam = defineMethod('eigencam', async (context) => {
-    const projection = await firstPrincipalProjection(context.activations, await channelSum(context));
-    try {
-      return { maps: tf.tidy(() => tf.tile(projection, [context.labels.length, 1, 1]) as tf.Tensor3D) };
-    } finally {
-      projection.dispose();
-    }
+  const projection = await firstPrincipalProjection(context.activations, await channelSum(context));
+  try {
+    return { maps: tf.tidy(() => tf.tile(projection, [context.labels.length, 1, 1]) as tf.Tensor3D) };
+  } finally {
+    projection.dispose();
+  }
 });
 
 /** Eigen-Grad-CAM (pytorch-grad-cam): Eigen-CAM on `g * A`, so it depends on the class. */
 export const eigengradcam = defineMethod('eigengradcam', async (context) => {
-    const product = tf.tidy(() => tf.mul(context.gradients(), context.activations) as tf.Tensor4D);
-    try {
-      return { maps: await firstPrincipalProjection(product, await channelSum(context)) };
-    } finally {
-      product.dispose();
-    }
+  const product = tf.tidy(() => tf.mul(context.gradients(), context.activations) as tf.Tensor4D);
+  try {
+    return { maps: await firstPrincipalProjection(product, await channelSum(context)) };
+  } finally {
+    product.dispose();
+  }
 });

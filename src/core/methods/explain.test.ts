@@ -11,7 +11,11 @@ import type { MethodOptions } from '../../shared/options';
 import { disposeMethodMaps, explain, type ExplainRequest } from './explain';
 import { METHOD_IDS, type MethodId } from '../../shared/methods';
 
-interface Fixture { adapter: ClassifierAdapter; input: tf.Tensor4D; forward: ForwardPass }
+interface Fixture {
+  adapter: ClassifierAdapter;
+  input: tf.Tensor4D;
+  forward: ForwardPass;
+}
 function fixture(model: tf.LayersModel, input: tf.Tensor4D): Fixture {
   const adapter = new ClassifierAdapter(model);
   return { adapter, input, forward: adapter.forward(input) };
@@ -25,9 +29,18 @@ function release(f: Fixture): void {
 async function run(f: Fixture, request: Omit<ExplainRequest, 'methods'> & { methods: readonly MethodId[] }) {
   const results = await explain(f.adapter, f.input, f.forward, request);
   try {
-    const out: Record<string, { raw: number[][][]; normalized: number[][][]; rawFlat: Float32Array; normFlat: Float32Array; extras: Record<string, number[]> }> = {};
+    const out: Record<
+      string,
+      { raw: number[][][]; normalized: number[][][]; rawFlat: Float32Array; normFlat: Float32Array; extras: Record<string, number[]> }
+    > = {};
     for (const r of results) {
-      out[r.method] = { raw: await r.raw.array(), normalized: await r.normalized.array(), rawFlat: (await r.raw.data()) as Float32Array, normFlat: (await r.normalized.data()) as Float32Array, extras: r.extras };
+      out[r.method] = {
+        raw: await r.raw.array(),
+        normalized: await r.normalized.array(),
+        rawFlat: (await r.raw.data()) as Float32Array,
+        normFlat: (await r.normalized.data()) as Float32Array,
+        extras: r.extras,
+      };
     }
     return out;
   } finally {
@@ -60,14 +73,39 @@ describe('MinMax family on a model with hand-chosen weights', () => {
   it('CAM: M_u = sum_k W[k, u] A^k', async () => {
     const maps = await run(hand, { labels: [0, 1, 2], methods: ['cam'], detected });
     // u=0: 2 A^0 - 2 A^1 -> ReLU [[2, 0], [0, 0]]; u=1: A^0 + A^1; u=2: 3 A^1
-    expect(maps['cam']!.raw).toEqual([[[2, 0], [0, 0]], [[1, 0], [0, 1]], [[0, 0], [0, 3]]]);
-    expect(maps['cam']!.normalized[1]).toEqual([[1, 0], [0, 1]]);
+    expect(maps['cam']!.raw).toEqual([
+      [
+        [2, 0],
+        [0, 0],
+      ],
+      [
+        [1, 0],
+        [0, 1],
+      ],
+      [
+        [0, 0],
+        [0, 3],
+      ],
+    ]);
+    expect(maps['cam']!.normalized[1]).toEqual([
+      [1, 0],
+      [0, 1],
+    ]);
   });
 
   it('MinMax-CAM subtracts the other detected labels: w^u = W[:, u] - W[:, other]', async () => {
     const maps = await run(hand, { labels: [0, 1], methods: ['minmax-cam'], detected });
     // u=0: w = [2-1, -2-1] = [1, -3] -> [[1, 0], [0, -3]] -> ReLU; u=1: w = [-1, 3] -> [[0, 0], [0, 3]]
-    expect(maps['minmax-cam']!.raw).toEqual([[[1, 0], [0, 0]], [[0, 0], [0, 3]]]);
+    expect(maps['minmax-cam']!.raw).toEqual([
+      [
+        [1, 0],
+        [0, 0],
+      ],
+      [
+        [0, 0],
+        [0, 3],
+      ],
+    ]);
   });
 
   it('D-MinMax-CAM: ReLU(W_u) - ReLU(mean W_others) + min(0, mean W_detected)', async () => {
@@ -75,12 +113,26 @@ describe('MinMax family on a model with hand-chosen weights', () => {
     // bg = min(0, [(2+1)/2, (-2+1)/2]) = [0, -0.5]
     // u=0: [2, 0] - [1, 1] + [0, -0.5] = [1, -1.5] -> [[1, 0], [0, -1.5]] -> ReLU [[1, 0], [0, 0]]
     // u=1: [1, 1] - [2, 0] + [0, -0.5] = [-1, 0.5] -> [[-1, 0], [0, 0.5]] -> ReLU [[0, 0], [0, 0.5]]
-    expect(maps['d-minmax-cam']!.raw).toEqual([[[1, 0], [0, 0]], [[0, 0], [0, 0.5]]]);
+    expect(maps['d-minmax-cam']!.raw).toEqual([
+      [
+        [1, 0],
+        [0, 0],
+      ],
+      [
+        [0, 0],
+        [0, 0.5],
+      ],
+    ]);
   });
 
   it('MinMax-Grad-CAM and D-MinMax-Grad-CAM equal their CAM forms on a GAP -> Dense head, analytic or autodiff', async () => {
     for (const gradientPath of ['analytic', 'autodiff'] as const) {
-      const maps = await run(hand, { labels: [0, 1], methods: ['minmax-cam', 'minmax-gradcam', 'd-minmax-cam', 'd-minmax-gradcam'], detected, gradientPath });
+      const maps = await run(hand, {
+        labels: [0, 1],
+        methods: ['minmax-cam', 'minmax-gradcam', 'd-minmax-cam', 'd-minmax-gradcam'],
+        detected,
+        gradientPath,
+      });
       expect(maxAbsDifference(maps['minmax-gradcam']!.rawFlat, maps['minmax-cam']!.rawFlat)).toBeLessThan(1e-6);
       expect(maxAbsDifference(maps['d-minmax-gradcam']!.rawFlat, maps['d-minmax-cam']!.rawFlat)).toBeLessThan(1e-6);
     }
@@ -95,7 +147,8 @@ describe('MinMax family on a model with hand-chosen weights', () => {
 describe('gradients', () => {
   it('analytic and autodiff gradients of a GAP -> Dense head agree, several labels in one pass', async () => {
     const before = tf.memory().numTensors;
-    const make = (gradientPath: 'analytic' | 'autodiff') => new ExplainContext({ ...tiny, labels: [0, 2, 4], detected: [1, 2], gradientPath });
+    const make = (gradientPath: 'analytic' | 'autodiff') =>
+      new ExplainContext({ ...tiny, labels: [0, 2, 4], detected: [1, 2], gradientPath });
     const analytic = make('analytic');
     const autodiff = make('autodiff');
     expect(analytic.gradients().shape).toEqual([3, 8, 8, 6]);
@@ -109,7 +162,12 @@ describe('gradients', () => {
 
   it('Grad-CAM equals CAM up to the scale 1/(h w) on a GAP -> Dense head', async () => {
     const maps = await run(tiny, { labels: [1, 3], methods: ['cam', 'gradcam'] });
-    expect(maxAbsDifference(Array.from(maps['cam']!.rawFlat).map((v) => v / 64), maps['gradcam']!.rawFlat)).toBeLessThan(1e-5);
+    expect(
+      maxAbsDifference(
+        Array.from(maps['cam']!.rawFlat).map((v) => v / 64),
+        maps['gradcam']!.rawFlat,
+      ),
+    ).toBeLessThan(1e-5);
     expect(maxAbsDifference(maps['cam']!.normFlat, maps['gradcam']!.normFlat)).toBeLessThan(1e-4);
   });
 });
@@ -128,7 +186,11 @@ describe('input saliency', () => {
     const curved = fixture(tinyClassifier('gap-dense-sigmoid', 3, 'tanh'), tf.mul(tinyInput(), 4) as tf.Tensor4D);
     const gaps: number[] = [];
     for (const steps of [2, 8, 64]) {
-      const maps = await run(curved, { labels: [1], methods: ['integrated-gradients'], options: { integratedGradients: { steps, batchSize: 16 } } });
+      const maps = await run(curved, {
+        labels: [1],
+        methods: ['integrated-gradients'],
+        options: { integratedGradients: { steps, batchSize: 16 } },
+      });
       gaps.push(Math.abs(maps['integrated-gradients']!.extras['completenessGap']![0]!));
     }
     release(curved);
@@ -158,7 +220,9 @@ describe('perturbation', () => {
   it('Score-CAM: batches serve every label, variants differ, the channel cap and progress work', async () => {
     const progress: Array<[number, number]> = [];
     const base = await explain(tiny.adapter, tiny.input, tiny.forward, {
-      labels: [0, 1, 2], methods: ['scorecam'], options: { scorecam: { variant: 'probability', batchSize: 4, maxChannels: null } },
+      labels: [0, 1, 2],
+      methods: ['scorecam'],
+      options: { scorecam: { variant: 'probability', batchSize: 4, maxChannels: null } },
       onProgress: (_method, done, total) => progress.push([done, total]),
     });
     expect(base[0]!.normalized.shape).toEqual([3, 8, 8]);
@@ -167,8 +231,16 @@ describe('perturbation', () => {
     expect(base[0]!.notes).toEqual([]);
     expect(progress[progress.length - 1]![0]).toBe(progress[progress.length - 1]![1]);
     base.forEach(disposeMethodMaps);
-    const softmax = await run(tiny, { labels: [0], methods: ['scorecam'], options: { scorecam: { variant: 'softmax-logits', batchSize: 16, maxChannels: null } } });
-    const capped = await run(tiny, { labels: [0], methods: ['scorecam'], options: { scorecam: { variant: 'softmax-logits', batchSize: 16, maxChannels: 1 } } });
+    const softmax = await run(tiny, {
+      labels: [0],
+      methods: ['scorecam'],
+      options: { scorecam: { variant: 'softmax-logits', batchSize: 16, maxChannels: null } },
+    });
+    const capped = await run(tiny, {
+      labels: [0],
+      methods: ['scorecam'],
+      options: { scorecam: { variant: 'softmax-logits', batchSize: 16, maxChannels: 1 } },
+    });
     expect(maxAbsDifference(softmax['scorecam']!.normFlat, capped['scorecam']!.normFlat)).toBeGreaterThan(1e-3);
   });
 
@@ -177,9 +249,16 @@ describe('perturbation', () => {
     const roomy = await explain(tiny.adapter, tiny.input, tiny.forward, { labels: [0, 1], methods: ['scorecam'], options });
     const before = tf.memory().numTensors;
     // A budget of 1 byte: every batch holds one masked input.
-    const tight = await explain(tiny.adapter, tiny.input, tiny.forward, { labels: [0, 1], methods: ['scorecam'], options, memoryBudgetBytes: 1 });
+    const tight = await explain(tiny.adapter, tiny.input, tiny.forward, {
+      labels: [0, 1],
+      methods: ['scorecam'],
+      options,
+      memoryBudgetBytes: 1,
+    });
     expect(tight[0]!.notes).toHaveLength(1);
-    expect(tight[0]!.notes[0]).toMatch(/^Score-CAM ran at most 1 masked input per forward pass instead of the 6 asked for: .*more than the 0 MiB of working memory/);
+    expect(tight[0]!.notes[0]).toMatch(
+      /^Score-CAM ran at most 1 masked input per forward pass instead of the 6 asked for: .*more than the 0 MiB of working memory/,
+    );
     expect(tight[0]!.extras['forwardPasses']![0]).toBeGreaterThanOrEqual(6);
     expect(maxAbsDifference(await tight[0]!.normalized.data(), await roomy[0]!.normalized.data())).toBeLessThan(1e-5);
     tight.forEach(disposeMethodMaps);
@@ -190,20 +269,27 @@ describe('perturbation', () => {
   it('cancelling between batches stops Score-CAM with nothing leaked', async () => {
     const before = tf.memory().numTensors;
     let checks = 0;
-    await expect(explain(tiny.adapter, tiny.input, tiny.forward, {
-      labels: [0], methods: ['scorecam'], options: { scorecam: { variant: 'probability', batchSize: 1, maxChannels: null } },
-      checkpoint: () => {
-        checks += 1;
-        if (checks === 3) throw new StudioError('cancelled', 'Cancelled by the user.');
-      },
-    })).rejects.toThrowError(/Cancelled/);
+    await expect(
+      explain(tiny.adapter, tiny.input, tiny.forward, {
+        labels: [0],
+        methods: ['scorecam'],
+        options: { scorecam: { variant: 'probability', batchSize: 1, maxChannels: null } },
+        checkpoint: () => {
+          checks += 1;
+          if (checks === 3) throw new StudioError('cancelled', 'Cancelled by the user.');
+        },
+      }),
+    ).rejects.toThrowError(/Cancelled/);
     expect(tf.memory().numTensors).toBe(before);
   });
 });
 
 describe('every method', () => {
   it.each(METHOD_IDS.map((id) => [id]))('%s: maps in [0, 1] per label, no NaN, no leak', async (id) => {
-    const options: Partial<MethodOptions> = { smoothgrad: { samples: 2, noiseLevel: 0.1, seed: 0 }, integratedGradients: { steps: 4, batchSize: 8 } };
+    const options: Partial<MethodOptions> = {
+      smoothgrad: { samples: 2, noiseLevel: 0.1, seed: 0 },
+      integratedGradients: { steps: 4, batchSize: 8 },
+    };
     await run(tiny, { labels: [0, 1], methods: [id], detected: [0, 1, 2], options }); // warm-up
     const before = tf.memory().numTensors;
     const maps = await run(tiny, { labels: [0, 1], methods: [id], detected: [0, 1, 2], options });
@@ -217,7 +303,8 @@ describe('every method', () => {
     const fast = METHOD_IDS.filter((id) => !['scorecam', 'smoothgrad', 'integrated-gradients'].includes(id));
     await run(tiny, { labels: [0], methods: fast });
     const before = tf.memory().numTensors;
-    for (let i = 0; i < 50; i += 1) await run(tiny, { labels: [i % 5, (i + 1) % 5], methods: [fast[i % fast.length]!, 'gradcam'], detected: [0, 1, 2] });
+    for (let i = 0; i < 50; i += 1)
+      await run(tiny, { labels: [i % 5, (i + 1) % 5], methods: [fast[i % fast.length]!, 'gradcam'], detected: [0, 1, 2] });
     expect(tf.memory().numTensors).toBe(before);
   });
 
@@ -227,7 +314,9 @@ describe('every method', () => {
     );
     const generic = fixture(tinyClassifier('gap-dense-dense'), tinyInput());
     try {
-      await expect(explain(generic.adapter, generic.input, generic.forward, { labels: [0], methods: ['minmax-cam'] })).rejects.toThrowError(/GlobalAveragePooling -> Dense/);
+      await expect(explain(generic.adapter, generic.input, generic.forward, { labels: [0], methods: ['minmax-cam'] })).rejects.toThrowError(
+        /GlobalAveragePooling -> Dense/,
+      );
       const before = tf.memory().numTensors;
       const maps = await run(generic, { labels: [0, 1], methods: ['gradcam', 'minmax-gradcam', 'ablationcam'], detected: [0, 1] });
       expect(maps['gradcam']!.normalized.length).toBe(2);
@@ -241,7 +330,16 @@ describe('every method', () => {
 describe('filters', () => {
   it('normalizeMaps gives 0 (never NaN) for constant maps and does not leak', async () => {
     const before = tf.memory().numTensors;
-    const maps = tf.tensor3d([[[2, 2], [2, 2]], [[0, 1], [2, 4]]]);
+    const maps = tf.tensor3d([
+      [
+        [2, 2],
+        [2, 2],
+      ],
+      [
+        [0, 1],
+        [2, 4],
+      ],
+    ]);
     const normalized = normalizeMaps(maps);
     expect(Array.from(await normalized.data())).toEqual([0, 0, 0, 0, 0, 0.25, 0.5, 1]);
     tf.dispose([maps, normalized]);
@@ -251,7 +349,10 @@ describe('filters', () => {
   it('weightedSum is sum_k w[n, k] A^k, and upsampleMaps keeps a constant map constant', async () => {
     const before = tf.memory().numTensors;
     const activations = tf.tensor4d([1, 10, 2, 20, 3, 30, 4, 40], [1, 2, 2, 2]);
-    const weights = tf.tensor2d([[1, 0], [0.5, 0.1]]);
+    const weights = tf.tensor2d([
+      [1, 0],
+      [0.5, 0.1],
+    ]);
     const sums = weightedSum(activations, weights);
     expect(maxAbsDifference(await sums.data(), [1, 2, 3, 4, 1.5, 3, 4.5, 6])).toBeLessThan(1e-5);
     const constant = tf.fill([1, 3, 3], 0.7) as tf.Tensor3D;

@@ -57,15 +57,24 @@ export function validateLabels(adapter: Classifier, labels: readonly number[]): 
  * @returns one entry per method, in order; the caller owns (and disposes) their tensors. On an error or a
  *   cancellation nothing is leaked.
  */
-export async function explain(adapter: Classifier, input: tf.Tensor4D, forward: ForwardPass, request: ExplainRequest): Promise<MethodMaps[]> {
+export async function explain(
+  adapter: Classifier,
+  input: tf.Tensor4D,
+  forward: ForwardPass,
+  request: ExplainRequest,
+): Promise<MethodMaps[]> {
   validateLabels(adapter, request.labels);
   validateLabels(adapter, request.detected ?? []);
   for (const id of request.methods) {
     const availability = methodAvailability(getMethod(id), adapter);
-    if (!availability.available) throw new StudioError('method-unavailable', availability.reason ?? `${id} is not available for this model.`);
+    if (!availability.available)
+      throw new StudioError('method-unavailable', availability.reason ?? `${id} is not available for this model.`);
   }
   const context = new ExplainContext({
-    adapter, input, forward, labels: request.labels,
+    adapter,
+    input,
+    forward,
+    labels: request.labels,
     ...(request.detected === undefined ? {} : { detected: request.detected }),
     ...(request.gradientPath === undefined ? {} : { gradientPath: request.gradientPath }),
     ...(request.options === undefined ? {} : { options: request.options }),
@@ -88,7 +97,15 @@ export async function explain(adapter: Classifier, input: tf.Tensor4D, forward: 
         return [rectified, normalizeMaps(rectified)] as const;
       });
       output.maps.dispose();
-      results.push({ method: id, resolution: method.resolution, raw, normalized, extras: output.extras ?? {}, notes: output.notes ?? [], ms: performance.now() - started });
+      results.push({
+        method: id,
+        resolution: method.resolution,
+        raw,
+        normalized,
+        extras: output.extras ?? {},
+        notes: output.notes ?? [],
+        ms: performance.now() - started,
+      });
     }
     return results;
   } catch (error) {

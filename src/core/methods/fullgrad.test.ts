@@ -11,7 +11,11 @@ import { ExplainContext } from './context';
 import { disposeMethodMaps, explain } from './explain';
 import { fullGradients, fullGradMaps, type FullGradScaling } from './fullgrad';
 
-interface Fixture { adapter: ClassifierAdapter; input: tf.Tensor4D; forward: ForwardPass }
+interface Fixture {
+  adapter: ClassifierAdapter;
+  input: tf.Tensor4D;
+  forward: ForwardPass;
+}
 function fixture(model: tf.LayersModel, targetLayer?: string): Fixture {
   const adapter = new ClassifierAdapter(model, targetLayer === undefined ? {} : { targetLayer });
   const input = tf.tidy(() => tf.mul(tf.sub(tinyInput(), 0.4), 3) as tf.Tensor4D); // signed inputs: every ReLU pattern occurs
@@ -28,7 +32,12 @@ const contextOf = (f: Fixture, labels: number[], adapter: Classifier = f.adapter
 async function runFullGrad(f: Fixture, labels: number[], adapter: Classifier = f.adapter) {
   const [result] = await explain(adapter, f.input, f.forward, { labels, methods: ['fullgrad'] });
   try {
-    return { shape: result!.normalized.shape, normalized: await result!.normalized.data(), raw: await result!.raw.data(), resolution: result!.resolution };
+    return {
+      shape: result!.normalized.shape,
+      normalized: await result!.normalized.data(),
+      raw: await result!.raw.data(),
+      resolution: result!.resolution,
+    };
   } finally {
     disposeMethodMaps(result!);
   }
@@ -49,10 +58,16 @@ afterAll(() => {
 describe('FullGrad bias taps', () => {
   it('finds every 4-D biased layer with its effective bias; none in a model without biases', async () => {
     const taps = tf.tidy(() => bn.adapter.biasTapsOf(bn.input).map((tap) => ({ ...tap, bias: Array.from(tap.bias.dataSync()) })));
-    expect(taps.map((tap) => [tap.layer, tap.shape])).toEqual([['conv_1', [16, 16, 4]], ['conv_2', [8, 8, 6]], ['bn_2', [8, 8, 6]]]);
+    expect(taps.map((tap) => [tap.layer, tap.shape])).toEqual([
+      ['conv_1', [16, 16, 4]],
+      ['conv_2', [8, 8, 6]],
+      ['bn_2', [8, 8, 6]],
+    ]);
     expect(taps[0]!.bias).toEqual([0.1, 0.1, 0.1, 0.1].map(Math.fround));
     // BatchNormalization in inference: beta - moving_mean * gamma / sqrt(moving_var + eps), with the ramps of tinyBiasClassifier.
-    const expected = [0, 1, 2, 3, 4, 5].map((i) => (-0.3 + 0.12 * i) - (-0.2 + 0.09 * i) * (0.8 + 0.1 * i) / Math.sqrt(0.5 + 0.3 * i + 1e-3));
+    const expected = [0, 1, 2, 3, 4, 5].map(
+      (i) => -0.3 + 0.12 * i - ((-0.2 + 0.09 * i) * (0.8 + 0.1 * i)) / Math.sqrt(0.5 + 0.3 * i + 1e-3),
+    );
     expect(maxAbsDifference(taps[2]!.bias, expected)).toBeLessThan(1e-6);
     expect(tf.tidy(() => plain.adapter.biasTapsOf(plain.input).length)).toBe(0);
   });
@@ -84,7 +99,7 @@ describe('FullGrad bias taps', () => {
       release(at);
     }
     // conv_1 has a fused ReLU: z is its pre-activation output. dS/db_k = sum_ij dS/dz_ijk, by a central difference on b.
-    const perChannel = await tf.tidy(() => tf.sum(tapped['conv_1']!, [1, 2])).array() as number[][]; // [N, 4]
+    const perChannel = (await tf.tidy(() => tf.sum(tapped['conv_1']!, [1, 2])).array()) as number[][]; // [N, 4]
     const model = tinyBiasClassifier('batchnorm');
     const conv = model.getLayer('conv_1');
     const [kernel, bias] = conv.getWeights().map((weight) => weight.clone()) as [tf.Tensor4D, tf.Tensor1D];
@@ -102,7 +117,7 @@ describe('FullGrad bias taps', () => {
       const up = logitsWithBiasShift(k, eps);
       const down = logitsWithBiasShift(k, -eps);
       // log-softmax differences between labels cancel the constant: compare d(S_0 - S_3)/db_k.
-      const finite = ((up[0]! - up[3]!) - (down[0]! - down[3]!)) / (2 * eps);
+      const finite = (up[0]! - up[3]! - (down[0]! - down[3]!)) / (2 * eps);
       const tappedValue = perChannel[0]![k]! - perChannel[1]![k]!;
       expect(Math.abs(finite - tappedValue)).toBeLessThan(2e-3 + 1e-2 * Math.abs(tappedValue));
     }
@@ -147,7 +162,9 @@ describe('FullGrad maps', () => {
 
   it("the authors' joint scaling agrees on the input term; per-channel scaling differs", async () => {
     const context = contextOf(plain, [1]);
-    const [summed, joint, perChannel] = tf.tidy(() => (['summed', 'joint', 'per-channel'] as FullGradScaling[]).map((scaling) => normalizeMaps(fullGradMaps(context, scaling))));
+    const [summed, joint, perChannel] = tf.tidy(() =>
+      (['summed', 'joint', 'per-channel'] as FullGradScaling[]).map((scaling) => normalizeMaps(fullGradMaps(context, scaling))),
+    );
     expect(maxAbsDifference(await summed!.data(), await joint!.data())).toBeLessThan(1e-5);
     expect(maxAbsDifference(await summed!.data(), await perChannel!.data())).toBeGreaterThan(1e-3);
     tf.dispose([summed!, joint!, perChannel!]);
@@ -183,7 +200,9 @@ describe('FullGrad maps', () => {
     );
     // A depthwise convolution with a bias and a fused ReLU: its pre-activation output is not reachable.
     const input = tf.input({ shape: [16, 16, 3] });
-    const depthwise = tf.layers.depthwiseConv2d({ kernelSize: 3, padding: 'same', activation: 'relu', name: 'dw' }).apply(input) as tf.SymbolicTensor;
+    const depthwise = tf.layers
+      .depthwiseConv2d({ kernelSize: 3, padding: 'same', activation: 'relu', name: 'dw' })
+      .apply(input) as tf.SymbolicTensor;
     const conv = tf.layers.conv2d({ filters: 4, kernelSize: 1, name: 'pw' }).apply(depthwise) as tf.SymbolicTensor;
     const pooled = tf.layers.globalAveragePooling2d({}).apply(conv) as tf.SymbolicTensor;
     const output = tf.layers.dense({ units: 3, activation: 'softmax' }).apply(pooled) as tf.SymbolicTensor;

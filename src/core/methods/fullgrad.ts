@@ -57,7 +57,10 @@ export interface FullGradients {
 export function fullGradients(context: ExplainContext, labels: readonly number[] = context.labels): FullGradients {
   const adapter = context.adapter;
   if (adapter.biasTapsOf === undefined || adapter.logitsWithBiasTaps === undefined) {
-    throw new StudioError('method-unavailable', 'FullGrad needs the bias of every layer; this model format does not expose them. The other methods still work.');
+    throw new StudioError(
+      'method-unavailable',
+      'FullGrad needs the bias of every layer; this model format does not expose them. The other methods still work.',
+    );
   }
   const taps = adapter.biasTapsOf(context.input);
   const count = labels.length;
@@ -85,9 +88,12 @@ function scaleTerm(term: tf.Tensor4D, scaling: FullGradScaling): tf.Tensor3D {
       return tf.divNoNan(tf.sub(t, min), tf.sub(tf.max(t, axes, true), min));
     };
     switch (scaling) {
-      case 'summed': return normalise(tf.sum(magnitude, 3), [1, 2]) as tf.Tensor3D;
-      case 'joint': return tf.sum(normalise(magnitude, [1, 2, 3]), 3) as tf.Tensor3D;
-      case 'per-channel': return tf.sum(normalise(magnitude, [1, 2]), 3) as tf.Tensor3D;
+      case 'summed':
+        return normalise(tf.sum(magnitude, 3), [1, 2]) as tf.Tensor3D;
+      case 'joint':
+        return tf.sum(normalise(magnitude, [1, 2, 3]), 3) as tf.Tensor3D;
+      case 'per-channel':
+        return tf.sum(normalise(magnitude, [1, 2]), 3) as tf.Tensor3D;
     }
   });
 }
@@ -96,7 +102,11 @@ function scaleTerm(term: tf.Tensor4D, scaling: FullGradScaling): tf.Tensor3D {
  * FullGrad maps, Eq. 6: `psi(dS/dx * x) + sum_l psi(dS/dz_l * b_l)`.
  * @returns `[N, H, W]`, non-negative; the caller owns it.
  */
-export function fullGradMaps(context: ExplainContext, scaling: FullGradScaling = 'joint', labels: readonly number[] = context.labels): tf.Tensor3D {
+export function fullGradMaps(
+  context: ExplainContext,
+  scaling: FullGradScaling = 'joint',
+  labels: readonly number[] = context.labels,
+): tf.Tensor3D {
   const [, height, width] = context.input.shape;
   if (labels.length === 0) return tf.zeros([0, height, width]);
   return tf.tidy(() => {

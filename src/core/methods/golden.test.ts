@@ -78,7 +78,10 @@ describe.skipIf(missing !== null)(`ResNet50 golden parity${missing === null ? ''
               const result = results[index]!;
               expect(result.method).toBe(id);
               expect(result.normalized.shape).toEqual([1, 7, 7]);
-              const difference = maxAbsDifference(await result.normalized.data(), goldenFile(`${image.name}.${reference}.${image.label}.f32`));
+              const difference = maxAbsDifference(
+                await result.normalized.data(),
+                goldenFile(`${image.name}.${reference}.${image.label}.f32`),
+              );
               expect(difference, `${id} vs ${reference}`).toBeLessThanOrEqual(1e-3);
             }
           } finally {

@@ -20,7 +20,9 @@ interface GradientMethod {
 /** A gradient method from its own weighting of the shared gradients (its descriptor: src/shared/methods.ts). */
 function gradientMethod(id: MethodId, { fromGradients, gradientsOf }: GradientMethod): CamMethod {
   return defineMethod(id, (context) => ({
-    maps: tf.tidy(() => fromGradients(context.activations, gradientsOf === undefined ? context.gradients() : gradientsOf(context), context)),
+    maps: tf.tidy(() =>
+      fromGradients(context.activations, gradientsOf === undefined ? context.gradients() : gradientsOf(context), context),
+    ),
   }));
 }
 
@@ -106,11 +108,15 @@ export const minmaxGradcam = gradientMethod('minmax-gradcam', {
  */
 export const dMinmaxGradcam = gradientMethod('d-minmax-gradcam', {
   fromGradients: (activations, gradients, context) => {
-    const others = context.combineGradients(context.labels.map((label) => {
-      const labels = context.othersOf(label);
-      return new Map(labels.map((other) => [other, 1 / Math.max(labels.length, 1)]));
-    }));
-    const background = context.combineGradients([new Map(context.detected.map((label) => [label, 1 / Math.max(context.detected.length, 1)]))]); // [1, h, w, K]
+    const others = context.combineGradients(
+      context.labels.map((label) => {
+        const labels = context.othersOf(label);
+        return new Map(labels.map((other) => [other, 1 / Math.max(labels.length, 1)]));
+      }),
+    );
+    const background = context.combineGradients([
+      new Map(context.detected.map((label) => [label, 1 / Math.max(context.detected.length, 1)])),
+    ]); // [1, h, w, K]
     const rectified = tf.add(tf.sub(tf.relu(gradients), tf.relu(others)), tf.minimum(background, 0));
     return weightedSum(activations, tf.sum(rectified, [1, 2]) as tf.Tensor2D);
   },

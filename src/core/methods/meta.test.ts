@@ -10,13 +10,23 @@ import { disposeMethodMaps, explain, type ExplainRequest, type MethodMaps } from
 import { augmentInput, coverageOf, explainWithMeta, geometricAugmentations, mapToOriginal } from './meta';
 import type { MetaOptions } from '../../shared/options';
 
-interface Downloaded { shape: number[]; raw: Float32Array; normalized: Float32Array; resolution: string }
+interface Downloaded {
+  shape: number[];
+  raw: Float32Array;
+  normalized: Float32Array;
+  resolution: string;
+}
 
 async function download(results: MethodMaps[]): Promise<Record<string, Downloaded>> {
   try {
     const out: Record<string, Downloaded> = {};
     for (const r of results) {
-      out[r.method] = { shape: r.raw.shape, raw: (await r.raw.data()) as Float32Array, normalized: (await r.normalized.data()) as Float32Array, resolution: r.resolution };
+      out[r.method] = {
+        shape: r.raw.shape,
+        raw: (await r.raw.data()) as Float32Array,
+        normalized: (await r.normalized.data()) as Float32Array,
+        resolution: r.resolution,
+      };
     }
     return out;
   } finally {
@@ -48,9 +58,20 @@ async function plainAtInput(adapter: ClassifierAdapter, input: tf.Tensor4D, requ
  */
 function pointwiseModel(): tf.LayersModel {
   const input = tf.input({ shape: [6, 8, 3] });
-  const target = tf.layers.conv2d({ filters: 4, kernelSize: 1, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }), biasInitializer: tf.initializers.constant({ value: 0.1 }), name: 'target' }).apply(input) as tf.SymbolicTensor;
+  const target = tf.layers
+    .conv2d({
+      filters: 4,
+      kernelSize: 1,
+      activation: 'relu',
+      kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }),
+      biasInitializer: tf.initializers.constant({ value: 0.1 }),
+      name: 'target',
+    })
+    .apply(input) as tf.SymbolicTensor;
   const pooled = tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(target) as tf.SymbolicTensor;
-  const output = tf.layers.dense({ units: 3, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }), name: 'predictions' }).apply(pooled) as tf.SymbolicTensor;
+  const output = tf.layers
+    .dense({ units: 3, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }), name: 'predictions' })
+    .apply(pooled) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: output });
 }
 
@@ -71,9 +92,16 @@ const request: ExplainRequest = { labels: [3, 4], methods: ['cam', 'gradcam', 'm
 
 describe('augmentations', () => {
   it('TTA is {1, scales} x {no flip, flip}, identity first, duplicates dropped', () => {
-    expect(geometricAugmentations({ hflip: true, scales: [0.5, 1.5, 2] }).map((a) => a.name)).toEqual(
-      ['identity', 'hflip', 'x0.5', 'x0.5+hflip', 'x1.5', 'x1.5+hflip', 'x2', 'x2+hflip'],
-    );
+    expect(geometricAugmentations({ hflip: true, scales: [0.5, 1.5, 2] }).map((a) => a.name)).toEqual([
+      'identity',
+      'hflip',
+      'x0.5',
+      'x0.5+hflip',
+      'x1.5',
+      'x1.5+hflip',
+      'x2',
+      'x2+hflip',
+    ]);
     expect(geometricAugmentations({ hflip: false, scales: [1, 2, 2] }).map((a) => a.name)).toEqual(['identity', 'x2']);
     expect(geometricAugmentations().map((a) => a.name)).toEqual(['identity']);
     expect(() => geometricAugmentations({ hflip: false, scales: [0] })).toThrowError(/positive/);
@@ -82,7 +110,10 @@ describe('augmentations', () => {
   it('keeps the input shape: x2 is a centre crop, x0.5 a zoom-out with zero padding; maps go back', async () => {
     const before = tf.memory().numTensors;
     // A 4 x 4 ramp: x2 keeps the central 2 x 2 region, stretched.
-    const ramp = tf.tensor4d(Array.from({ length: 16 }, (_, i) => i), [1, 4, 4, 1]);
+    const ramp = tf.tensor4d(
+      Array.from({ length: 16 }, (_, i) => i),
+      [1, 4, 4, 1],
+    );
     const zoomIn = augmentInput(ramp, { hflip: false, scale: 2, name: 'x2' });
     expect(zoomIn.shape).toEqual([1, 4, 4, 1]);
     const zoomed = Array.from(await zoomIn.data());
@@ -175,21 +206,36 @@ describe('explainWithMeta', () => {
     expect(augmentations).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]); // 6 geometric x 2 noisy, then done
 
     let checks = 0;
-    await expect(explainWithMeta(tiny, input, {
-      ...request,
-      checkpoint: () => {
-        checks += 1;
-        if (checks === 6) throw new StudioError('cancelled', 'Cancelled by the user.');
-      },
-    }, meta)).rejects.toThrowError(/Cancelled/);
+    await expect(
+      explainWithMeta(
+        tiny,
+        input,
+        {
+          ...request,
+          checkpoint: () => {
+            checks += 1;
+            if (checks === 6) throw new StudioError('cancelled', 'Cancelled by the user.');
+          },
+        },
+        meta,
+      ),
+    ).rejects.toThrowError(/Cancelled/);
     expect(tf.memory().numTensors).toBe(before);
   });
 
   it('(e) scales 0.5 and 2 on a fixed-size model give finite maps in [0, 1] at input resolution', async () => {
-    const maps = await runMeta(tiny, input, { ...request, methods: ['cam', 'gradcam', 'scorecam', 'saliency'] }, { tta: { hflip: true, scales: [0.5, 2] } });
+    const maps = await runMeta(
+      tiny,
+      input,
+      { ...request, methods: ['cam', 'gradcam', 'scorecam', 'saliency'] },
+      { tta: { hflip: true, scales: [0.5, 2] } },
+    );
     for (const [method, map] of Object.entries(maps)) {
       expect(map.shape, method).toEqual([2, 16, 16]);
-      expect(Array.from(map.normalized).every((v) => Number.isFinite(v) && v >= 0 && v <= 1), method).toBe(true);
+      expect(
+        Array.from(map.normalized).every((v) => Number.isFinite(v) && v >= 0 && v <= 1),
+        method,
+      ).toBe(true);
       expect(Math.max(...Array.from(map.normalized)), method).toBeCloseTo(1, 5);
       expect(Math.min(...Array.from(map.raw)), method).toBeGreaterThanOrEqual(0);
     }

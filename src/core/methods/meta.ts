@@ -77,10 +77,13 @@ export function geometricAugmentations(tta?: TtaOptions): GeometricAugmentation[
     if (!scales.includes(scale)) scales.push(scale);
   }
   const flips = tta?.hflip === true ? [false, true] : [false];
-  return scales.flatMap((scale) => flips.map((hflip) => ({
-    hflip, scale,
-    name: scale === 1 ? (hflip ? 'hflip' : 'identity') : `x${scale}${hflip ? '+hflip' : ''}`,
-  })));
+  return scales.flatMap((scale) =>
+    flips.map((hflip) => ({
+      hflip,
+      scale,
+      name: scale === 1 ? (hflip ? 'hflip' : 'identity') : `x${scale}${hflip ? '+hflip' : ''}`,
+    })),
+  );
 }
 
 const isIdentity = (augmentation: GeometricAugmentation): boolean => augmentation.scale === 1 && !augmentation.hflip;
@@ -117,7 +120,13 @@ export function augmentInput(input: tf.Tensor4D, augmentation: GeometricAugmenta
  */
 export function coverageOf(augmentation: GeometricAugmentation, size: [number, number]): tf.Tensor2D {
   if (isIdentity(augmentation)) return tf.ones(size) as tf.Tensor2D;
-  return tf.tidy(() => tf.reshape(resample(tf.ones([1, ...size, 1]) as tf.Tensor4D, zoomBox(1 / augmentation.scale, augmentation.hflip)), size) as tf.Tensor2D);
+  return tf.tidy(
+    () =>
+      tf.reshape(
+        resample(tf.ones([1, ...size, 1]) as tf.Tensor4D, zoomBox(1 / augmentation.scale, augmentation.hflip)),
+        size,
+      ) as tf.Tensor2D,
+  );
 }
 
 /**
@@ -141,8 +150,10 @@ export function mapToOriginal(maps: tf.Tensor3D, augmentation: GeometricAugmenta
 /** `n` seeded noisy copies, or the input itself once (null) without smoothing. */
 function noiseSamples(smooth?: SmoothOptions): Array<number | null> {
   if (smooth === undefined) return [null];
-  if (!Number.isInteger(smooth.samples) || smooth.samples < 1) throw new RangeError(`Smoothing needs a whole number of samples >= 1 (got ${smooth.samples}).`);
-  if (!Number.isFinite(smooth.noiseLevel) || smooth.noiseLevel < 0) throw new RangeError(`The noise level must be >= 0 (got ${smooth.noiseLevel}).`);
+  if (!Number.isInteger(smooth.samples) || smooth.samples < 1)
+    throw new RangeError(`Smoothing needs a whole number of samples >= 1 (got ${smooth.samples}).`);
+  if (!Number.isFinite(smooth.noiseLevel) || smooth.noiseLevel < 0)
+    throw new RangeError(`The noise level must be >= 0 (got ${smooth.noiseLevel}).`);
   return Array.from({ length: smooth.samples }, (_, i) => i);
 }
 
@@ -164,7 +175,12 @@ interface Accumulator {
  *   `ms` sums the method's time over the augmentations (forward passes excluded); numeric `extras` are
  *   averaged over augmentations. The caller owns the tensors. On an error or a cancellation nothing leaks.
  */
-export async function explainWithMeta(classifier: Classifier, input: tf.Tensor4D, request: MetaExplainRequest, meta: MetaOptions): Promise<MethodMaps[]> {
+export async function explainWithMeta(
+  classifier: Classifier,
+  input: tf.Tensor4D,
+  request: MetaExplainRequest,
+  meta: MetaOptions,
+): Promise<MethodMaps[]> {
   validateLabels(classifier, request.labels);
   const geometric = geometricAugmentations(meta.tta);
   const noises = noiseSamples(meta.smooth);
@@ -181,15 +197,18 @@ export async function explainWithMeta(classifier: Classifier, input: tf.Tensor4D
   }
 
   // [H, W]: how many augmented inputs saw each pixel (each noisy copy goes through every geometric one).
-  const count = tf.tidy(() => tf.mul(tf.addN(geometric.map((augmentation) => coverageOf(augmentation, size))), noises.length) as tf.Tensor2D);
+  const count = tf.tidy(
+    () => tf.mul(tf.addN(geometric.map((augmentation) => coverageOf(augmentation, size))), noises.length) as tf.Tensor2D,
+  );
   const accumulators: Accumulator[] = [];
   try {
     let index = 0;
     for (const noise of noises) {
       const seed = deterministicSeed(meta.smooth?.seed ?? 0, noise ?? 0);
-      const noisy = noise === null || sigma === 0
-        ? tf.clone(input)
-        : tf.tidy(() => tf.add(input, tf.randomNormal(input.shape, 0, sigma, 'float32', seed)) as tf.Tensor4D); // [1, H, W, C]
+      const noisy =
+        noise === null || sigma === 0
+          ? tf.clone(input)
+          : tf.tidy(() => tf.add(input, tf.randomNormal(input.shape, 0, sigma, 'float32', seed)) as tf.Tensor4D); // [1, H, W, C]
       try {
         for (const augmentation of geometric) {
           await yieldToEventLoop();
@@ -231,8 +250,13 @@ export async function explainWithMeta(classifier: Classifier, input: tf.Tensor4D
 
 /** One augmented input: one forward pass, one explain() for every label and method, maps added to the sums. */
 async function explainOne(
-  classifier: Classifier, noisy: tf.Tensor4D, augmentation: GeometricAugmentation, size: [number, number],
-  request: MetaExplainRequest, progress: AugmentationProgress, accumulators: Accumulator[],
+  classifier: Classifier,
+  noisy: tf.Tensor4D,
+  augmentation: GeometricAugmentation,
+  size: [number, number],
+  request: MetaExplainRequest,
+  progress: AugmentationProgress,
+  accumulators: Accumulator[],
 ): Promise<void> {
   const augmented = augmentInput(noisy, augmentation); // [1, H, W, C]
   let forward: ReturnType<Classifier['forward']> | null = null;
@@ -243,7 +267,9 @@ async function explainOne(
     void onAugmentation; // not explain()'s
     results = await explain(classifier, augmented, forward, {
       ...rest,
-      ...(onProgress === undefined ? {} : { onProgress: (method: MethodId, done: number, total: number) => onProgress(method, done, total, progress) }),
+      ...(onProgress === undefined
+        ? {}
+        : { onProgress: (method: MethodId, done: number, total: number) => onProgress(method, done, total, progress) }),
     });
     for (const result of results) {
       let accumulator = accumulators.find((candidate) => candidate.method === result.method);
@@ -261,7 +287,10 @@ async function explainOne(
       }
     }
   } finally {
-    results.forEach((result) => { result.raw.dispose(); result.normalized.dispose(); });
+    results.forEach((result) => {
+      result.raw.dispose();
+      result.normalized.dispose();
+    });
     if (forward !== null) tf.dispose([forward.activations, forward.logits]);
     augmented.dispose();
   }

@@ -52,48 +52,52 @@ function labelScores(context: ExplainContext, inputs: tf.Tensor4D, use: 'probabi
  * channels of largest spatial variance (Faster-Score-CAM); the others get weight 0.
  */
 export const scorecam = defineMethod('scorecam', async (context: ExplainContext, control: MethodControl) => {
-    const { variant, batchSize, maxChannels } = context.options.scorecam;
-    const [, , , channelCount] = context.activations.shape;
-    const [, height, width] = context.input.shape;
-    const labelCount = context.labels.length;
-    const { range, variance } = await channelStatistics(context.activations);
-    const all = Array.from({ length: channelCount }, (_, k) => k);
-    const kept = largest(variance, all, maxChannels);
-    const varying = kept.filter((k) => (range[k] as number) > 0);
-    const constant = kept.filter((k) => !((range[k] as number) > 0));
-    const use = variant === 'softmax-logits' ? 'logit' : 'probability';
-    const scores = new Float32Array(channelCount * labelCount); // [K, N]
-    const withBaseline = constant.length > 0 || variant === 'increase-of-confidence';
-    // Progress counts masked inputs (the batch size is chosen as the batches go, see core/batching.ts).
-    const total = varying.length + (withBaseline ? 1 : 0);
-    let done = 0;
-    let forwardPasses = 0;
-    const download = async (tensor: tf.Tensor2D): Promise<Float32Array> => {
-      try {
-        return (await tensor.data()) as Float32Array;
-      } finally {
-        tensor.dispose();
-      }
-    };
-
-    let baseline: Float32Array | null = null; // scores of the all-zero input [N]
-    if (withBaseline) {
-      await yieldToEventLoop();
-      control.checkpoint();
-      baseline = await download(tf.tidy(() => labelScores(context, tf.zerosLike(context.input), use)));
-      forwardPasses += 1;
-      control.progress((done += 1), total);
-      for (const k of constant) scores.set(baseline, k * labelCount);
+  const { variant, batchSize, maxChannels } = context.options.scorecam;
+  const [, , , channelCount] = context.activations.shape;
+  const [, height, width] = context.input.shape;
+  const labelCount = context.labels.length;
+  const { range, variance } = await channelStatistics(context.activations);
+  const all = Array.from({ length: channelCount }, (_, k) => k);
+  const kept = largest(variance, all, maxChannels);
+  const varying = kept.filter((k) => (range[k] as number) > 0);
+  const constant = kept.filter((k) => !((range[k] as number) > 0));
+  const use = variant === 'softmax-logits' ? 'logit' : 'probability';
+  const scores = new Float32Array(channelCount * labelCount); // [K, N]
+  const withBaseline = constant.length > 0 || variant === 'increase-of-confidence';
+  // Progress counts masked inputs (the batch size is chosen as the batches go, see core/batching.ts).
+  const total = varying.length + (withBaseline ? 1 : 0);
+  let done = 0;
+  let forwardPasses = 0;
+  const download = async (tensor: tf.Tensor2D): Promise<Float32Array> => {
+    try {
+      return (await tensor.data()) as Float32Array;
+    } finally {
+      tensor.dispose();
     }
-    const sizer = new BatchSizer({
-      requested: batchSize, what: 'Score-CAM', measuredOn: context.adapter,
-      ...(context.memoryBudgetBytes === undefined ? {} : { memoryBudgetBytes: context.memoryBudgetBytes }),
-    });
-    for (let start = 0; start < varying.length;) {
-      await yieldToEventLoop();
-      control.checkpoint();
-      const channels = varying.slice(start, start + sizer.next(varying.length - start));
-      const batchScores = await sizer.run(channels.length, () => {
+  };
+
+  let baseline: Float32Array | null = null; // scores of the all-zero input [N]
+  if (withBaseline) {
+    await yieldToEventLoop();
+    control.checkpoint();
+    baseline = await download(tf.tidy(() => labelScores(context, tf.zerosLike(context.input), use)));
+    forwardPasses += 1;
+    control.progress((done += 1), total);
+    for (const k of constant) scores.set(baseline, k * labelCount);
+  }
+  const sizer = new BatchSizer({
+    requested: batchSize,
+    what: 'Score-CAM',
+    measuredOn: context.adapter,
+    ...(context.memoryBudgetBytes === undefined ? {} : { memoryBudgetBytes: context.memoryBudgetBytes }),
+  });
+  for (let start = 0; start < varying.length;) {
+    await yieldToEventLoop();
+    control.checkpoint();
+    const channels = varying.slice(start, start + sizer.next(varying.length - start));
+    const batchScores = await sizer.run(
+      channels.length,
+      () => {
         const selected = tf.gather(context.activations, tf.tensor1d(channels, 'int32'), 3); // [1, h, w, b]
         const upsampled = tf.image.resizeBilinear(selected as tf.Tensor4D, [height, width], true); // [1, H, W, b]
         const masks = tf.transpose(upsampled, [3, 1, 2, 0]); // [b, H, W, 1]
@@ -101,32 +105,34 @@ export const scorecam = defineMethod('scorecam', async (context: ExplainContext,
         const max = tf.max(masks, [1, 2, 3], true);
         const normalized = tf.div(tf.sub(masks, min), tf.add(tf.sub(max, min), 1e-8));
         return labelScores(context, tf.mul(context.input, normalized) as tf.Tensor4D, use); // [b, N]
-      }, async (tensor) => (await tensor.data()) as Float32Array);
-      channels.forEach((k, index) => scores.set(batchScores.subarray(index * labelCount, (index + 1) * labelCount), k * labelCount));
-      start += channels.length;
-      forwardPasses += 1;
-      control.progress((done += channels.length), total);
-    }
+      },
+      async (tensor) => (await tensor.data()) as Float32Array,
+    );
+    channels.forEach((k, index) => scores.set(batchScores.subarray(index * labelCount, (index + 1) * labelCount), k * labelCount));
+    start += channels.length;
+    forwardPasses += 1;
+    control.progress((done += channels.length), total);
+  }
 
-    const weights = new Float32Array(labelCount * channelCount); // [N, K], 0 for channels not kept
-    for (let n = 0; n < labelCount; n += 1) {
-      if (variant === 'softmax-logits') {
-        let max = -Infinity;
-        for (const k of kept) max = Math.max(max, scores[k * labelCount + n] as number);
-        let total = 0;
-        for (const k of kept) total += Math.exp((scores[k * labelCount + n] as number) - max);
-        for (const k of kept) weights[n * channelCount + k] = Math.exp((scores[k * labelCount + n] as number) - max) / total;
-      } else {
-        const offset = variant === 'increase-of-confidence' ? ((baseline as Float32Array)[n] as number) : 0;
-        for (const k of kept) weights[n * channelCount + k] = (scores[k * labelCount + n] as number) - offset;
-      }
+  const weights = new Float32Array(labelCount * channelCount); // [N, K], 0 for channels not kept
+  for (let n = 0; n < labelCount; n += 1) {
+    if (variant === 'softmax-logits') {
+      let max = -Infinity;
+      for (const k of kept) max = Math.max(max, scores[k * labelCount + n] as number);
+      let total = 0;
+      for (const k of kept) total += Math.exp((scores[k * labelCount + n] as number) - max);
+      for (const k of kept) weights[n * channelCount + k] = Math.exp((scores[k * labelCount + n] as number) - max) / total;
+    } else {
+      const offset = variant === 'increase-of-confidence' ? ((baseline as Float32Array)[n] as number) : 0;
+      for (const k of kept) weights[n * channelCount + k] = (scores[k * labelCount + n] as number) - offset;
     }
-    const note = sizer.note();
-    return {
-      maps: tf.tidy(() => weightedSum(context.activations, tf.tensor2d(weights, [labelCount, channelCount]))),
-      extras: { forwardPasses: [forwardPasses] },
-      ...(note === null ? {} : { notes: [note] }),
-    };
+  }
+  const note = sizer.note();
+  return {
+    maps: tf.tidy(() => weightedSum(context.activations, tf.tensor2d(weights, [labelCount, channelCount]))),
+    extras: { forwardPasses: [forwardPasses] },
+    ...(note === null ? {} : { notes: [note] }),
+  };
 });
 
 /**
@@ -135,48 +141,48 @@ export const scorecam = defineMethod('scorecam', async (context: ExplainContext,
  * otherwise batched over channels.
  */
 export const ablationcam = defineMethod('ablationcam', async (context: ExplainContext, control: MethodControl) => {
-    const channelCount = context.activations.shape[3];
-    const labelCount = context.labels.length;
-    const original = tf.tidy(() => tf.matMul(context.logits, context.labelSelector(), false, true)); // [1, N]
-    try {
-      if (context.adapter.headKind === 'gap-dense') {
-        control.progress(1, 1);
-        return {
-          maps: tf.tidy(() => {
-            const kernel = context.adapter.classWeights as tf.Tensor2D; // [K, L]
-            const perLabel = tf.matMul(context.labelSelector(), kernel, false, true); // [N, K]
-            const drop = tf.mul(perLabel, tf.reshape(tf.mean(context.activations, [0, 1, 2]), [1, channelCount])); // [N, K]
-            return weightedSum(context.activations, tf.div(drop, tf.transpose(original)) as tf.Tensor2D);
-          }),
-        };
-      }
-      const batchSize = context.options.ablation.batchSize;
-      const ablated = new Float32Array(channelCount * labelCount); // [K, N]
-      const batches = Math.ceil(channelCount / batchSize);
-      for (let start = 0, batch = 0; start < channelCount; start += batchSize, batch += 1) {
-        await yieldToEventLoop();
-        control.checkpoint();
-        const size = Math.min(batchSize, channelCount - start);
-        const scores = tf.tidy(() => {
-          const keep = tf.sub(1, tf.oneHot(tf.range(start, start + size, 1, 'int32'), channelCount)); // [b, K]
-          const masked = tf.mul(context.activations, tf.reshape(keep, [size, 1, 1, channelCount])) as tf.Tensor4D; // [b, h, w, K]
-          return tf.matMul(context.adapter.headLogits(masked), context.labelSelector(), false, true); // [b, N]
-        });
-        try {
-          ablated.set((await scores.data()) as Float32Array, start * labelCount);
-        } finally {
-          scores.dispose();
-        }
-        control.progress(batch + 1, batches);
-      }
+  const channelCount = context.activations.shape[3];
+  const labelCount = context.labels.length;
+  const original = tf.tidy(() => tf.matMul(context.logits, context.labelSelector(), false, true)); // [1, N]
+  try {
+    if (context.adapter.headKind === 'gap-dense') {
+      control.progress(1, 1);
       return {
         maps: tf.tidy(() => {
-          const ablatedScores = tf.transpose(tf.tensor2d(ablated, [channelCount, labelCount])); // [N, K]
-          const weights = tf.div(tf.sub(tf.transpose(original), ablatedScores), tf.transpose(original)) as tf.Tensor2D;
-          return weightedSum(context.activations, weights);
+          const kernel = context.adapter.classWeights as tf.Tensor2D; // [K, L]
+          const perLabel = tf.matMul(context.labelSelector(), kernel, false, true); // [N, K]
+          const drop = tf.mul(perLabel, tf.reshape(tf.mean(context.activations, [0, 1, 2]), [1, channelCount])); // [N, K]
+          return weightedSum(context.activations, tf.div(drop, tf.transpose(original)) as tf.Tensor2D);
         }),
       };
-    } finally {
-      original.dispose();
     }
+    const batchSize = context.options.ablation.batchSize;
+    const ablated = new Float32Array(channelCount * labelCount); // [K, N]
+    const batches = Math.ceil(channelCount / batchSize);
+    for (let start = 0, batch = 0; start < channelCount; start += batchSize, batch += 1) {
+      await yieldToEventLoop();
+      control.checkpoint();
+      const size = Math.min(batchSize, channelCount - start);
+      const scores = tf.tidy(() => {
+        const keep = tf.sub(1, tf.oneHot(tf.range(start, start + size, 1, 'int32'), channelCount)); // [b, K]
+        const masked = tf.mul(context.activations, tf.reshape(keep, [size, 1, 1, channelCount])) as tf.Tensor4D; // [b, h, w, K]
+        return tf.matMul(context.adapter.headLogits(masked), context.labelSelector(), false, true); // [b, N]
+      });
+      try {
+        ablated.set((await scores.data()) as Float32Array, start * labelCount);
+      } finally {
+        scores.dispose();
+      }
+      control.progress(batch + 1, batches);
+    }
+    return {
+      maps: tf.tidy(() => {
+        const ablatedScores = tf.transpose(tf.tensor2d(ablated, [channelCount, labelCount])); // [N, K]
+        const weights = tf.div(tf.sub(tf.transpose(original), ablatedScores), tf.transpose(original)) as tf.Tensor2D;
+        return weightedSum(context.activations, weights);
+      }),
+    };
+  } finally {
+    original.dispose();
+  }
 });

@@ -3,7 +3,6 @@ import type { Classifier } from '../model/classifier';
 import type { ExplainContext } from './context';
 import { methodDescriptor, type MethodDescriptor, type MethodId } from '../../shared/methods';
 
-
 /** Cooperative cancellation and progress for long methods (between batches). */
 export interface MethodControl {
   /** Throws a `cancelled` StudioError when the job was cancelled. */
@@ -41,7 +40,10 @@ export function defineMethod(id: MethodId, compute: CamMethod['compute']): CamMe
   return { ...methodDescriptor(id), compute };
 }
 
-export function methodAvailability(method: Pick<MethodDescriptor, 'requires' | 'title'>, classifier: Pick<Classifier, 'headKind' | 'biasTapsOf'>): { available: boolean; reason?: string } {
+export function methodAvailability(
+  method: Pick<MethodDescriptor, 'requires' | 'title'>,
+  classifier: Pick<Classifier, 'headKind' | 'biasTapsOf'>,
+): { available: boolean; reason?: string } {
   if (method.requires === 'gap-dense-head' && classifier.headKind !== 'gap-dense') {
     return {
       available: false,

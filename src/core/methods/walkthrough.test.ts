@@ -42,8 +42,18 @@ describe('walkthroughData', () => {
     expect(maxAbsDifference(relu(data.sums.contrastCam!.values), await rawOf('cam', [1], [0, 1]))).toBeLessThan(1e-5);
     // MinMax with C_x = {u, v}: w^u = W[:, u] - W[:, v]; for a GAP -> Dense head Grad-CAM's alpha = W[:, u] / (h w).
     const cam = data.weights.cam!;
-    expect(maxAbsDifference(data.weights.minmax!, cam.map((v, i) => v - data.weights.contrastCam![i]!))).toBeLessThan(1e-6);
-    expect(maxAbsDifference(data.weights.gradcam, cam.map((v) => v / (h * w)))).toBeLessThan(1e-6);
+    expect(
+      maxAbsDifference(
+        data.weights.minmax!,
+        cam.map((v, i) => v - data.weights.contrastCam![i]!),
+      ),
+    ).toBeLessThan(1e-6);
+    expect(
+      maxAbsDifference(
+        data.weights.gradcam,
+        cam.map((v) => v / (h * w)),
+      ),
+    ).toBeLessThan(1e-6);
     // The channels shown are those of largest |w|, largest first, with their activation maps.
     const order = Array.from(cam.keys()).sort((a, b) => Math.abs(cam[b]!) - Math.abs(cam[a]!));
     expect(data.topChannels.map((c) => c.channel)).toEqual(order.slice(0, 3));
@@ -63,7 +73,9 @@ describe('walkthroughData', () => {
 
   it('rejects a label out of range without leaking', async () => {
     const before = tf.memory().numTensors;
-    await expect(walkthroughData(adapter, input, forward, { label: 99, contrastLabel: null, channels: 2 })).rejects.toThrow(/does not exist/);
+    await expect(walkthroughData(adapter, input, forward, { label: 99, contrastLabel: null, channels: 2 })).rejects.toThrow(
+      /does not exist/,
+    );
     expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -29,7 +29,18 @@ const range = (values: Float32Array): { min: number; max: number } => {
   return { min, max };
 };
 
-type TensorName = 'gradcam' | 'gradcamSum' | 'cam' | 'camSum' | 'contrastCam' | 'contrastCamSum' | 'minmax' | 'minmaxSum' | 'indices' | 'channels' | 'probabilities';
+type TensorName =
+  | 'gradcam'
+  | 'gradcamSum'
+  | 'cam'
+  | 'camSum'
+  | 'contrastCam'
+  | 'contrastCamSum'
+  | 'minmax'
+  | 'minmaxSum'
+  | 'indices'
+  | 'channels'
+  | 'probabilities';
 
 const asMap = (values: Float32Array): WalkthroughMap => ({ values, ...range(values) });
 
@@ -37,10 +48,16 @@ const asMap = (values: Float32Array): WalkthroughMap => ({ values, ...range(valu
  * Computes every number the walkthrough shows. `input: [1, H, W, C]` and its `forward` pass stay the
  * caller's; nothing else outlives the call.
  */
-export async function walkthroughData(adapter: Classifier, input: tf.Tensor4D, forward: ForwardPass, request: WalkthroughRequest): Promise<WalkthroughData> {
+export async function walkthroughData(
+  adapter: Classifier,
+  input: tf.Tensor4D,
+  forward: ForwardPass,
+  request: WalkthroughRequest,
+): Promise<WalkthroughData> {
   const contrast = request.contrastLabel !== null && request.contrastLabel !== request.label ? request.contrastLabel : null;
   validateLabels(adapter, contrast === null ? [request.label] : [request.label, contrast]);
-  if (!Number.isInteger(request.channels) || request.channels < 1) throw new StudioError('label-out-of-range', 'The walkthrough needs at least one channel to show.');
+  if (!Number.isInteger(request.channels) || request.channels < 1)
+    throw new StudioError('label-out-of-range', 'The walkthrough needs at least one channel to show.');
   const hasHead = adapter.headKind === 'gap-dense';
   const labels = contrast === null ? [request.label] : [request.label, contrast];
   const context = new ExplainContext({ adapter, input, forward, labels, detected: labels });

@@ -14,12 +14,14 @@ function kernelCombination(context: ExplainContext, rows: ReadonlyArray<Readonly
 }
 
 /** `mean_{n in others} W[:, n]` as coefficient rows (empty -> 0). */
-const meanOf = (labels: readonly number[]): Map<number, number> =>
-  new Map(labels.map((label) => [label, 1 / Math.max(labels.length, 1)]));
+const meanOf = (labels: readonly number[]): Map<number, number> => new Map(labels.map((label) => [label, 1 / Math.max(labels.length, 1)]));
 
 /** CAM's weights `w_k^c = W[k, c]`, `[N, K]` (one row per explained label). Call inside tidy. */
 export function camWeights(context: ExplainContext): tf.Tensor2D {
-  return kernelCombination(context, context.labels.map((label) => new Map([[label, 1]])));
+  return kernelCombination(
+    context,
+    context.labels.map((label) => new Map([[label, 1]])),
+  );
 }
 
 /** MinMax-CAM's weights `w_k^u = W[k, u] - mean_{n in C_x \ {u}} W[k, n]`, `[N, K]`. Call inside tidy. */
@@ -38,8 +40,8 @@ export function minmaxCamWeights(context: ExplainContext): tf.Tensor2D {
  * Localization", CVPR 2016, Eq. 2: `M_c = sum_k W[k, c] A^k`.
  */
 export const cam = defineMethod('cam', (context) => ({
-    maps: tf.tidy(() => weightedSum(context.activations, camWeights(context))),
-  }));
+  maps: tf.tidy(() => weightedSum(context.activations, camWeights(context))),
+}));
 
 /**
  * MinMax-CAM: David, Pedrini, Dias, "MinMax-CAM: Improving focus of CAM-based visualization techniques
@@ -48,8 +50,8 @@ export const cam = defineMethod('cam', (context) => ({
  * (For a label outside C_x the mean is over all of C_x, i.e. the divisor is the number of others.)
  */
 export const minmaxCam = defineMethod('minmax-cam', (context) => ({
-    maps: tf.tidy(() => weightedSum(context.activations, minmaxCamWeights(context))),
-  }));
+  maps: tf.tidy(() => weightedSum(context.activations, minmaxCamWeights(context))),
+}));
 
 /**
  * D-MinMax-CAM: David, Pedrini, Dias, CCIS 2023 (extended MinMax-CAM), Eq. 7:
@@ -57,17 +59,24 @@ export const minmaxCam = defineMethod('minmax-cam', (context) => ({
  * As in the authors' code, the ReLU applies to the summed weights of the other labels.
  */
 export const dMinmaxCam = defineMethod('d-minmax-cam', (context) => ({
-    maps: tf.tidy(() => {
-      const own = kernelCombination(context, context.labels.map((label) => new Map([[label, 1]])));
-      const others = kernelCombination(context, context.labels.map((label) => {
+  maps: tf.tidy(() => {
+    const own = kernelCombination(
+      context,
+      context.labels.map((label) => new Map([[label, 1]])),
+    );
+    const others = kernelCombination(
+      context,
+      context.labels.map((label) => {
         const labels = context.othersOf(label);
         return new Map(labels.map((other) => [other, 1 / Math.max(labels.length, 1)]));
-      }));
-      const detected = context.detected.length === 0 ? tf.zeros(own.shape) : kernelCombination(
-        context, [new Map(context.detected.map((label) => [label, 1 / Math.max(context.detected.length, 1)]))],
-      ); // [1, K]
-      // ReLU(sum others)/(c-1) == ReLU(mean others): the divisor is positive.
-      const weights = tf.add(tf.sub(tf.relu(own), tf.relu(others)), tf.minimum(detected, 0)) as tf.Tensor2D;
-      return weightedSum(context.activations, weights);
-    }),
-  }));
+      }),
+    );
+    const detected =
+      context.detected.length === 0
+        ? tf.zeros(own.shape)
+        : kernelCombination(context, [new Map(context.detected.map((label) => [label, 1 / Math.max(context.detected.length, 1)]))]); // [1, K]
+    // ReLU(sum others)/(c-1) == ReLU(mean others): the divisor is positive.
+    const weights = tf.add(tf.sub(tf.relu(own), tf.relu(others)), tf.minimum(detected, 0)) as tf.Tensor2D;
+    return weightedSum(context.activations, weights);
+  }),
+}));

@@ -13,7 +13,11 @@ const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
 const hp = (a0: number, a1: number): number[] => [2 * a0 - 2 * a1 + 1, a0 + a1, 3 * a1 - 5].map(sigmoid);
 
 const SETTINGS: EvaluationSettings = {
-  methods: ['cam'], detection: { kind: 'sigmoid', threshold: 0.5 }, batchSize: 4, pointingTolerance: 0, backgroundThreshold: 0.5,
+  methods: ['cam'],
+  detection: { kind: 'sigmoid', threshold: 0.5 },
+  batchSize: 4,
+  pointingTolerance: 0,
+  backgroundThreshold: 0.5,
 };
 
 describe('evaluateImage / aggregateEvaluations (hand-weighted model)', () => {
@@ -40,8 +44,12 @@ describe('evaluateImage / aggregateEvaluations (hand-weighted model)', () => {
     expect(record.probabilities[0]).toBeCloseTo(original[0]!, 6);
     const expected0 = detectionScores(original, hp(0.25, 0), hp(0, 0.25), 0, [0, 1]);
     const expected1 = detectionScores(original, hp(0.25, 0.25), hp(0, 0), 1, [0, 1]);
-    for (const [label, expected] of [['0', expected0], ['1', expected1]] as const) {
-      for (const [metric, value] of Object.entries(expected)) expect(record.scores['cam']![label]![metric as keyof typeof expected], `${label} ${metric}`).toBeCloseTo(value as number, 5);
+    for (const [label, expected] of [
+      ['0', expected0],
+      ['1', expected1],
+    ] as const) {
+      for (const [metric, value] of Object.entries(expected))
+        expect(record.scores['cam']![label]![metric as keyof typeof expected], `${label} ${metric}`).toBeCloseTo(value as number, 5);
     }
     // Label 1's map peaks first at the top-left (class 0's object): a miss at tolerance 0; label 0 hits.
     expect(record.localisation?.classes).toEqual([0, 1]);

@@ -17,9 +17,14 @@ import { upsampleMaps } from '../maps/filters';
 import type { Classifier, ForwardPass } from '../model/classifier';
 import { maskedProbabilities, saliencyCurves } from './faithfulness';
 import { detectionScores, type DetectionScores, type SaliencyCurves } from '../../shared/metrics/scores';
-import { ConfusionMatrix, classesInMask, pointingGameHit, segmentationFromMaps, type SegmentationMask } from '../../shared/metrics/localisation';
+import {
+  ConfusionMatrix,
+  classesInMask,
+  pointingGameHit,
+  segmentationFromMaps,
+  type SegmentationMask,
+} from '../../shared/metrics/localisation';
 import type { ImageEvaluation } from '../../shared/metrics/report';
-
 
 export interface EvaluationSettings {
   methods: readonly MethodId[];
@@ -43,9 +48,14 @@ export interface EvaluationSettings {
  * not detect them. `checkpoint` may throw to cancel (nothing leaks).
  */
 export async function evaluateImage(
-  classifier: Classifier, input: tf.Tensor4D, name: string, settings: EvaluationSettings,
+  classifier: Classifier,
+  input: tf.Tensor4D,
+  name: string,
+  settings: EvaluationSettings,
   extras: {
-    mask?: SegmentationMask; checkpoint?: () => void; onProgress?: (stage: string, done: number, total: number) => void;
+    mask?: SegmentationMask;
+    checkpoint?: () => void;
+    onProgress?: (stage: string, done: number, total: number) => void;
     /** The input's forward pass when the caller has it already (then not recomputed, and not disposed here). */
     forward?: ForwardPass;
   } = {},
@@ -63,7 +73,9 @@ export async function evaluateImage(
     const explained = [...new Set([...detected, ...classes])].sort((a, b) => a - b);
     const evaluation: ImageEvaluation = { name, probabilities: Array.from(probabilities), detected, scores: {}, ms: 0 };
     ({ results } = await explainPass(classifier, pass, {
-      labels: explained, methods: settings.methods, detection: settings.detection,
+      labels: explained,
+      methods: settings.methods,
+      detection: settings.detection,
       ...(settings.options === undefined ? {} : { options: settings.options }),
       ...(settings.memoryBudgetBytes === undefined ? {} : { memoryBudgetBytes: settings.memoryBudgetBytes }),
       ...(extras.checkpoint === undefined ? {} : { checkpoint: extras.checkpoint }),
@@ -73,9 +85,10 @@ export async function evaluateImage(
     for (const [m, result] of results.entries()) {
       await yieldToEventLoop();
       extras.checkpoint?.();
-      const maps = result.normalized.shape[1] === height && result.normalized.shape[2] === width
-        ? tf.clone(result.normalized)
-        : upsampleMaps(result.normalized, [height, width]);
+      const maps =
+        result.normalized.shape[1] === height && result.normalized.shape[2] === width
+          ? tf.clone(result.normalized)
+          : upsampleMaps(result.normalized, [height, width]);
       try {
         const perLabel: Record<string, DetectionScores> = {};
         if (detected.length > 0) {
@@ -94,7 +107,11 @@ export async function evaluateImage(
           }
           detected.forEach((label, i) => {
             perLabel[String(label)] = detectionScores(
-              probabilities, masked.kept.subarray(i * labels, (i + 1) * labels), masked.removed.subarray(i * labels, (i + 1) * labels), label, detected,
+              probabilities,
+              masked.kept.subarray(i * labels, (i + 1) * labels),
+              masked.removed.subarray(i * labels, (i + 1) * labels),
+              label,
+              detected,
             );
           });
         }
@@ -107,7 +124,8 @@ export async function evaluateImage(
             const map = tf.tidy(() => tf.squeeze(tf.slice(maps, [explained.indexOf(label), 0, 0], [1, height, width]), [0]) as tf.Tensor2D);
             try {
               perLabelCurves[String(label)] = await saliencyCurves(classifier, input, map, label, {
-                steps: settings.curveSteps ?? 0, batchSize: settings.batchSize,
+                steps: settings.curveSteps ?? 0,
+                batchSize: settings.batchSize,
                 ...(extras.checkpoint === undefined ? {} : { checkpoint: extras.checkpoint }),
               });
             } finally {
@@ -119,7 +137,9 @@ export async function evaluateImage(
         if (evaluation.localisation !== undefined && extras.mask !== undefined) {
           const data = await maps.data();
           const pixels = height * width;
-          const classMaps = classes.map((label) => data.subarray(explained.indexOf(label) * pixels, (explained.indexOf(label) + 1) * pixels));
+          const classMaps = classes.map((label) =>
+            data.subarray(explained.indexOf(label) * pixels, (explained.indexOf(label) + 1) * pixels),
+          );
           const hits: Record<string, boolean> = {};
           classes.forEach((label, i) => {
             hits[String(label)] = pointingGameHit(classMaps[i]!, extras.mask!, label, settings.pointingTolerance);

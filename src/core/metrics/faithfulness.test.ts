@@ -53,7 +53,9 @@ describe('aggregation', () => {
     expect(report.ado.macro).toBeCloseTo(30, 10);
     expect(new FaithfulnessAggregator(2).report().ic.macro).toBeNull();
     expect(() => aggregator.add(3, { ic: 0, ad: 0, ar: 0, ado: null, aro: null, f1Plus: null, f1Minus: null })).toThrow(RangeError);
-    expect(() => aggregator.add(0, { ic: Number.NaN, ad: 0, ar: 0, ado: null, aro: null, f1Plus: null, f1Minus: null })).toThrow(RangeError);
+    expect(() => aggregator.add(0, { ic: Number.NaN, ad: 0, ar: 0, ado: null, aro: null, f1Plus: null, f1Minus: null })).toThrow(
+      RangeError,
+    );
   });
 });
 
@@ -78,7 +80,7 @@ describe('masked forward passes (hand-weighted model)', () => {
     const { kept, removed } = await maskedProbabilities(adapter, input, maps, { batchSize: 3, onProgress: (done) => progress.push(done) });
     expect(tf.memory().numTensors).toBe(before);
     maps.dispose();
-    expect(progress, "one measuring row, then batches of up to 3 (core/batching.ts)").toEqual([1, 4]);
+    expect(progress, 'one measuring row, then batches of up to 3 (core/batching.ts)').toEqual([1, 4]);
     const expectRow = (actual: Float32Array, row: number, expected: number[]): void => {
       expected.forEach((value, k) => expect(actual[row * 3 + k]).toBeCloseTo(value, 6));
     };
@@ -102,8 +104,20 @@ describe('masked forward passes (hand-weighted model)', () => {
     expect(tf.memory().numTensors).toBe(before);
     map.dispose();
     expect(curves.fractions).toEqual([0, 0.25, 0.5, 0.75, 1]);
-    const expectedDeletion = [handProbabilities(0.25, 0.25), handProbabilities(0, 0.25), handProbabilities(0, 0), handProbabilities(0, 0), handProbabilities(0, 0)].map((p) => p[0]!);
-    const expectedInsertion = [handProbabilities(0, 0), handProbabilities(0.25, 0), handProbabilities(0.25, 0.25), handProbabilities(0.25, 0.25), handProbabilities(0.25, 0.25)].map((p) => p[0]!);
+    const expectedDeletion = [
+      handProbabilities(0.25, 0.25),
+      handProbabilities(0, 0.25),
+      handProbabilities(0, 0),
+      handProbabilities(0, 0),
+      handProbabilities(0, 0),
+    ].map((p) => p[0]!);
+    const expectedInsertion = [
+      handProbabilities(0, 0),
+      handProbabilities(0.25, 0),
+      handProbabilities(0.25, 0.25),
+      handProbabilities(0.25, 0.25),
+      handProbabilities(0.25, 0.25),
+    ].map((p) => p[0]!);
     curves.deletion.forEach((value, i) => expect(value).toBeCloseTo(expectedDeletion[i]!, 6));
     curves.insertion.forEach((value, i) => expect(value).toBeCloseTo(expectedInsertion[i]!, 6));
     expect(curves.deletionAuc).toBeCloseTo(areaUnderCurve(curves.fractions, expectedDeletion), 6);

@@ -23,7 +23,6 @@ import { BatchSizer, yieldToEventLoop } from '../batching';
 import type { Classifier } from '../model/classifier';
 import { areaUnderCurve, type SaliencyCurves } from '../../shared/metrics/scores';
 
-
 export interface MaskedProbabilities {
   /** `p(x * M_n)`, row-major `[N, L]`. */
   kept: Float32Array;
@@ -42,12 +41,20 @@ export interface MaskedProbabilities {
  * @param checkpoint called between batches (throw to cancel); @param onProgress after each batch.
  */
 export async function maskedProbabilities(
-  classifier: Classifier, input: tf.Tensor4D, maps: tf.Tensor3D,
-  options: { batchSize?: number; memoryBudgetBytes?: number; checkpoint?: () => void; onProgress?: (done: number, total: number) => void } = {},
+  classifier: Classifier,
+  input: tf.Tensor4D,
+  maps: tf.Tensor3D,
+  options: {
+    batchSize?: number;
+    memoryBudgetBytes?: number;
+    checkpoint?: () => void;
+    onProgress?: (done: number, total: number) => void;
+  } = {},
 ): Promise<MaskedProbabilities> {
   const [count, height, width] = maps.shape;
   const [, inputHeight, inputWidth] = input.shape;
-  if (height !== inputHeight || width !== inputWidth) throw new RangeError(`maps are ${height}x${width}, the input is ${inputHeight}x${inputWidth}`);
+  if (height !== inputHeight || width !== inputWidth)
+    throw new RangeError(`maps are ${height}x${width}, the input is ${inputHeight}x${inputWidth}`);
   const sizer = new BatchSizer({
     requested: Math.max(1, Math.floor(options.batchSize ?? 16)),
     what: 'The faithfulness metrics',
@@ -63,17 +70,21 @@ export async function maskedProbabilities(
     await yieldToEventLoop();
     options.checkpoint?.();
     const end = start + sizer.next(total - start);
-    const values = await sizer.run(end - start, () => {
-      const rows = tf.range(start, end, 1, 'int32');
-      const mapIndex = tf.cast(tf.floorDiv(rows, 2), 'int32');
-      const isRemoved = tf.cast(tf.mod(rows, 2), 'float32').reshape([-1, 1, 1]);
-      const selected = tf.gather(maps, mapIndex); // [b, H, W]
-      const mask = tf.add(tf.mul(selected, tf.sub(1, isRemoved)), tf.mul(tf.sub(1, selected), isRemoved));
-      const masked = tf.mul(input, tf.expandDims(mask, -1)) as tf.Tensor4D; // [b, H, W, C]
-      const { activations, logits } = classifier.forward(masked);
-      activations.dispose();
-      return classifier.probabilities(logits);
-    }, async (tensor) => (await tensor.data()) as Float32Array);
+    const values = await sizer.run(
+      end - start,
+      () => {
+        const rows = tf.range(start, end, 1, 'int32');
+        const mapIndex = tf.cast(tf.floorDiv(rows, 2), 'int32');
+        const isRemoved = tf.cast(tf.mod(rows, 2), 'float32').reshape([-1, 1, 1]);
+        const selected = tf.gather(maps, mapIndex); // [b, H, W]
+        const mask = tf.add(tf.mul(selected, tf.sub(1, isRemoved)), tf.mul(tf.sub(1, selected), isRemoved));
+        const masked = tf.mul(input, tf.expandDims(mask, -1)) as tf.Tensor4D; // [b, H, W, C]
+        const { activations, logits } = classifier.forward(masked);
+        activations.dispose();
+        return classifier.probabilities(logits);
+      },
+      async (tensor) => (await tensor.data()) as Float32Array,
+    );
     for (let row = start; row < end; row += 1) {
       const target = row % 2 === 0 ? kept : removed;
       target.set(values.subarray((row - start) * labels, (row - start + 1) * labels), (row >> 1) * labels);
@@ -92,7 +103,10 @@ export async function maskedProbabilities(
  * @param map `[H, W]` at the input's size (not disposed); @param input `[1, H, W, C]` (not disposed)
  */
 export async function saliencyCurves(
-  classifier: Classifier, input: tf.Tensor4D, map: tf.Tensor2D, label: number,
+  classifier: Classifier,
+  input: tf.Tensor4D,
+  map: tf.Tensor2D,
+  label: number,
   options: { steps?: number; batchSize?: number; checkpoint?: () => void } = {},
 ): Promise<SaliencyCurves> {
   const steps = Math.max(1, Math.floor(options.steps ?? 16));
@@ -136,5 +150,11 @@ export async function saliencyCurves(
   }
   const deletion = probabilities.slice(0, fractions.length);
   const insertion = probabilities.slice(fractions.length);
-  return { fractions, deletion, insertion, deletionAuc: areaUnderCurve(fractions, deletion), insertionAuc: areaUnderCurve(fractions, insertion) };
+  return {
+    fractions,
+    deletion,
+    insertion,
+    deletionAuc: areaUnderCurve(fractions, deletion),
+    insertionAuc: areaUnderCurve(fractions, insertion),
+  };
 }

@@ -27,7 +27,9 @@ describe('ClassifierAdapter', () => {
     const probs = adapter.probabilities(forward.logits);
     const modelOutput = model.predict(input) as tf.Tensor;
     // softmax(logits) is what the model itself outputs: the logits are the pre-activation scores.
-    expect(Array.from(await probs.data()).map((v) => +v.toFixed(5))).toEqual(Array.from(await modelOutput.data()).map((v) => +v.toFixed(5)));
+    expect(Array.from(await probs.data()).map((v) => +v.toFixed(5))).toEqual(
+      Array.from(await modelOutput.data()).map((v) => +v.toFixed(5)),
+    );
     tf.dispose([forward.activations, forward.logits, probs, modelOutput]);
     expect(tf.memory().numTensors).toBe(before);
     input.dispose();
@@ -85,7 +87,10 @@ describe('ClassifierAdapter', () => {
 
   it('rejects models it cannot explain with a clear reason', () => {
     const denseInput = tf.input({ shape: [8] });
-    const denseOnly = tf.model({ inputs: denseInput, outputs: tf.layers.dense({ units: 3, activation: 'softmax' }).apply(denseInput) as tf.SymbolicTensor });
+    const denseOnly = tf.model({
+      inputs: denseInput,
+      outputs: tf.layers.dense({ units: 3, activation: 'softmax' }).apply(denseInput) as tf.SymbolicTensor,
+    });
     expect(() => new ClassifierAdapter(denseOnly)).toThrowError(/image input/);
 
     const imageInput = tf.input({ shape: [8, 8, 3] });

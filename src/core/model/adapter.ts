@@ -63,7 +63,14 @@ interface Conv2DInternals {
  */
 function applyConv2dUnfused(layer: Layer, input: tf.Tensor4D, delta?: tf.Tensor4D): tf.Tensor4D {
   const conv = layer as unknown as Conv2DInternals;
-  let output = tf.conv2d(input, conv.kernel.read(), conv.strides as [number, number], conv.padding === 'same' ? 'same' : 'valid', 'NHWC', conv.dilationRate as [number, number]);
+  let output = tf.conv2d(
+    input,
+    conv.kernel.read(),
+    conv.strides as [number, number],
+    conv.padding === 'same' ? 'same' : 'valid',
+    'NHWC',
+    conv.dilationRate as [number, number],
+  );
   if (conv.useBias && conv.bias !== null) output = tf.add(output, conv.bias.read());
   if (delta !== undefined) output = tf.add(output, delta);
   return conv.activation.apply(output) as tf.Tensor4D;
@@ -95,14 +102,14 @@ function findLogitsSource(model: tf.LayersModel): { source: LogitsSource; activa
   if (className(output) === 'Activation' && (outputActivation === 'softmax' || outputActivation === 'sigmoid')) {
     const parent = parentsOf(output)[0];
     if (parent === undefined) throw new StudioError('model-build-failed', 'The final Activation layer has no input.');
-    const source: LogitsSource = className(parent) === 'Dense' && activationOf(parent) === 'linear'
-      ? { kind: 'dense', dense: parent }
-      : { kind: 'output', layer: parent };
+    const source: LogitsSource =
+      className(parent) === 'Dense' && activationOf(parent) === 'linear'
+        ? { kind: 'dense', dense: parent }
+        : { kind: 'output', layer: parent };
     return { source, activation: outputActivation };
   }
   if (className(output) === 'Dense') {
-    const activation: HeadActivation =
-      outputActivation === 'softmax' || outputActivation === 'sigmoid' ? outputActivation : 'linear';
+    const activation: HeadActivation = outputActivation === 'softmax' || outputActivation === 'sigmoid' ? outputActivation : 'linear';
     return { source: { kind: 'dense', dense: output }, activation };
   }
   return { source: { kind: 'output', layer: output }, activation: 'linear' };
@@ -175,10 +182,16 @@ export class ClassifierAdapter implements Classifier {
 
   constructor(model: tf.LayersModel, options: ClassifierAdapterOptions = {}) {
     if (model.inputs.length !== 1) {
-      throw new StudioError('multiple-inputs', `The model has ${model.inputs.length} inputs; the studio explains single-image classifiers (one input).`);
+      throw new StudioError(
+        'multiple-inputs',
+        `The model has ${model.inputs.length} inputs; the studio explains single-image classifiers (one input).`,
+      );
     }
     if (model.outputs.length !== 1) {
-      throw new StudioError('multiple-outputs', `The model has ${model.outputs.length} outputs; the studio needs a single class-score output.`);
+      throw new StudioError(
+        'multiple-outputs',
+        `The model has ${model.outputs.length} outputs; the studio needs a single class-score output.`,
+      );
     }
     const inputShape = (model.inputs[0] as SymbolicTensor).shape;
     const channels = inputShape[3];
@@ -192,7 +205,10 @@ export class ClassifierAdapter implements Classifier {
     this.inputShape = [inputShape[1] ?? 224, inputShape[2] ?? 224, channels];
     const outputShape = (model.outputs[0] as SymbolicTensor).shape;
     if (outputShape.length !== 2 || outputShape[1] === null) {
-      throw new StudioError('bad-input-rank', `The model's output has shape [${outputShape.map((d) => d ?? 'null').join(', ')}]; the studio needs class scores [batch, classes].`);
+      throw new StudioError(
+        'bad-input-rank',
+        `The model's output has shape [${outputShape.map((d) => d ?? 'null').join(', ')}]; the studio needs class scores [batch, classes].`,
+      );
     }
     this.numClasses = outputShape[1] as number;
 
@@ -215,9 +231,10 @@ export class ClassifierAdapter implements Classifier {
       );
     }
     const requested = options.targetLayer;
-    const choice = requested === undefined
-      ? this.candidates[this.candidates.length - 1]
-      : this.candidates.find((candidate) => candidate.name === requested);
+    const choice =
+      requested === undefined
+        ? this.candidates[this.candidates.length - 1]
+        : this.candidates.find((candidate) => candidate.name === requested);
     if (choice === undefined) {
       throw new StudioError(
         'unknown-layer',
@@ -231,8 +248,10 @@ export class ClassifierAdapter implements Classifier {
 
     const between = layersBetween(target, end) as Set<Layer>;
     const betweenKinds = model.layers.filter((layer) => between.has(layer)).map(className);
-    const isGapDense = source.kind === 'dense' &&
-      betweenKinds.length >= 1 && betweenKinds[0] === 'GlobalAveragePooling2D' &&
+    const isGapDense =
+      source.kind === 'dense' &&
+      betweenKinds.length >= 1 &&
+      betweenKinds[0] === 'GlobalAveragePooling2D' &&
       betweenKinds.slice(1).every((kind) => kind === 'Dropout');
     this.headKind = isGapDense ? 'gap-dense' : 'generic';
 
@@ -292,7 +311,7 @@ export class ClassifierAdapter implements Classifier {
         features = this.headModel.apply(activations, { training: false }) as tf.Tensor;
       }
       if (this.logitsSource.kind === 'output') return features as tf.Tensor2D;
-      const flat = features.rank === 2 ? (features as tf.Tensor2D) : tf.reshape(features, [features.shape[0] ?? -1, -1]) as tf.Tensor2D;
+      const flat = features.rank === 2 ? (features as tf.Tensor2D) : (tf.reshape(features, [features.shape[0] ?? -1, -1]) as tf.Tensor2D);
       const logits = tf.matMul(flat, this.denseKernel as tf.Tensor2D); // [B, L]
       return (this.denseBias === null ? logits : tf.add(logits, this.denseBias)) as tf.Tensor2D;
     });
@@ -318,9 +337,10 @@ export class ClassifierAdapter implements Classifier {
       }
       const inputs = parentsOf(layer).map((parent) => outputs.get(parent));
       if (inputs.some((tensor) => tensor === undefined)) continue; // not upstream of the target
-      const output = className(layer) === 'Conv2D' && inputs.length === 1
-        ? applyConv2dUnfused(layer, inputs[0] as tf.Tensor4D)
-        : layer.apply(inputs.length === 1 ? (inputs[0] as tf.Tensor) : (inputs as tf.Tensor[]), { training: false }) as tf.Tensor;
+      const output =
+        className(layer) === 'Conv2D' && inputs.length === 1
+          ? applyConv2dUnfused(layer, inputs[0] as tf.Tensor4D)
+          : (layer.apply(inputs.length === 1 ? (inputs[0] as tf.Tensor) : (inputs as tf.Tensor[]), { training: false }) as tf.Tensor);
       outputs.set(layer, output);
       if (layer === target) return output as tf.Tensor4D;
     }
@@ -344,7 +364,10 @@ export class ClassifierAdapter implements Classifier {
    */
   biasTapsOf(input: tf.Tensor4D): BiasTap[] {
     const unavailable = (layer: Layer, why: string) =>
-      new StudioError('method-unavailable', `FullGrad cannot tap the bias of layer "${layer.name}" (${className(layer)}): ${why}. The other methods still work.`);
+      new StudioError(
+        'method-unavailable',
+        `FullGrad cannot tap the bias of layer "${layer.name}" (${className(layer)}): ${why}. The other methods still work.`,
+      );
     const end = headEndLayer(this.logitsSource);
     const ancestors = ancestorsOf(end);
     const shapes = new Map<Layer, number[]>();
@@ -365,7 +388,8 @@ export class ClassifierAdapter implements Classifier {
       if (kind === 'BatchNormalization') {
         const bn = layer as unknown as BatchNormInternals;
         const axis = Array.isArray(bn.axis) ? bn.axis : [bn.axis];
-        if (axis.length !== 1 || (axis[0] !== -1 && axis[0] !== 3)) throw unavailable(layer, 'it normalises an axis other than the last (channels) one');
+        if (axis.length !== 1 || (axis[0] !== -1 && axis[0] !== 3))
+          throw unavailable(layer, 'it normalises an axis other than the last (channels) one');
         bias = tf.tidy(() => {
           const scale = bn.gamma === null || bn.gamma === undefined ? tf.scalar(1) : bn.gamma.read();
           const shift = tf.div(tf.mul(bn.movingMean.read(), scale), tf.sqrt(tf.add(bn.movingVariance.read(), bn.epsilon)));
@@ -374,7 +398,7 @@ export class ClassifierAdapter implements Classifier {
       } else {
         const plain = plainBiasOf(layer);
         if (plain === null) {
-          if (hasBiasLikeWeight(layer)) throw unavailable(layer, 'the studio does not know how to read this layer type\'s bias');
+          if (hasBiasLikeWeight(layer)) throw unavailable(layer, "the studio does not know how to read this layer type's bias");
           continue;
         }
         const dataFormat = (layer as unknown as { dataFormat?: string }).dataFormat;
@@ -412,7 +436,9 @@ export class ClassifierAdapter implements Classifier {
         const delta = deltas[l] as tf.Tensor4D;
         const expected = [input.shape[0], ...tap.shape];
         if (!delta.shape.every((d, i) => d === expected[i])) {
-          throw new Error(`logitsWithBiasTaps: delta ${l} (${tap.layer}) has shape [${delta.shape.join(', ')}], expected [${expected.join(', ')}]`);
+          throw new Error(
+            `logitsWithBiasTaps: delta ${l} (${tap.layer}) has shape [${delta.shape.join(', ')}], expected [${expected.join(', ')}]`,
+          );
         }
         deltaOf.set(tap.layer, delta);
       });
@@ -438,7 +464,7 @@ export class ClassifierAdapter implements Classifier {
       }
       const features = outputs.get(end) as tf.Tensor;
       if (this.logitsSource.kind === 'output') return features as tf.Tensor2D;
-      const flat = features.rank === 2 ? (features as tf.Tensor2D) : tf.reshape(features, [features.shape[0] ?? -1, -1]) as tf.Tensor2D;
+      const flat = features.rank === 2 ? (features as tf.Tensor2D) : (tf.reshape(features, [features.shape[0] ?? -1, -1]) as tf.Tensor2D);
       const logits = tf.matMul(flat, this.denseKernel as tf.Tensor2D); // [B, L]
       return (this.denseBias === null ? logits : tf.add(logits, this.denseBias)) as tf.Tensor2D;
     });

@@ -55,7 +55,10 @@ export function parseModelJson(text: string): ModelJson {
   const hasNodeList = typeof topology === 'object' && topology !== null && Array.isArray((topology as Record<string, unknown>)['node']);
   if (record['format'] === 'graph-model' || (record['format'] === undefined && hasNodeList)) {
     if (!hasNodeList) {
-      throw new StudioError('model-json-invalid', 'model.json says it is a TF.js graph model but its "modelTopology" has no "node" list: the file is damaged or was not written by the TF.js converter.');
+      throw new StudioError(
+        'model-json-invalid',
+        'model.json says it is a TF.js graph model but its "modelTopology" has no "node" list: the file is damaged or was not written by the TF.js converter.',
+      );
     }
     if (!Array.isArray(record['weightsManifest'])) {
       throw new StudioError('model-json-invalid', 'model.json has no "weightsManifest" list: it is not a complete TF.js graph model.');
@@ -89,7 +92,10 @@ function weightBytes(spec: tf.io.WeightsManifestEntry): number {
 
 /** Bytes of weights model.json's manifest declares (all groups). */
 export function declaredWeightBytes(modelJson: ModelJson): number {
-  return modelJson.weightsManifest.reduce((sum, group) => sum + group.weights.reduce((groupSum, spec) => groupSum + weightBytes(spec), 0), 0);
+  return modelJson.weightsManifest.reduce(
+    (sum, group) => sum + group.weights.reduce((groupSum, spec) => groupSum + weightBytes(spec), 0),
+    0,
+  );
 }
 
 const MIB = 1024 * 1024;
@@ -154,7 +160,8 @@ export function assembleArtifacts(modelJson: ModelJson, files: ReadonlyMap<strin
 }
 
 /** TF.js's registry of live variables (by unique name). */
-const registeredVariables = (): Record<string, tf.Variable> => (tf.engine() as unknown as { state: { registeredVariables: Record<string, tf.Variable> } }).state.registeredVariables;
+const registeredVariables = (): Record<string, tf.Variable> =>
+  (tf.engine() as unknown as { state: { registeredVariables: Record<string, tf.Variable> } }).state.registeredVariables;
 
 /**
  * Builds the LayersModel. TF.js errors are translated: unknown layer classes become `unsupported-layer`,
@@ -204,7 +211,10 @@ async function weightsMismatchMessage(artifacts: tf.io.ModelArtifacts, detail: s
       for (const weight of skeleton.weights) {
         const found = specs.get(weight.originalName);
         if (found === undefined) differences.push(`${weight.originalName} [${weight.shape.join(', ')}] is not in the weight files`);
-        else if (found.join(',') !== weight.shape.join(',')) differences.push(`${weight.originalName} is [${found.join(', ')}] in the weight files, the layer needs [${weight.shape.join(', ')}]`);
+        else if (found.join(',') !== weight.shape.join(','))
+          differences.push(
+            `${weight.originalName} is [${found.join(', ')}] in the weight files, the layer needs [${weight.shape.join(', ')}]`,
+          );
       }
     } finally {
       skeleton.dispose();
@@ -212,7 +222,10 @@ async function weightsMismatchMessage(artifacts: tf.io.ModelArtifacts, detail: s
   } catch {
     // The topology alone does not build either: keep the TF.js detail.
   }
-  const shown = differences.length > 0 ? ` ${differences.slice(0, 3).join('; ')}${differences.length > 3 ? ` (and ${differences.length - 3} more)` : ''}.` : '';
+  const shown =
+    differences.length > 0
+      ? ` ${differences.slice(0, 3).join('; ')}${differences.length > 3 ? ` (and ${differences.length - 3} more)` : ''}.`
+      : '';
   return `The weight files do not fit this model's layers: they come from another architecture (model.json and the .bin shards of different models?).${shown} Convert the model again and use model.json with its own shards. (TF.js: ${detail})`;
 }
 
@@ -239,7 +252,10 @@ function danglingInputs(modelTopology: object): Array<[string, string]> {
 export function buildGraphModel(artifacts: tf.io.ModelArtifacts): tf.GraphModel {
   const dangling = danglingInputs(artifacts.modelTopology ?? {});
   if (dangling.length > 0) {
-    const shown = dangling.slice(0, 3).map(([node, input]) => `"${node}" reads "${input}"`).join(', ');
+    const shown = dangling
+      .slice(0, 3)
+      .map(([node, input]) => `"${node}" reads "${input}"`)
+      .join(', ');
     throw new StudioError(
       'model-build-failed',
       `The graph model is incomplete: ${shown}${dangling.length > 3 ? ` and ${dangling.length - 3} more` : ''}, which ${dangling.length > 1 ? 'are' : 'is'} not in the graph. model.json is damaged or was edited.`,

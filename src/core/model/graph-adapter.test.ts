@@ -18,7 +18,11 @@ import { loadClassifier } from './load';
 const GAP_DIR = join(repoRoot, 'e2e', 'fixtures', 'tiny-graph');
 const GENERIC_DIR = join(repoRoot, 'e2e', 'fixtures', 'tiny-graph-generic');
 
-interface Fixture { adapter: GraphClassifierAdapter; input: tf.Tensor4D; forward: ForwardPass }
+interface Fixture {
+  adapter: GraphClassifierAdapter;
+  input: tf.Tensor4D;
+  forward: ForwardPass;
+}
 
 async function fixture(directory: string): Promise<Fixture> {
   const loaded = await loadClassifierFromDirectory(directory);
@@ -33,11 +37,19 @@ function release(f: Fixture): void {
   f.adapter.dispose();
 }
 
-async function run(f: Fixture, request: ExplainRequest): Promise<Record<string, { raw: Float32Array; normalized: Float32Array; shape: number[] }>> {
+async function run(
+  f: Fixture,
+  request: ExplainRequest,
+): Promise<Record<string, { raw: Float32Array; normalized: Float32Array; shape: number[] }>> {
   const results = await explain(f.adapter, f.input, f.forward, request);
   try {
     const out: Record<string, { raw: Float32Array; normalized: Float32Array; shape: number[] }> = {};
-    for (const r of results) out[r.method] = { raw: (await r.raw.data()) as Float32Array, normalized: (await r.normalized.data()) as Float32Array, shape: r.raw.shape };
+    for (const r of results)
+      out[r.method] = {
+        raw: (await r.raw.data()) as Float32Array,
+        normalized: (await r.normalized.data()) as Float32Array,
+        shape: r.raw.shape,
+      };
     return out;
   } finally {
     results.forEach(disposeMethodMaps);
@@ -79,14 +91,21 @@ describe('GraphClassifierAdapter on a GAP -> MatMul graph', () => {
     expect(adapter.targetLayer).toBe('target');
     expect(adapter.targetShape).toEqual([16, 16, 16]);
     expect(adapter.headKind).toBe('gap-dense');
-    expect(adapter.candidates.map((candidate) => candidate.name)).toEqual(['conv1/Conv2D', 'conv1/BiasAdd', 'features', 'conv2/Conv2D', 'conv2/BiasAdd', 'target']);
+    expect(adapter.candidates.map((candidate) => candidate.name)).toEqual([
+      'conv1/Conv2D',
+      'conv1/BiasAdd',
+      'features',
+      'conv2/Conv2D',
+      'conv2/BiasAdd',
+      'target',
+    ]);
     expect(adapter.candidates.find((candidate) => candidate.name === 'features')?.shape).toEqual([16, 16, 8]);
     expect(adapter.numParameters).toBe(3 * 3 * 3 * 8 + 8 + 3 * 3 * 8 * 16 + 16 + 16 * 5 + 5); // float Consts only
     expect(adapter.classWeights?.shape).toEqual([16, 5]);
     expect(adapter.classWeights).toBe(adapter.model.weights['dense/kernel']?.[0]);
   });
 
-  it('probabilities equal the graph\'s own output; forward, headLogits and logitsOf agree', async () => {
+  it("probabilities equal the graph's own output; forward, headLogits and logitsOf agree", async () => {
     const { adapter, input, forward } = gap;
     expect(forward.activations.shape).toEqual([1, 16, 16, 16]);
     expect(forward.logits.shape).toEqual([1, 5]);
@@ -115,7 +134,9 @@ describe('GraphClassifierAdapter on a GAP -> MatMul graph', () => {
       return tf.tile(tf.reshape(tf.div(w, 256), [2, 1, 1, 16]), [1, 16, 16, 1]);
     });
     expect(maxAbsDifference(await gradients.data(), await expected.data())).toBeLessThan(1e-7);
-    const inputGradient = tf.tidy(() => tf.grad((x: tf.Tensor) => tf.sum(tf.slice(adapter.logitsOf(x as tf.Tensor4D), [0, 2], [1, 1])))(input));
+    const inputGradient = tf.tidy(() =>
+      tf.grad((x: tf.Tensor) => tf.sum(tf.slice(adapter.logitsOf(x as tf.Tensor4D), [0, 2], [1, 1])))(input),
+    );
     expect(inputGradient.shape).toEqual([1, 16, 16, 3]);
     expect(Math.max(...Array.from(await inputGradient.data()).map(Math.abs))).toBeGreaterThan(0);
     tf.dispose([gradients, expected, inputGradient]);
@@ -136,7 +157,9 @@ describe('GraphClassifierAdapter on a GAP -> MatMul graph', () => {
     const maps = await explain(features, input, other, { labels: [0], methods: ['gradcam'] });
     expect(maps[0]?.normalized.shape).toEqual([1, 16, 16]);
     maps.forEach(disposeMethodMaps);
-    await expect(explain(features, input, other, { labels: [0], methods: ['cam'] })).rejects.toSatisfy((error) => isStudioError(error, 'method-unavailable'));
+    await expect(explain(features, input, other, { labels: [0], methods: ['cam'] })).rejects.toSatisfy((error) =>
+      isStudioError(error, 'method-unavailable'),
+    );
     tf.dispose([other.activations, other.logits]);
     // Back to the default target: the same gap-dense split as before.
     expect(features.retarget('target').headKind).toBe('gap-dense');
@@ -155,7 +178,8 @@ describe('GraphClassifierAdapter on a GAP -> MatMul graph', () => {
 describe('explain() on a graph model', () => {
   it('runs CAM, Grad-CAM, Grad-CAM++, Score-CAM and saliency', async () => {
     const maps = await run(gap, {
-      labels: [0, 2], methods: ['cam', 'gradcam', 'gradcampp', 'scorecam', 'saliency'],
+      labels: [0, 2],
+      methods: ['cam', 'gradcam', 'gradcampp', 'scorecam', 'saliency'],
       options: { scorecam: { variant: 'probability', batchSize: 8, maxChannels: null } },
     });
     for (const id of ['cam', 'gradcam', 'gradcampp', 'scorecam']) expect(maps[id]?.shape).toEqual([2, 16, 16]);
@@ -167,7 +191,8 @@ describe('explain() on a graph model', () => {
   });
 
   it('analytic and autodiff gradients agree (one autodiff pass of the graph head)', async () => {
-    const make = (gradientPath: 'analytic' | 'autodiff') => new ExplainContext({ ...gap, labels: [0, 2, 4], detected: [1, 2], gradientPath });
+    const make = (gradientPath: 'analytic' | 'autodiff') =>
+      new ExplainContext({ ...gap, labels: [0, 2, 4], detected: [1, 2], gradientPath });
     const analytic = make('analytic');
     const autodiff = make('autodiff');
     expect(maxAbsDifference(await analytic.gradients().data(), await autodiff.gradients().data())).toBeLessThan(1e-7);
@@ -181,7 +206,12 @@ describe('explain() on a graph model', () => {
 
   it('CAM equals Grad-CAM up to the scale 1/(h w)', async () => {
     const maps = await run(gap, { labels: [0, 1, 2, 3, 4], methods: ['cam', 'gradcam'] });
-    expect(maxAbsDifference(Array.from(maps['cam']!.raw).map((v) => v / 256), maps['gradcam']!.raw)).toBeLessThan(1e-6);
+    expect(
+      maxAbsDifference(
+        Array.from(maps['cam']!.raw).map((v) => v / 256),
+        maps['gradcam']!.raw,
+      ),
+    ).toBeLessThan(1e-6);
     expect(maxAbsDifference(maps['cam']!.normalized, maps['gradcam']!.normalized)).toBeLessThan(1e-4);
   });
 });
@@ -191,21 +221,51 @@ describe('what the TF.js converter writes', () => {
     // The tiny graph rewritten the way the converter optimises a Keras SavedModel: conv + bias + relu fused,
     // MatMul + bias fused, the output behind Identity, inputs/outputs named by a signature.
     const b64 = (text: string): string => Buffer.from(text).toString('base64');
-    const json = JSON.parse(readFileSync(join(GAP_DIR, 'model.json'), 'utf8')) as { modelTopology: { node: GraphNodeDef[] }; signature?: object };
-    const nodes = json.modelTopology.node.filter((node) => !['conv2/Conv2D', 'conv2/BiasAdd', 'target', 'dense/MatMul', 'logits'].includes(node.name));
+    const json = JSON.parse(readFileSync(join(GAP_DIR, 'model.json'), 'utf8')) as {
+      modelTopology: { node: GraphNodeDef[] };
+      signature?: object;
+    };
+    const nodes = json.modelTopology.node.filter(
+      (node) => !['conv2/Conv2D', 'conv2/BiasAdd', 'target', 'dense/MatMul', 'logits'].includes(node.name),
+    );
     const conv1 = nodes.find((node) => node.name === 'conv1/Conv2D') as GraphNodeDef;
     nodes.push(
-      { name: 'target', op: '_FusedConv2D', input: ['features', 'conv2/filter', 'conv2/bias'], attr: { ...conv1.attr, fused_ops: { list: { s: [b64('BiasAdd'), b64('Relu')] } }, num_args: { i: '1' }, epsilon: { f: 0 } } },
-      { name: 'logits', op: '_FusedMatMul', input: ['gap', 'dense/kernel', 'dense/bias'], attr: { T: { type: 'DT_FLOAT' }, transpose_a: { b: false }, transpose_b: { b: false }, fused_ops: { list: { s: [b64('BiasAdd')] } }, num_args: { i: '1' }, epsilon: { f: 0 } } },
+      {
+        name: 'target',
+        op: '_FusedConv2D',
+        input: ['features', 'conv2/filter', 'conv2/bias'],
+        attr: { ...conv1.attr, fused_ops: { list: { s: [b64('BiasAdd'), b64('Relu')] } }, num_args: { i: '1' }, epsilon: { f: 0 } },
+      },
+      {
+        name: 'logits',
+        op: '_FusedMatMul',
+        input: ['gap', 'dense/kernel', 'dense/bias'],
+        attr: {
+          T: { type: 'DT_FLOAT' },
+          transpose_a: { b: false },
+          transpose_b: { b: false },
+          fused_ops: { list: { s: [b64('BiasAdd')] } },
+          num_args: { i: '1' },
+          epsilon: { f: 0 },
+        },
+      },
       { name: 'Identity', op: 'Identity', input: ['probs'], attr: { T: { type: 'DT_FLOAT' } } },
     );
     json.modelTopology.node = nodes;
     json.signature = {
-      inputs: { image: { name: 'input:0', dtype: 'DT_FLOAT', tensorShape: { dim: [{ size: '-1' }, { size: '16' }, { size: '16' }, { size: '3' }] } } },
+      inputs: {
+        image: {
+          name: 'input:0',
+          dtype: 'DT_FLOAT',
+          tensorShape: { dim: [{ size: '-1' }, { size: '16' }, { size: '16' }, { size: '3' }] },
+        },
+      },
       outputs: { probabilities: { name: 'Identity:0', dtype: 'DT_FLOAT', tensorShape: { dim: [{ size: '-1' }, { size: '5' }] } } },
     };
     const before = tf.memory().numTensors;
-    const loaded = await loadClassifier(JSON.stringify(json), async (name) => (name === 'weights.bin' ? readArrayBuffer(join(GAP_DIR, 'weights.bin')) : null));
+    const loaded = await loadClassifier(JSON.stringify(json), async (name) =>
+      name === 'weights.bin' ? readArrayBuffer(join(GAP_DIR, 'weights.bin')) : null,
+    );
     const { adapter } = loaded;
     expect(adapter.targetLayer).toBe('target');
     expect(adapter.headKind).toBe('gap-dense');
@@ -238,12 +298,17 @@ describe('a graph model with a generic head', () => {
   });
 
   it('runs gradient, perturbation and saliency methods through autodiff; CAM is unavailable', async () => {
-    const maps = await run(generic, { labels: [2, 3], methods: ['gradcam', 'gradcampp', 'hirescam', 'ablationcam', 'scorecam', 'saliency'] });
+    const maps = await run(generic, {
+      labels: [2, 3],
+      methods: ['gradcam', 'gradcampp', 'hirescam', 'ablationcam', 'scorecam', 'saliency'],
+    });
     for (const map of Object.values(maps)) {
       expect(map.shape).toEqual([2, 16, 16]);
       expect(Array.from(map.normalized).every((v) => Number.isFinite(v) && v >= 0 && v <= 1)).toBe(true);
     }
-    await expect(explain(generic.adapter, generic.input, generic.forward, { labels: [0], methods: ['cam'] })).rejects.toThrowError(/GlobalAveragePooling -> Dense/);
+    await expect(explain(generic.adapter, generic.input, generic.forward, { labels: [0], methods: ['cam'] })).rejects.toThrowError(
+      /GlobalAveragePooling -> Dense/,
+    );
   });
 });
 

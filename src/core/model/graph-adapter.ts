@@ -215,10 +215,16 @@ function executionError(error: unknown): StudioError {
   const detail = error instanceof Error ? error.message : String(error);
   const unknownOp = /Unknown op '([^']+)'/.exec(detail) ?? /Custom op (\S+) is not registered/.exec(detail);
   if (unknownOp) {
-    return new StudioError('unsupported-layer', `The graph uses the op "${unknownOp[1]}", which TF.js does not support. Re-export the model without it (or register it as a custom op) before converting.`);
+    return new StudioError(
+      'unsupported-layer',
+      `The graph uses the op "${unknownOp[1]}", which TF.js does not support. Re-export the model without it (or register it as a custom op) before converting.`,
+    );
   }
   if (/executeAsync/.test(detail)) {
-    return new StudioError('model-build-failed', `The graph has control flow or dynamic ops between its input and output, which the studio cannot split: ${detail}`);
+    return new StudioError(
+      'model-build-failed',
+      `The graph has control flow or dynamic ops between its input and output, which the studio cannot split: ${detail}`,
+    );
   }
   return new StudioError('model-build-failed', `TF.js could not run the graph model: ${detail}`);
 }
@@ -228,20 +234,32 @@ function analyze(model: tf.GraphModel, graph: GraphDefJson): GraphAnalysis {
   const inputs = model.inputs as unknown as GraphTensorInfo[];
   const outputs = model.outputs as unknown as GraphTensorInfo[];
   if (model.inputs.length !== 1) {
-    throw new StudioError('multiple-inputs', `The graph model has ${model.inputs.length} inputs (${inputs.map((info) => info.name).join(', ')}); the studio explains single-image classifiers (one input).`);
+    throw new StudioError(
+      'multiple-inputs',
+      `The graph model has ${model.inputs.length} inputs (${inputs.map((info) => info.name).join(', ')}); the studio explains single-image classifiers (one input).`,
+    );
   }
   if (model.outputs.length !== 1) {
-    throw new StudioError('multiple-outputs', `The graph model has ${model.outputs.length} outputs (${outputs.map((info) => info.name).join(', ')}); the studio needs a single class-score output.`);
+    throw new StudioError(
+      'multiple-outputs',
+      `The graph model has ${model.outputs.length} outputs (${outputs.map((info) => info.name).join(', ')}); the studio needs a single class-score output.`,
+    );
   }
   const input = inputs[0] as GraphTensorInfo;
   const shape = input.shape ?? [];
   const channels = shape[3];
   if (shape.length !== 4 || (channels !== 1 && channels !== 3)) {
     const shown = input.shape === undefined ? 'unknown' : `[${shape.map((d) => (d === -1 ? 'null' : d)).join(', ')}]`;
-    throw new StudioError('bad-input-rank', `The graph model's input "${input.name}" has shape ${shown}; the studio needs an image input [batch, height, width, 1 or 3].`);
+    throw new StudioError(
+      'bad-input-rank',
+      `The graph model's input "${input.name}" has shape ${shown}; the studio needs an image input [batch, height, width, 1 or 3].`,
+    );
   }
   if (input.dtype !== undefined && input.dtype !== 'float32') {
-    throw new StudioError('bad-input-rank', `The graph model's input "${input.name}" has dtype ${input.dtype}; the studio needs a float32 image input [batch, height, width, 1 or 3] (gradients need real-valued pixels).`);
+    throw new StudioError(
+      'bad-input-rank',
+      `The graph model's input "${input.name}" has dtype ${input.dtype}; the studio needs a float32 image input [batch, height, width, 1 or 3] (gradients need real-valued pixels).`,
+    );
   }
   const dim = (size: number | undefined): number => (size === undefined || size < 0 ? 224 : size);
   const inputShape: [number, number, number] = [dim(shape[1]), dim(shape[2]), channels];
@@ -283,7 +301,10 @@ function analyze(model: tf.GraphModel, graph: GraphDefJson): GraphAnalysis {
   });
   const logitsShape = (probed[probed.length - 1] as { shape: number[] }).shape;
   if (logitsShape.length !== 2) {
-    throw new StudioError('bad-input-rank', `The graph's logits node "${logitsNode}" has shape [${logitsShape.join(', ')}] for one image; the studio needs class scores [batch, classes].`);
+    throw new StudioError(
+      'bad-input-rank',
+      `The graph's logits node "${logitsNode}" has shape [${logitsShape.join(', ')}] for one image; the studio needs class scores [batch, classes].`,
+    );
   }
   const candidates: TargetLayerChoice[] = [];
   separating.forEach((name, index) => {
@@ -291,14 +312,27 @@ function analyze(model: tf.GraphModel, graph: GraphDefJson): GraphAnalysis {
     if (info.shape.length === 4 && FLOAT_DTYPES.has(info.dtype)) candidates.push({ name, shape: info.shape.slice(1) });
   });
   if (candidates.length === 0) {
-    throw new StudioError('no-conv-layer', 'The graph has no node with a 4-D (convolutional) output that every path to its output passes through: class activation maps need spatial feature maps.');
+    throw new StudioError(
+      'no-conv-layer',
+      'The graph has no node with a 4-D (convolutional) output that every path to its output passes through: class activation maps need spatial feature maps.',
+    );
   }
 
   let numParameters = 0;
   for (const tensors of Object.values(model.weights)) {
     for (const tensor of tensors) if (FLOAT_DTYPES.has(tensor.dtype)) numParameters += tensor.size;
   }
-  return { nodes, inputNode, inputShape, outputNode, logitsNode, headActivation, numClasses: logitsShape[1] as number, candidates, numParameters };
+  return {
+    nodes,
+    inputNode,
+    inputShape,
+    outputNode,
+    logitsNode,
+    headActivation,
+    numClasses: logitsShape[1] as number,
+    candidates,
+    numParameters,
+  };
 }
 
 export class GraphClassifierAdapter implements Classifier {
@@ -344,9 +378,13 @@ export class GraphClassifierAdapter implements Classifier {
     const fallback = this.candidates[this.candidates.length - 1] as TargetLayerChoice;
     const choice = requested === undefined ? fallback : this.candidates.find((candidate) => candidate.name === requested);
     if (choice === undefined) {
-      const shown = this.candidates.length > 8
-        ? `${this.candidates.slice(-8).map((candidate) => candidate.name).join(', ')} (and ${this.candidates.length - 8} earlier ones)`
-        : this.candidates.map((candidate) => candidate.name).join(', ');
+      const shown =
+        this.candidates.length > 8
+          ? `${this.candidates
+              .slice(-8)
+              .map((candidate) => candidate.name)
+              .join(', ')} (and ${this.candidates.length - 8} earlier ones)`
+          : this.candidates.map((candidate) => candidate.name).join(', ');
       const node = this.graphNodes.get(requested as string);
       throw new StudioError(
         'unknown-layer',
@@ -385,8 +423,12 @@ export class GraphClassifierAdapter implements Classifier {
     }
     if (node.op === 'AvgPool') {
       const ksize = intListAttr(node, 'ksize');
-      return stringAttr(node, 'data_format') !== 'NCHW' && ksize[1] === h && ksize[2] === w &&
-        (stringAttr(node, 'padding') === 'VALID' || (h === 1 && w === 1));
+      return (
+        stringAttr(node, 'data_format') !== 'NCHW' &&
+        ksize[1] === h &&
+        ksize[2] === w &&
+        (stringAttr(node, 'padding') === 'VALID' || (h === 1 && w === 1))
+      );
     }
     return false;
   }
@@ -420,7 +462,14 @@ export class GraphClassifierAdapter implements Classifier {
     }
     const kernel = this.constTensor(kernelName);
     const [, , k] = this.targetShape;
-    if (kernel === null || kernel.rank !== 2 || kernel.shape[0] !== k || kernel.shape[1] !== this.numClasses || !FLOAT_DTYPES.has(kernel.dtype)) return null;
+    if (
+      kernel === null ||
+      kernel.rank !== 2 ||
+      kernel.shape[0] !== k ||
+      kernel.shape[1] !== this.numClasses ||
+      !FLOAT_DTYPES.has(kernel.dtype)
+    )
+      return null;
     if (this.graphNodes.get(node.inputs[0] as string)?.op === 'Const') return null;
     // Below the MatMul: reshapes, one global average pool, pass-through nodes, then the target itself.
     let current = this.graphNodes.get(node.inputs[0] as string) ?? null;
@@ -462,7 +511,10 @@ export class GraphClassifierAdapter implements Classifier {
    */
   forward(input: tf.Tensor4D): ForwardPass {
     return tf.tidy(() => {
-      const [activations, logits] = this.model.execute({ [this.inputNode]: input }, [this.targetLayer, this.logitsNode]) as [tf.Tensor4D, tf.Tensor2D];
+      const [activations, logits] = this.model.execute({ [this.inputNode]: input }, [this.targetLayer, this.logitsNode]) as [
+        tf.Tensor4D,
+        tf.Tensor2D,
+      ];
       return { activations, logits };
     });
   }

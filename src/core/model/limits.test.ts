@@ -3,7 +3,10 @@ import { MAX_WEIGHT_BYTES, modelWeightLimit, workingMemoryBudget } from './limit
 
 describe('modelWeightLimit', () => {
   it('allows a quarter of the reported memory, capped, and says why', () => {
-    expect(modelWeightLimit(1)).toEqual({ bytes: 256 * 1024 ** 2, why: expect.stringMatching(/quarter of the 1 GiB of memory this device reports/) });
+    expect(modelWeightLimit(1)).toEqual({
+      bytes: 256 * 1024 ** 2,
+      why: expect.stringMatching(/quarter of the 1 GiB of memory this device reports/),
+    });
     expect(modelWeightLimit(0.5).bytes).toBe(128 * 1024 ** 2);
     expect(modelWeightLimit(8).bytes).toBe(MAX_WEIGHT_BYTES);
     expect(modelWeightLimit(8).why).toMatch(/most a browser tab/);

@@ -40,11 +40,14 @@ beforeAll(async () => {
 describe('loadClassifier', () => {
   it('loads model.json + shard with metadata and labels, and frees everything on dispose', async () => {
     const before = tf.memory().numTensors;
-    const loaded = await loadClassifier(files.modelJson, readerOf({
-      'weights.bin': files.weights,
-      'metadata.json': jsonBytes({ name: 'Tiny', preprocessing: 'tf', resize: 'center-crop', labels: 'names.json' }),
-      'names.json': jsonBytes({ 0: ['n0', 'zero'], 1: ['n1', 'one'], 2: ['n2', 'two'], 3: ['n3', 'three'], 4: ['n4', 'four'] }),
-    }));
+    const loaded = await loadClassifier(
+      files.modelJson,
+      readerOf({
+        'weights.bin': files.weights,
+        'metadata.json': jsonBytes({ name: 'Tiny', preprocessing: 'tf', resize: 'center-crop', labels: 'names.json' }),
+        'names.json': jsonBytes({ 0: ['n0', 'zero'], 1: ['n1', 'one'], 2: ['n2', 'two'], 3: ['n3', 'three'], 4: ['n4', 'four'] }),
+      }),
+    );
     expect(loaded.metadata.name).toBe('Tiny');
     expect(loaded.preprocessing).toBe('tf');
     expect(loaded.preprocessingSource).toBe('metadata');
@@ -71,14 +74,22 @@ describe('loadClassifier', () => {
 
   it('rejects a truncated shard', async () => {
     const before = tf.memory().numTensors;
-    await expectCode(loadClassifier(files.modelJson, readerOf({ 'weights.bin': files.weights.slice(0, 100) })), 'shard-size-mismatch', /truncated/);
+    await expectCode(
+      loadClassifier(files.modelJson, readerOf({ 'weights.bin': files.weights.slice(0, 100) })),
+      'shard-size-mismatch',
+      /truncated/,
+    );
     expect(tf.memory().numTensors).toBe(before);
   });
 
   it('rejects model.json that is not JSON, not a TF.js model, or a graph model without a node list', async () => {
     await expectCode(loadClassifier('<html>oops', readerOf({})), 'model-json-invalid', /not valid JSON/);
     await expectCode(loadClassifier('{"hello": 1}', readerOf({})), 'model-json-invalid', /modelTopology/);
-    await expectCode(loadClassifier('{"format": "graph-model", "modelTopology": {}}', readerOf({})), 'model-json-invalid', /graph model.*"node" list/);
+    await expectCode(
+      loadClassifier('{"format": "graph-model", "modelTopology": {}}', readerOf({})),
+      'model-json-invalid',
+      /graph model.*"node" list/,
+    );
   });
 
   it('names an unsupported layer class', async () => {
@@ -93,7 +104,11 @@ describe('loadClassifier', () => {
     const denseFiles = await toModelFiles(dense);
     dense.dispose();
     const before = tf.memory().numTensors;
-    await expectCode(loadClassifier(denseFiles.modelJson, readerOf({ 'weights.bin': denseFiles.weights })), 'bad-input-rank', /image input/);
+    await expectCode(
+      loadClassifier(denseFiles.modelJson, readerOf({ 'weights.bin': denseFiles.weights })),
+      'bad-input-rank',
+      /image input/,
+    );
     expect(tf.memory().numTensors).toBe(before);
   });
 
@@ -115,7 +130,11 @@ describe('loadClassifier', () => {
   it('names the weights that do not fit when the shards come from another architecture, leaking nothing', async () => {
     const { modelJson, read } = badModel('other-architecture');
     const before = tf.memory().numTensors;
-    await expectCode(loadClassifier(modelJson, read), 'weights-mismatch', /another architecture.*conv1\/kernel is \[5, 5, 3, 12\] in the weight files, the layer needs \[3, 3, 3, 8\]/s);
+    await expectCode(
+      loadClassifier(modelJson, read),
+      'weights-mismatch',
+      /another architecture.*conv1\/kernel is \[5, 5, 3, 12\] in the weight files, the layer needs \[3, 3, 3, 8\]/s,
+    );
     expect(tf.memory().numTensors).toBe(before);
   });
 
@@ -140,14 +159,25 @@ describe('loadClassifier', () => {
   it('refuses a model over the weight limit from its manifest alone, before reading any shard', async () => {
     const { modelJson, read, reads } = badModel('huge');
     const limit = { bytes: 256 * 1024 * 1024, why: 'a quarter of the 1 GiB this device reports' };
-    await expectCode(loadClassifier(modelJson, read, { weightLimit: limit }), 'model-too-large', /500 MiB of weights.*at most 256 MiB here \(a quarter of the 1 GiB/);
+    await expectCode(
+      loadClassifier(modelJson, read, { weightLimit: limit }),
+      'model-too-large',
+      /500 MiB of weights.*at most 256 MiB here \(a quarter of the 1 GiB/,
+    );
     expect(reads.filter((name) => name.endsWith('.bin'))).toEqual([]);
     // Under the limit, the same model gets as far as its (absent) shards.
-    await expectCode(loadClassifier(modelJson, badModel('huge').read, { weightLimit: { bytes: 1024 ** 3, why: 'test' } }), 'missing-shard', /group1-shard1of125\.bin/);
+    await expectCode(
+      loadClassifier(modelJson, badModel('huge').read, { weightLimit: { bytes: 1024 ** 3, why: 'test' } }),
+      'missing-shard',
+      /group1-shard1of125\.bin/,
+    );
   });
 
   it('ignores a target layer in metadata that does not exist, with a note', async () => {
-    const loaded = await loadClassifier(files.modelJson, readerOf({ 'weights.bin': files.weights, 'metadata.json': jsonBytes({ targetLayer: 'gone' }) }));
+    const loaded = await loadClassifier(
+      files.modelJson,
+      readerOf({ 'weights.bin': files.weights, 'metadata.json': jsonBytes({ targetLayer: 'gone' }) }),
+    );
     expect(loaded.adapter.targetLayer).toBe('target');
     expect(loaded.notes.join('\n')).toMatch(/"gone"/);
     loaded.adapter.dispose();
@@ -168,7 +198,10 @@ describe('loadClassifier with a TF.js graph model', () => {
 
   it('loads a graph model (format "graph-model") and frees it on dispose', async () => {
     const before = tf.memory().numTensors;
-    const loaded = await loadClassifier(graphJson, readerOf({ 'weights.bin': graphWeights(), 'labels.json': jsonBytes(['a', 'b', 'c', 'd', 'e']) }));
+    const loaded = await loadClassifier(
+      graphJson,
+      readerOf({ 'weights.bin': graphWeights(), 'labels.json': jsonBytes(['a', 'b', 'c', 'd', 'e']) }),
+    );
     expect(loaded.adapter.targetLayer).toBe('target');
     expect(loaded.adapter.headKind).toBe('gap-dense');
     expect(loaded.adapter.headActivation).toBe('softmax');
@@ -179,7 +212,11 @@ describe('loadClassifier with a TF.js graph model', () => {
 
   it('checks the shards of a graph model as it does a LayersModel', async () => {
     await expectCode(loadClassifier(graphJson, readerOf({})), 'missing-shard', /weights\.bin/);
-    await expectCode(loadClassifier(graphJson, readerOf({ 'weights.bin': graphWeights().slice(0, 64) })), 'shard-size-mismatch', /truncated/);
+    await expectCode(
+      loadClassifier(graphJson, readerOf({ 'weights.bin': graphWeights().slice(0, 64) })),
+      'shard-size-mismatch',
+      /truncated/,
+    );
   });
 
   it('names an op TF.js lacks, and a node that refers to a missing input, freeing the weights', async () => {
@@ -193,19 +230,33 @@ describe('loadClassifier with a TF.js graph model', () => {
       const node = json.modelTopology.node.find((candidate) => candidate.name === 'target');
       if (node) node.input = ['conv2/BiasAdd_missing'];
     });
-    await expectCode(loadClassifier(dangling, readerOf({ 'weights.bin': graphWeights() })), 'model-build-failed', /"target" reads "conv2\/BiasAdd_missing"/);
+    await expectCode(
+      loadClassifier(dangling, readerOf({ 'weights.bin': graphWeights() })),
+      'model-build-failed',
+      /"target" reads "conv2\/BiasAdd_missing"/,
+    );
     expect(tf.memory().numTensors).toBe(before);
   });
 
   it('ignores a target node in metadata that does not exist, with a note; an explicit one is an error', async () => {
-    const loaded = await loadClassifier(graphJson, readerOf({ 'weights.bin': graphWeights(), 'metadata.json': jsonBytes({ targetLayer: 'gone' }) }));
+    const loaded = await loadClassifier(
+      graphJson,
+      readerOf({ 'weights.bin': graphWeights(), 'metadata.json': jsonBytes({ targetLayer: 'gone' }) }),
+    );
     expect(loaded.adapter.targetLayer).toBe('target');
     expect(loaded.notes.join('\n')).toMatch(/target node "gone"/);
     loaded.adapter.dispose();
-    const features = await loadClassifier(graphJson, readerOf({ 'weights.bin': graphWeights(), 'metadata.json': jsonBytes({ targetLayer: 'features' }) }));
+    const features = await loadClassifier(
+      graphJson,
+      readerOf({ 'weights.bin': graphWeights(), 'metadata.json': jsonBytes({ targetLayer: 'features' }) }),
+    );
     expect(features.adapter.targetLayer).toBe('features');
     features.adapter.dispose();
-    await expectCode(loadClassifier(graphJson, readerOf({ 'weights.bin': graphWeights() }), { targetLayer: 'gone' }), 'unknown-layer', /no node named "gone"/);
+    await expectCode(
+      loadClassifier(graphJson, readerOf({ 'weights.bin': graphWeights() }), { targetLayer: 'gone' }),
+      'unknown-layer',
+      /no node named "gone"/,
+    );
   });
 });
 

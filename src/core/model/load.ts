@@ -88,8 +88,16 @@ export async function loadClassifier(
     try {
       adapter = makeAdapter(targetLayer);
     } catch (error) {
-      if (options.targetLayer !== undefined || targetLayer === undefined || !(error instanceof StudioError) || error.code !== 'unknown-layer') throw error;
-      notes.push(`metadata.json names target ${modelJson.kind === 'graph' ? 'node' : 'layer'} "${targetLayer}", which is not usable: the default was chosen`);
+      if (
+        options.targetLayer !== undefined ||
+        targetLayer === undefined ||
+        !(error instanceof StudioError) ||
+        error.code !== 'unknown-layer'
+      )
+        throw error;
+      notes.push(
+        `metadata.json names target ${modelJson.kind === 'graph' ? 'node' : 'layer'} "${targetLayer}", which is not usable: the default was chosen`,
+      );
       adapter = makeAdapter(undefined);
     }
   } catch (error) {
@@ -124,7 +132,8 @@ export async function loadClassifier(
   if (adapter.headActivation === 'linear') notes.push('the head applies no activation: probabilities are shown with softmax');
 
   const preprocessing = metadata.preprocessing ?? 'unit';
-  if (metadata.preprocessing === undefined) notes.push('no preprocessing in metadata.json: assuming [0, 1] ("unit"); choose another if the model was trained otherwise');
+  if (metadata.preprocessing === undefined)
+    notes.push('no preprocessing in metadata.json: assuming [0, 1] ("unit"); choose another if the model was trained otherwise');
   return {
     adapter,
     metadata,

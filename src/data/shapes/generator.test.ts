@@ -85,7 +85,13 @@ describe('shape scene generator: determinism', () => {
 
   it('the committed sample set is what the generator makes (public/samples/shapes)', () => {
     const directory = join(import.meta.dirname, '..', '..', '..', 'public', 'samples', 'shapes');
-    const index = JSON.parse(readFileSync(join(directory, 'index.json'), 'utf8')) as Array<{ file: string; mask: string; labels: string[]; seed: number; size: number }>;
+    const index = JSON.parse(readFileSync(join(directory, 'index.json'), 'utf8')) as Array<{
+      file: string;
+      mask: string;
+      labels: string[];
+      seed: number;
+      size: number;
+    }>;
     expect(index).toHaveLength(16);
     let bytes = 0;
     for (const name of readdirSync(directory)) bytes += readFileSync(join(directory, name)).length;
@@ -212,8 +218,9 @@ describe('shape scene generator: masks and labels', () => {
   });
 
   it('unbounded occlusion (maxOcclusion 1): fully occluded objects leave the labels and their leftovers are ignored', () => {
-    const hidden = Array.from({ length: 1500 }, (_, seed) => generateScene(seed, { maxOcclusion: 1 }))
-      .flatMap((scene) => scene.objects.filter((o) => !o.visible).map((o) => ({ scene, o })));
+    const hidden = Array.from({ length: 1500 }, (_, seed) => generateScene(seed, { maxOcclusion: 1 })).flatMap((scene) =>
+      scene.objects.filter((o) => !o.visible).map((o) => ({ scene, o })),
+    );
     expect(hidden.length).toBeGreaterThan(0);
     for (const { scene, o } of hidden) {
       expect(o.visiblePixels).toBeLessThan(MIN_VISIBLE);
@@ -269,7 +276,8 @@ describe('shape scene generator: masks and labels', () => {
       for (let k = 0; k < NUM_SHAPE_CLASSES; k += 1) indicators[k]!.push(vector[k]!);
     }
     let strongest = 0;
-    for (const feature of features) for (const indicator of indicators) strongest = Math.max(strongest, Math.abs(pearson(feature, indicator)));
+    for (const feature of features)
+      for (const indicator of indicators) strongest = Math.max(strongest, Math.abs(pearson(feature, indicator)));
     expect(strongest).toBeLessThan(0.1);
   });
 
@@ -300,7 +308,9 @@ describe('shape scene generator: API', () => {
     expect(() => splitSeed('train', SPLIT_SIZE)).toThrow(RangeError);
     expect(() => splitSeed('test', -1)).toThrow(RangeError);
     expect(() => splitSeed('test', 1.5)).toThrow(RangeError);
-    const sets = (['train', 'validation', 'test'] as const).map((split) => new Set(Array.from({ length: 1000 }, (_, i) => splitSeed(split, i))));
+    const sets = (['train', 'validation', 'test'] as const).map(
+      (split) => new Set(Array.from({ length: 1000 }, (_, i) => splitSeed(split, i))),
+    );
     for (let a = 0; a < 3; a += 1) for (let b = a + 1; b < 3; b += 1) for (const seed of sets[a]!) expect(sets[b]!.has(seed)).toBe(false);
     expect(generateSplitScene('validation', 3).seed).toBe(SPLIT_SIZE + 3);
   });

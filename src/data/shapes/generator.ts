@@ -150,7 +150,17 @@ function hsv(h: number, s: number, v: number): Rgb {
   const q = v * (1 - s * f);
   const t = v * (1 - s * (1 - f));
   const [r, g, b] =
-    sector === 0 ? [v, t, p] : sector === 1 ? [q, v, p] : sector === 2 ? [p, v, t] : sector === 3 ? [p, q, v] : sector === 4 ? [t, p, v] : [v, p, q];
+    sector === 0
+      ? [v, t, p]
+      : sector === 1
+        ? [q, v, p]
+        : sector === 2
+          ? [p, v, t]
+          : sector === 3
+            ? [p, q, v]
+            : sector === 4
+              ? [t, p, v]
+              : [v, p, q];
   return [r * 255, g * 255, b * 255];
 }
 
@@ -201,11 +211,12 @@ function paintBackground(rng: Rng, size: number): { canvas: Float32Array; mean: 
   const hue = rng.next();
   const saturation = rng.uniform(0, 0.7);
   const value = rng.uniform(0.1, 0.95);
-  const near = (hueSpread: number, saturationSpread: number, valueSpread: number): Rgb => hsv(
-    hue + rng.uniform(-hueSpread, hueSpread),
-    Math.min(1, Math.max(0, saturation + rng.uniform(-saturationSpread, saturationSpread))),
-    Math.min(1, Math.max(0, value + rng.uniform(-valueSpread, valueSpread))),
-  );
+  const near = (hueSpread: number, saturationSpread: number, valueSpread: number): Rgb =>
+    hsv(
+      hue + rng.uniform(-hueSpread, hueSpread),
+      Math.min(1, Math.max(0, saturation + rng.uniform(-saturationSpread, saturationSpread))),
+      Math.min(1, Math.max(0, value + rng.uniform(-valueSpread, valueSpread))),
+    );
   const c1 = hsv(hue, saturation, value);
   const c2 = near(0.06, 0.15, 0.15);
   const c3 = near(0.12, 0.25, 0.25);
@@ -297,7 +308,7 @@ export function generateScene(seed: number, options: SceneOptions = {}): Scene {
   const objects: SceneObject[] = [];
   /** Per placed object: pixels owned right now. */
   const owned: number[] = [];
-  for (let attempt = 0, placed = 0; placed < count; ) {
+  for (let attempt = 0, placed = 0; placed < count;) {
     // Geometry and class from the object stream only (labels never depend on the background).
     const classId = objectRng.int(NUM_SHAPE_CLASSES);
     const radius = objectRng.uniform(MIN_RADIUS_FRACTION, MAX_RADIUS_FRACTION) * size;
@@ -425,7 +436,13 @@ function shapeFootprint(size: number, classId: number, cx: number, cy: number, r
 }
 
 /** Whether painting `footprint` leaves every earlier object at least (1 - maxOcclusion) of its painted pixels. */
-function hidesAtMost(footprint: readonly number[], owner: Int8Array, objects: readonly SceneObject[], owned: readonly number[], maxOcclusion: number): boolean {
+function hidesAtMost(
+  footprint: readonly number[],
+  owner: Int8Array,
+  objects: readonly SceneObject[],
+  owned: readonly number[],
+  maxOcclusion: number,
+): boolean {
   if (footprint.length === 0) return false;
   const covered = new Int32Array(objects.length);
   for (const p of footprint) {

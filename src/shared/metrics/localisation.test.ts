@@ -1,12 +1,28 @@
 import { describe, expect, it } from 'vitest';
-import { ConfusionMatrix, LocalisationAccumulator, argmax, classesInMask, fitMask, mapEnergySplit, pointingGameHit, segmentationFromMaps, type SegmentationMask } from './localisation';
+import {
+  ConfusionMatrix,
+  LocalisationAccumulator,
+  argmax,
+  classesInMask,
+  fitMask,
+  mapEnergySplit,
+  pointingGameHit,
+  segmentationFromMaps,
+  type SegmentationMask,
+} from './localisation';
 
 /** 6x4 mask: class 0 (index 1) in the top-left 2x2, class 2 (index 3) in the right column, ignore at (2, 0). */
 function fixtureMask(): SegmentationMask {
   const width = 6;
   const height = 4;
   const data = new Uint8Array(width * height);
-  for (const [x, y] of [[0, 0], [1, 0], [0, 1], [1, 1]] as const) data[y * width + x] = 1;
+  for (const [x, y] of [
+    [0, 0],
+    [1, 0],
+    [0, 1],
+    [1, 1],
+  ] as const)
+    data[y * width + x] = 1;
   for (let y = 0; y < height; y += 1) data[y * width + 5] = 3;
   data[2] = 255;
   return { width, height, data };

@@ -64,7 +64,12 @@ export function pointingGameHit(map: ArrayLike<number>, mask: SegmentationMask, 
  * Kwak, CVPR 2018): each pixel takes the class of its largest map value, or background (0) where no map
  * exceeds `backgroundThreshold`. `maps[i]` belongs to `classIds[i]`; output indices are `classId + 1`.
  */
-export function segmentationFromMaps(maps: ReadonlyArray<ArrayLike<number>>, classIds: readonly number[], pixels: number, backgroundThreshold: number): Uint8Array {
+export function segmentationFromMaps(
+  maps: ReadonlyArray<ArrayLike<number>>,
+  classIds: readonly number[],
+  pixels: number,
+  backgroundThreshold: number,
+): Uint8Array {
   if (maps.length !== classIds.length) throw new RangeError('segmentationFromMaps: one class id per map');
   const out = new Uint8Array(pixels);
   for (let p = 0; p < pixels; p += 1) {
@@ -240,7 +245,11 @@ export class LocalisationAccumulator {
         meanPerClass: mean(rates),
         overall: occurrences === 0 ? Number.NaN : this.hits.reduce((a, b) => a + b, 0) / occurrences,
       },
-      segmentation: this.options.thresholds.map((threshold, t) => ({ threshold, perClassIou: this.matrices[t]!.iou(), meanIou: this.matrices[t]!.meanIou() })),
+      segmentation: this.options.thresholds.map((threshold, t) => ({
+        threshold,
+        perClassIou: this.matrices[t]!.iou(),
+        meanIou: this.matrices[t]!.meanIou(),
+      })),
       overlap: {
         count: this.overlaps.length,
         own: mean(this.overlaps.map((split) => split.own)),

@@ -2,7 +2,14 @@
  * Evaluation records and the report computed from them, on plain data (no TF.js: the UI thread may import
  * this to aggregate and export a folder's results). The records are made by evaluate.ts.
  */
-import { FaithfulnessAggregator, FAITHFULNESS_METRICS, HIGHER_IS_BETTER, type DetectionScores, type FaithfulnessReport, type SaliencyCurves } from './scores';
+import {
+  FaithfulnessAggregator,
+  FAITHFULNESS_METRICS,
+  HIGHER_IS_BETTER,
+  type DetectionScores,
+  type FaithfulnessReport,
+  type SaliencyCurves,
+} from './scores';
 import { ConfusionMatrix } from './localisation';
 
 /** One image's results: everything the report needs, nothing that cannot be serialised. */
@@ -26,7 +33,6 @@ export interface ImageEvaluation {
   ms: number;
 }
 
-
 /** The report of a set of records: faithfulness per method (per class, macro), curves' areas, localisation. */
 export interface EvaluationReport {
   images: number;
@@ -35,14 +41,22 @@ export interface EvaluationReport {
   faithfulness: Record<string, FaithfulnessReport>;
   /** Mean areas under the deletion (lower is better) and insertion (higher) curves per method, over the detections that have curves. */
   curves?: Record<string, { deletionAuc: number; insertionAuc: number; count: number }>;
-  localisation?: Record<string, {
-    pointing: { perClass: Array<number | null>; support: number[]; macro: number | null };
-    segmentation: { perClassIou: Array<number | null>; meanIou: number | null; backgroundThreshold: number };
-  }>;
+  localisation?: Record<
+    string,
+    {
+      pointing: { perClass: Array<number | null>; support: number[]; macro: number | null };
+      segmentation: { perClassIou: Array<number | null>; meanIou: number | null; backgroundThreshold: number };
+    }
+  >;
 }
 
 /** The report of a set of image records (order-independent: sums and counts). */
-export function aggregateEvaluations(records: readonly ImageEvaluation[], methods: readonly string[], numClasses: number, backgroundThreshold: number): EvaluationReport {
+export function aggregateEvaluations(
+  records: readonly ImageEvaluation[],
+  methods: readonly string[],
+  numClasses: number,
+  backgroundThreshold: number,
+): EvaluationReport {
   const faithfulness: Record<string, FaithfulnessReport> = {};
   const withMasks = records.filter((record) => record.localisation !== undefined);
   const localisation: NonNullable<EvaluationReport['localisation']> = {};
@@ -90,7 +104,9 @@ export function aggregateEvaluations(records: readonly ImageEvaluation[], method
     };
   }
   return {
-    images: records.length, detections, faithfulness,
+    images: records.length,
+    detections,
+    faithfulness,
     ...(Object.keys(curves).length > 0 ? { curves } : {}),
     ...(withMasks.length > 0 ? { localisation } : {}),
   };
@@ -106,15 +122,42 @@ export function reportCsv(report: EvaluationReport, methods: readonly string[]):
     const present = values.filter((value): value is number => value !== null);
     const best = present.length === 0 ? null : (HIGHER_IS_BETTER[metric] ? Math.max(...present) : Math.min(...present)).toFixed(2);
     const support = report.faithfulness[methods[0] ?? '']?.[metric].support.reduce((a, b) => a + b, 0) ?? 0;
-    lines.push([METRIC_NAMES[metric], HIGHER_IS_BETTER[metric] ? 'higher' : 'lower', ...values.map((value) => (value === null ? '' : `${value.toFixed(2)}${value.toFixed(2) === best ? '*' : ''}`)), String(support)].join(','));
+    lines.push(
+      [
+        METRIC_NAMES[metric],
+        HIGHER_IS_BETTER[metric] ? 'higher' : 'lower',
+        ...values.map((value) => (value === null ? '' : `${value.toFixed(2)}${value.toFixed(2) === best ? '*' : ''}`)),
+        String(support),
+      ].join(','),
+    );
   }
   if (report.curves !== undefined) {
-    lines.push(['deletion AUC', 'lower', ...methods.map((method) => report.curves?.[method]?.deletionAuc.toFixed(4) ?? ''), String(report.curves[methods[0] ?? '']?.count ?? '')].join(','));
-    lines.push(['insertion AUC', 'higher', ...methods.map((method) => report.curves?.[method]?.insertionAuc.toFixed(4) ?? ''), String(report.curves[methods[0] ?? '']?.count ?? '')].join(','));
+    lines.push(
+      [
+        'deletion AUC',
+        'lower',
+        ...methods.map((method) => report.curves?.[method]?.deletionAuc.toFixed(4) ?? ''),
+        String(report.curves[methods[0] ?? '']?.count ?? ''),
+      ].join(','),
+    );
+    lines.push(
+      [
+        'insertion AUC',
+        'higher',
+        ...methods.map((method) => report.curves?.[method]?.insertionAuc.toFixed(4) ?? ''),
+        String(report.curves[methods[0] ?? '']?.count ?? ''),
+      ].join(','),
+    );
   }
   if (report.localisation !== undefined) {
-    lines.push(['pointing game', 'higher', ...methods.map((method) => report.localisation?.[method]?.pointing.macro?.toFixed(2) ?? ''), ''].join(','));
-    lines.push(['mIoU', 'higher', ...methods.map((method) => report.localisation?.[method]?.segmentation.meanIou?.toFixed(2) ?? ''), ''].join(','));
+    lines.push(
+      ['pointing game', 'higher', ...methods.map((method) => report.localisation?.[method]?.pointing.macro?.toFixed(2) ?? ''), ''].join(
+        ',',
+      ),
+    );
+    lines.push(
+      ['mIoU', 'higher', ...methods.map((method) => report.localisation?.[method]?.segmentation.meanIou?.toFixed(2) ?? ''), ''].join(','),
+    );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -132,7 +175,10 @@ export function parseLabelsFile(text: string, labelNames: readonly string[]): nu
     if (!Array.isArray(parsed)) throw new Error('a labels file must hold a list');
     items = parsed;
   } else {
-    items = trimmed.split(/[\n,]+/).map((part) => part.trim()).filter((part) => part !== '');
+    items = trimmed
+      .split(/[\n,]+/)
+      .map((part) => part.trim())
+      .filter((part) => part !== '');
   }
   const lower = labelNames.map((name) => name.toLowerCase());
   const out = new Set<number>();

@@ -19,7 +19,13 @@ export type FaithfulnessMetric = (typeof FAITHFULNESS_METRICS)[number];
 
 /** Which direction is better, per metric (for the report's "best" marks and the charts' arrows). */
 export const HIGHER_IS_BETTER: Record<FaithfulnessMetric, boolean> = {
-  ic: true, ad: false, ar: true, ado: true, aro: false, f1Plus: true, f1Minus: false,
+  ic: true,
+  ad: false,
+  ar: true,
+  ado: true,
+  aro: false,
+  f1Plus: true,
+  f1Minus: false,
 };
 
 /** The metrics of one explained detection, as fractions in [0, 1]; the "others" metrics are null with one detection. */
@@ -38,7 +44,11 @@ export interface DetectionScores {
  * `Obar` (map removed), all of length L; `detected` is the image's detected set `C_i` (it should hold `label`).
  */
 export function detectionScores(
-  original: ArrayLike<number>, kept: ArrayLike<number>, removed: ArrayLike<number>, label: number, detected: readonly number[],
+  original: ArrayLike<number>,
+  kept: ArrayLike<number>,
+  removed: ArrayLike<number>,
+  label: number,
+  detected: readonly number[],
 ): DetectionScores {
   const y = original[label]!;
   const ic = y < kept[label]! ? 1 : 0;
@@ -68,12 +78,19 @@ export class FaithfulnessAggregator {
   private readonly counts: Record<FaithfulnessMetric, Int32Array>;
 
   constructor(readonly numClasses: number) {
-    this.sums = Object.fromEntries(FAITHFULNESS_METRICS.map((m) => [m, new Float64Array(numClasses)])) as Record<FaithfulnessMetric, Float64Array>;
-    this.counts = Object.fromEntries(FAITHFULNESS_METRICS.map((m) => [m, new Int32Array(numClasses)])) as Record<FaithfulnessMetric, Int32Array>;
+    this.sums = Object.fromEntries(FAITHFULNESS_METRICS.map((m) => [m, new Float64Array(numClasses)])) as Record<
+      FaithfulnessMetric,
+      Float64Array
+    >;
+    this.counts = Object.fromEntries(FAITHFULNESS_METRICS.map((m) => [m, new Int32Array(numClasses)])) as Record<
+      FaithfulnessMetric,
+      Int32Array
+    >;
   }
 
   add(label: number, scores: DetectionScores): void {
-    if (!Number.isInteger(label) || label < 0 || label >= this.numClasses) throw new RangeError(`label ${label} is not in [0, ${this.numClasses})`);
+    if (!Number.isInteger(label) || label < 0 || label >= this.numClasses)
+      throw new RangeError(`label ${label} is not in [0, ${this.numClasses})`);
     for (const metric of FAITHFULNESS_METRICS) {
       const value = scores[metric];
       if (value === null) continue;

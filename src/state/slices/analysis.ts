@@ -62,7 +62,12 @@ export function analysisSlice(deps: StudioDeps, requests: StoreRequests): Slice<
         sameRule(state.resultRequest.detection, request.detection) &&
         previous.loadId === model.loadId
       ) {
-        set({ result: { ...previous, labels: labels === 'auto' ? previous.labels : [], maps: [] }, resultRequest: request, analysisStatus: 'done', runningRequest: null });
+        set({
+          result: { ...previous, labels: labels === 'auto' ? previous.labels : [], maps: [] },
+          resultRequest: request,
+          analysisStatus: 'done',
+          runningRequest: null,
+        });
         return;
       }
       set({ analysisStatus: 'busy', analyzeProgress: null, runningRequest: request });
@@ -138,7 +143,8 @@ export function analysisSlice(deps: StudioDeps, requests: StoreRequests): Slice<
       set({ methodOptions: next });
       // Re-analyse only when a chosen method reads a changed family (its descriptor says which).
       const chosen = new Set<string>(effectiveMethods(get()));
-      if (METHOD_DESCRIPTORS.some((method) => chosen.has(method.id) && 'options' in method && changed.includes(method.options))) await get().analyze();
+      if (METHOD_DESCRIPTORS.some((method) => chosen.has(method.id) && 'options' in method && changed.includes(method.options)))
+        await get().analyze();
     },
     resetMethodOptions: async () => {
       await get().setMethodOptions(DEFAULT_METHOD_OPTIONS);

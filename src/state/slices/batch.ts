@@ -46,7 +46,12 @@ export function batchSlice(deps: Pick<StudioDeps, 'engine' | 'batchJournal'>, re
       } catch (error) {
         if (journalWarned) return;
         journalWarned = true;
-        set({ notices: [...get().notices, `The folder evaluation's progress cannot be saved in this browser (${(error as Error).message}): it will not survive a reload.`] });
+        set({
+          notices: [
+            ...get().notices,
+            `The folder evaluation's progress cannot be saved in this browser (${(error as Error).message}): it will not survive a reload.`,
+          ],
+        });
       }
     };
     const progressOf = (state: StudioState): BatchProgress => ({
@@ -75,7 +80,11 @@ export function batchSlice(deps: Pick<StudioDeps, 'engine' | 'batchJournal'>, re
           if (signal.aborted) return;
           set({
             batchStatus: 'paused',
-            lastError: { code: 'engine-crashed', message: 'The engine is not running: the folder evaluation is paused, its results so far kept; resume when it runs again.', context: 'Evaluating a folder' },
+            lastError: {
+              code: 'engine-crashed',
+              message: 'The engine is not running: the folder evaluation is paused, its results so far kept; resume when it runs again.',
+              context: 'Evaluating a folder',
+            },
           });
           await journaled(() => journal!.saveProgress(progressOf(get())));
           return;
@@ -96,7 +105,11 @@ export function batchSlice(deps: Pick<StudioDeps, 'engine' | 'batchJournal'>, re
             ...(options === undefined ? {} : { options }),
           });
           if (signal.aborted) return;
-          set({ batchRecords: [...get().batchRecords, record], batchNext: get().batchNext + 1, batchElapsedMs: get().batchElapsedMs + (Date.now() - started) });
+          set({
+            batchRecords: [...get().batchRecords, record],
+            batchNext: get().batchNext + 1,
+            batchElapsedMs: get().batchElapsedMs + (Date.now() - started),
+          });
         } catch (error) {
           if (signal.aborted) return;
           // Cancelled by the user: stop. Superseded by an interactive analysis in the worker: try the same image again.
@@ -110,7 +123,11 @@ export function batchSlice(deps: Pick<StudioDeps, 'engine' | 'batchJournal'>, re
             if (!recovered) {
               set({
                 batchStatus: 'paused',
-                lastError: { code: 'engine-crashed', message: `The engine crashed while evaluating ${file.name} and did not come back: the results so far are kept; resume when it runs again.`, context: 'Evaluating a folder' },
+                lastError: {
+                  code: 'engine-crashed',
+                  message: `The engine crashed while evaluating ${file.name} and did not come back: the results so far are kept; resume when it runs again.`,
+                  context: 'Evaluating a folder',
+                },
               });
               await journaled(() => journal!.saveProgress(progressOf(get())));
               return;
@@ -121,7 +138,11 @@ export function batchSlice(deps: Pick<StudioDeps, 'engine' | 'batchJournal'>, re
             }
           }
           const message = toUiError(error, `Evaluating ${file.name}`).message;
-          set({ batchFailures: [...get().batchFailures, { name: file.name, message }], batchNext: get().batchNext + 1, batchElapsedMs: get().batchElapsedMs + (Date.now() - started) });
+          set({
+            batchFailures: [...get().batchFailures, { name: file.name, message }],
+            batchNext: get().batchNext + 1,
+            batchElapsedMs: get().batchElapsedMs + (Date.now() - started),
+          });
         }
         await journaled(() => journal!.saveProgress(progressOf(get())));
       }
@@ -143,11 +164,27 @@ export function batchSlice(deps: Pick<StudioDeps, 'engine' | 'batchJournal'>, re
         if (!state.model || files.length === 0) return;
         const methods = effectiveMethods(state);
         if (methods.length === 0) {
-          set({ lastError: { code: 'no-methods', message: 'Choose at least one method before evaluating a folder.', context: 'Evaluating a folder' } });
+          set({
+            lastError: {
+              code: 'no-methods',
+              message: 'Choose at least one method before evaluating a folder.',
+              context: 'Evaluating a folder',
+            },
+          });
           return;
         }
         const signal = requests.batch.begin();
-        set({ batchFiles: files, batchRecords: [], batchFailures: [], batchStatus: 'running', batchMethods: methods, batchDetection: state.detection, batchNext: 0, batchElapsedMs: 0, interruptedBatch: null });
+        set({
+          batchFiles: files,
+          batchRecords: [],
+          batchFailures: [],
+          batchStatus: 'running',
+          batchMethods: methods,
+          batchDetection: state.detection,
+          batchNext: 0,
+          batchElapsedMs: 0,
+          interruptedBatch: null,
+        });
         await journaled(async () => {
           await journal!.clear();
           await journal!.saveFiles(files);
@@ -181,7 +218,15 @@ export function batchSlice(deps: Pick<StudioDeps, 'engine' | 'batchJournal'>, re
         }
         if (progress === null || progress.version !== 1 || progress.next >= progress.total) return;
         if (get().batchStatus === 'running') return;
-        set({ interruptedBatch: { modelName: progress.modelName, done: progress.records.length, failures: progress.failures.length, total: progress.total, savedAt: progress.savedAt } });
+        set({
+          interruptedBatch: {
+            modelName: progress.modelName,
+            done: progress.records.length,
+            failures: progress.failures.length,
+            total: progress.total,
+            savedAt: progress.savedAt,
+          },
+        });
       },
       resumeInterruptedBatch: async () => {
         const interrupted = get().interruptedBatch;
@@ -196,13 +241,26 @@ export function batchSlice(deps: Pick<StudioDeps, 'engine' | 'batchJournal'>, re
           return;
         }
         if (progress === null || files === null || files.length !== progress.total) {
-          set({ interruptedBatch: null, lastError: { code: 'unknown', message: 'The interrupted folder evaluation could not be read back from this browser\'s storage: start it again.', context } });
+          set({
+            interruptedBatch: null,
+            lastError: {
+              code: 'unknown',
+              message: "The interrupted folder evaluation could not be read back from this browser's storage: start it again.",
+              context,
+            },
+          });
           await journaled(() => journal.clear());
           return;
         }
         const model = get().model;
         if (model === null || model.name !== progress.modelName) {
-          set({ lastError: { code: 'unknown', message: `The interrupted folder evaluation ran with the model "${progress.modelName}"; load that model first, then resume (now: ${model === null ? 'no model' : `"${model.name}"`}).`, context } });
+          set({
+            lastError: {
+              code: 'unknown',
+              message: `The interrupted folder evaluation ran with the model "${progress.modelName}"; load that model first, then resume (now: ${model === null ? 'no model' : `"${model.name}"`}).`,
+              context,
+            },
+          });
           return;
         }
         const signal = requests.batch.begin();

@@ -36,7 +36,9 @@ export function classroomSlice(deps: Pick<StudioDeps, 'engine'>, requests: Store
         const next = candidates[index]!;
         if (which === 'label' ? next !== contrast : next !== label) {
           // Pin the other one too: a default (null) would otherwise follow the change.
-          set(which === 'label' ? { classroomLabel: next, classroomContrast: contrast } : { classroomLabel: label, classroomContrast: next });
+          set(
+            which === 'label' ? { classroomLabel: next, classroomContrast: contrast } : { classroomLabel: label, classroomContrast: next },
+          );
           return;
         }
       }
@@ -48,10 +50,18 @@ export function classroomSlice(deps: Pick<StudioDeps, 'engine'>, requests: Store
       const { label, contrast } = classroomLabels(state);
       const signal = requests.walkthrough.begin();
       set({ walkthroughStatus: 'busy', walkthroughKey: key });
-      const outcome = await settle(signal, deps.engine.walkthrough({ label: label!, contrastLabel: contrast, channels: WALKTHROUGH_CHANNELS }));
+      const outcome = await settle(
+        signal,
+        deps.engine.walkthrough({ label: label!, contrastLabel: contrast, channels: WALKTHROUGH_CHANNELS }),
+      );
       if (outcome.kind === 'stale') return;
       if (outcome.kind === 'done') set({ walkthrough: outcome.value, walkthroughStatus: 'done' });
-      else set({ walkthroughStatus: 'error', walkthroughKey: null, ...(outcome.kind === 'failed' ? { lastError: toUiError(outcome.error, 'Preparing the walkthrough') } : {}) });
+      else
+        set({
+          walkthroughStatus: 'error',
+          walkthroughKey: null,
+          ...(outcome.kind === 'failed' ? { lastError: toUiError(outcome.error, 'Preparing the walkthrough') } : {}),
+        });
     },
   });
 }

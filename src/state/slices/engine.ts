@@ -89,7 +89,9 @@ export function engineSlice(deps: StudioDeps, requests: StoreRequests, persisten
       }
       let url: string | null = params.modelUrl ?? settings.model ?? null;
       let name: string | undefined =
-        url === null ? undefined : get().catalog.find((entry) => resolveUrl(entry.url, deps.baseUrl) === resolveUrl(url!, deps.baseUrl))?.name;
+        url === null
+          ? undefined
+          : get().catalog.find((entry) => resolveUrl(entry.url, deps.baseUrl) === resolveUrl(url!, deps.baseUrl))?.name;
       if (url === null) {
         const unavailable = (message: string): void => {
           const help = 'Run `npm run setup` to download the bundled models, then reload this page.';
@@ -174,7 +176,8 @@ export function engineSlice(deps: StudioDeps, requests: StoreRequests, persisten
         set({ configuring: false });
         // The worker could not reload the model on the new backend: it no longer holds one.
         const error = reloaded.kind === 'failed' ? reloaded.error : null;
-        if ((error as { name?: unknown } | null)?.name === 'no-model') set({ model: null, modelStatus: 'error', result: null, resultRequest: null, analysisStatus: 'idle' });
+        if ((error as { name?: unknown } | null)?.name === 'no-model')
+          set({ model: null, modelStatus: 'error', result: null, resultRequest: null, analysisStatus: 'idle' });
         if (reloaded.kind === 'failed') set({ lastError: toUiError(reloaded.error, 'Reloading the model on the new backend') });
         return;
       }

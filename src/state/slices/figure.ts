@@ -70,7 +70,13 @@ export function figureSlice(deps: Pick<StudioDeps, 'engine' | 'fetch' | 'baseUrl
       }
       const columns = figureColumns(state.figureSpec);
       if (columns.length === 0) {
-        set({ lastError: { code: 'no-methods', message: 'Choose at least one method (and, for label columns, one label).', context: 'Building the figure' } });
+        set({
+          lastError: {
+            code: 'no-methods',
+            message: 'Choose at least one method (and, for label columns, one label).',
+            context: 'Building the figure',
+          },
+        });
         return;
       }
       const key = figureCellsKey(state);
@@ -119,7 +125,10 @@ export function figureSlice(deps: Pick<StudioDeps, 'engine' | 'fetch' | 'baseUrl
       try {
         spec = parseFigureSpec(JSON.parse(text) as unknown);
       } catch (error) {
-        const message = error instanceof FigureSpecError ? error.message : `This is not a figure settings file (${error instanceof Error ? error.message : String(error)}).`;
+        const message =
+          error instanceof FigureSpecError
+            ? error.message
+            : `This is not a figure settings file (${error instanceof Error ? error.message : String(error)}).`;
         set({ lastError: { code: 'figure-settings', message, context: 'Loading figure settings' } });
         return;
       }
@@ -136,10 +145,19 @@ export function figureSlice(deps: Pick<StudioDeps, 'engine' | 'fetch' | 'baseUrl
         }
       }
       requests.figure.abort();
-      set({ figureSpec: { ...spec, images: [] }, figureImages: [], figureRows: {}, figureFailures: {}, figureStatus: 'idle', figureProgress: null, figureMissing: [] });
+      set({
+        figureSpec: { ...spec, images: [] },
+        figureImages: [],
+        figureRows: {},
+        figureFailures: {},
+        figureStatus: 'idle',
+        figureProgress: null,
+        figureMissing: [],
+      });
       const missing: string[] = [];
       for (const ref of spec.images) {
-        if (ref.src !== undefined && ref.src.startsWith('samples/')) await get().addFigureSample(ref.src.slice('samples/'.length), ref.name);
+        if (ref.src !== undefined && ref.src.startsWith('samples/'))
+          await get().addFigureSample(ref.src.slice('samples/'.length), ref.name);
         else missing.push(ref.name);
       }
       set({ figureMissing: missing });

@@ -43,7 +43,13 @@ export function imageSlice(deps: StudioDeps, requests: StoreRequests): Slice<Ima
         if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`.trim());
         blob = await response.blob();
       } catch (error) {
-        set({ lastError: { code: 'sample-fetch-failed', message: `Could not fetch the sample image ${file}: ${toUiError(error, '').message}`, context: 'Loading a sample' } });
+        set({
+          lastError: {
+            code: 'sample-fetch-failed',
+            message: `Could not fetch the sample image ${file}: ${toUiError(error, '').message}`,
+            context: 'Loading a sample',
+          },
+        });
         return;
       }
       await get().setImage(blob, title ?? file);
@@ -103,7 +109,13 @@ async function decodeImage(
 }
 
 /** Decodes the current (or pending) image again, e.g. after a new model, backend or resize policy. */
-export async function refreshImage(deps: StudioDeps, requests: StoreRequests, set: SetState, get: GetState, keepSelection: boolean): Promise<void> {
+export async function refreshImage(
+  deps: StudioDeps,
+  requests: StoreRequests,
+  set: SetState,
+  get: GetState,
+  keepSelection: boolean,
+): Promise<void> {
   const state = get();
   const source = state.pendingImage ?? (state.imageBlob ? { blob: state.imageBlob, name: state.imageName ?? 'image' } : null);
   if (!source) return;

@@ -23,10 +23,18 @@ export function inspectorSlice(deps: Pick<StudioDeps, 'engine'>, requests: Store
         return;
       }
       set({ inspectorLabel: label, inspectorStatus: 'busy', inspectorChannel: null });
-      const outcome = await settle(signal, deps.engine.walkthrough({ label, contrastLabel: inspectorContrast(get(), label), channels: INSPECTOR_CHANNELS }));
+      const outcome = await settle(
+        signal,
+        deps.engine.walkthrough({ label, contrastLabel: inspectorContrast(get(), label), channels: INSPECTOR_CHANNELS }),
+      );
       if (outcome.kind === 'stale') return;
-      if (outcome.kind === 'done') set({ inspectorData: outcome.value, inspectorStatus: 'done', inspectorChannel: outcome.value.topChannels[0]?.channel ?? null });
-      else set({ inspectorStatus: 'error', ...(outcome.kind === 'failed' ? { lastError: toUiError(outcome.error, 'Inspecting the feature maps') } : {}) });
+      if (outcome.kind === 'done')
+        set({ inspectorData: outcome.value, inspectorStatus: 'done', inspectorChannel: outcome.value.topChannels[0]?.channel ?? null });
+      else
+        set({
+          inspectorStatus: 'error',
+          ...(outcome.kind === 'failed' ? { lastError: toUiError(outcome.error, 'Inspecting the feature maps') } : {}),
+        });
     },
   });
 }

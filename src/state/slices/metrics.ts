@@ -39,7 +39,12 @@ export function metricsSlice(deps: StudioDeps, requests: StoreRequests): Slice<M
         case 'stale':
           return;
         case 'done':
-          set({ metrics: outcome.value, metricsFor: { image, loadId: model.loadId, methods }, metricsStatus: 'done', metricsProgress: null });
+          set({
+            metrics: outcome.value,
+            metricsFor: { image, loadId: model.loadId, methods },
+            metricsStatus: 'done',
+            metricsProgress: null,
+          });
           return;
         case 'cancelled':
           set({ metricsStatus: get().metrics ? 'done' : 'idle', metricsProgress: null });

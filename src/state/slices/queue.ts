@@ -16,7 +16,9 @@ export function rememberQueuedResult(get: GetState, set: SetState, request: Anal
   if (state.queueCurrent === null || request.labels !== 'auto') return;
   set({
     queue: state.queue.map((item) =>
-      item.id === state.queueCurrent && item.blob === state.imageBlob ? { ...item, status: 'done', result, request, key: settingsKey(request, result.loadId) } : item,
+      item.id === state.queueCurrent && item.blob === state.imageBlob
+        ? { ...item, status: 'done', result, request, key: settingsKey(request, result.loadId) }
+        : item,
     ),
   });
 }
@@ -74,13 +76,22 @@ export function queueSlice(deps: Pick<StudioDeps, 'engine'>): Slice<QueueSlice> 
           const base = analyzeRequestBase(state, 'auto');
           const key = settingsKey(base, state.model.loadId);
           const item = state.queue.find(
-            (candidate) => candidate.status !== 'error' && candidate.status !== 'running' && candidate.key !== key && candidate.id !== state.queueCurrent,
+            (candidate) =>
+              candidate.status !== 'error' &&
+              candidate.status !== 'running' &&
+              candidate.key !== key &&
+              candidate.id !== state.queueCurrent,
           );
           if (item === undefined) return;
           patchItem(set, get, item.id, { status: 'running' });
           try {
             const { result, displaySize } = await deps.engine.analyzeFile(item.blob, base);
-            patchItem(set, get, item.id, { status: 'done', result, request: { ...base, displaySize }, key: settingsKey(base, result.loadId) });
+            patchItem(set, get, item.id, {
+              status: 'done',
+              result,
+              request: { ...base, displaySize },
+              key: settingsKey(base, result.loadId),
+            });
           } catch (error) {
             if (isCancelled(error)) {
               patchItem(set, get, item.id, { status: 'waiting' });
