@@ -1,17 +1,7 @@
 /** The studio store on a fake engine (src/testing/fake-engine.ts): images and analyses: supersession, stale results, labels, errors. */
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { AnalyzeRequest } from '../shared/protocol';
-import {
-  CATALOG,
-  FakeEngine,
-  analyzeResult,
-  blob,
-  flush,
-  makeStore,
-  resetLoadIds,
-  studioError,
-  summary,
-} from '../testing/fake-engine';
+import { CATALOG, FakeEngine, analyzeResult, blob, flush, makeStore, resetLoadIds, studioError, summary } from '../testing/fake-engine';
 import { snapshotState } from './snapshot';
 import { explainedLabels } from './selectors';
 import type { StudioStore } from './types';
