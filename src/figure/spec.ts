@@ -1,11 +1,13 @@
 /**
  * A publication figure's settings (issue #6): which images, methods and labels, and how the grid looks.
  * Saved as JSON by the studio's figure builder and read by `npm run figure`, so the same figure can be
- * regenerated later. Pure data and validation: no DOM, no TF.js.
+ * regenerated later. Pure data and validation (a valibot schema, with the shared field schemas): no DOM, no TF.js.
  */
+import * as v from 'valibot';
 import { COLORMAP_IDS, DEFAULT_COLORMAP, type ColormapId } from '../shared/colormap';
 import { parseDetectionRule } from '../shared/detection';
 import { isMethodId, type MethodId } from '../shared/methods';
+import { choiceField, numberField } from '../shared/schema';
 
 export const FIGURE_SPEC_VERSION = 1;
 
@@ -104,9 +106,99 @@ export class FigureSpecError extends Error {
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
+/** A class index, checked against the model's classes when they are known. */
+function classIndex(numClasses: number | undefined): v.GenericSchema<unknown, number> {
+  const allowed = numClasses === undefined ? 'a class index (an integer from 0)' : `a class index from 0 to ${numClasses - 1}`;
+  const base = v.pipe(v.number(allowed), v.integer(allowed), v.minValue(0, allowed));
+  return (numClasses === undefined ? base : v.pipe(base, v.maxValue(numClasses - 1, allowed))) as v.GenericSchema<unknown, number>;
+}
+
+const safeSrc = (src: string): boolean => !src.includes('..') && !/^[a-z]+:/i.test(src);
+const flag = v.boolean('true or false');
+const range = (min: number, max: number) => numberField(min, max).schema;
+
+/** The schema of a saved figure (every field optional: missing ones take the defaults). */
+function figureSpecSchema(numClasses: number | undefined) {
+  const methodsAllowed = 'a non-empty list of method ids';
+  return v.object({
+    version: v.exactOptional(v.literal(FIGURE_SPEC_VERSION)),
+    model: v.exactOptional(
+      v.pipe(
+        v.string('a model folder name (letters, digits, . _ -)'),
+        v.regex(/^[\w.-]+$/, 'a model folder name (letters, digits, . _ -)'),
+      ),
+    ),
+    images: v.exactOptional(
+      v.array(
+        v.object(
+          {
+            name: v.pipe(v.string('an object with a non-empty "name"'), v.minLength(1, 'an object with a non-empty "name"')),
+            src: v.exactOptional(
+              v.pipe(
+                v.string('a studio-relative path without ".." or a scheme'),
+                v.check(safeSrc, 'a studio-relative path without ".." or a scheme'),
+              ),
+            ),
+          },
+          'an object with a non-empty "name"',
+        ),
+        'a list of { name, src? }',
+      ),
+    ),
+    columns: v.exactOptional(v.picklist(['methods', 'labels'], '"methods" or "labels"')),
+    methods: v.exactOptional(
+      v.pipe(
+        v.array(v.string(methodsAllowed), methodsAllowed),
+        v.check((methods) => methods.length > 0 && methods.every(isMethodId), methodsAllowed),
+      ),
+    ),
+    label: v.exactOptional(
+      v.union(
+        [v.literal('top'), classIndex(numClasses)],
+        `"top" or ${numClasses === undefined ? 'a class index' : `a class index from 0 to ${numClasses - 1}`}`,
+      ),
+    ),
+    labels: v.exactOptional(v.array(classIndex(numClasses), 'a list of class indices')),
+    showInput: v.exactOptional(flag),
+    columnTitles: v.exactOptional(flag),
+    rowLabels: v.exactOptional(flag),
+    colorBar: v.exactOptional(flag),
+    colormap: v.exactOptional(choiceField(COLORMAP_IDS).schema),
+    opacity: v.exactOptional(range(0, 1)),
+    gap: v.exactOptional(range(0, 40)),
+    width: v.exactOptional(v.picklist(['single', 'double', 'custom'], '"single", "double" or "custom"')),
+    customWidthMm: v.exactOptional(range(30, 400)),
+    fontSize: v.exactOptional(range(6, 32)),
+    detection: v.exactOptional(
+      v.nullable(
+        v.pipe(
+          v.string('a rule such as "sigmoid:0.5", "prob:0.2", "topk:3" or "gt:1,4", or null'),
+          v.check((text) => {
+            try {
+              parseDetectionRule(text);
+              return true;
+            } catch {
+              return false;
+            }
+          }, 'a rule such as "sigmoid:0.5", "prob:0.2", "topk:3" or "gt:1,4" (sigmoid:T, prob:T with 0 <= T <= 1, topk:K with K >= 1, gt:N,N), or null'),
+        ),
+      ),
+    ),
+  });
+}
+
+/** `images.0.src` -> `images[0].src`. */
+const fieldName = (issue: v.BaseIssue<unknown>): string =>
+  (issue.path ?? []).reduce<string>(
+    (name, item) =>
+      typeof item.key === 'number' ? `${name}[${item.key}]` : name === '' ? String(item.key) : `${name}.${String(item.key)}`,
+    '',
+  );
+
 /**
  * Validates a parsed JSON value as a figure spec: missing fields take the defaults, wrong ones throw a
- * {@link FigureSpecError} naming the field. Class indices are checked against `numClasses` when given.
+ * {@link FigureSpecError} naming each field and what it must be. Class indices are checked against
+ * `numClasses` when given.
  */
 export function parseFigureSpec(value: unknown, numClasses?: number): FigureSpec {
   if (!isObject(value)) throw new FigureSpecError('A figure settings file is a JSON object.');
@@ -115,88 +207,22 @@ export function parseFigureSpec(value: unknown, numClasses?: number): FigureSpec
       `Figure settings version ${String(value['version'])} is not supported (this studio reads version ${FIGURE_SPEC_VERSION}).`,
     );
   }
-  const spec: FigureSpec = { ...DEFAULT_FIGURE_SPEC, images: [], methods: [...DEFAULT_FIGURE_SPEC.methods], labels: [] };
-  const fail = (field: string, expected: string): never => {
-    throw new FigureSpecError(`Figure settings: "${field}" must be ${expected}.`);
+  const result = v.safeParse(figureSpecSchema(numClasses), value);
+  if (!result.success) {
+    throw new FigureSpecError(
+      `Figure settings: ${result.issues.map((issue) => `"${fieldName(issue)}" must be ${issue.message}`).join('; ')}.`,
+    );
+  }
+  const parsed = result.output;
+  const spec: FigureSpec = {
+    ...DEFAULT_FIGURE_SPEC,
+    ...(parsed as Partial<FigureSpec>),
+    version: FIGURE_SPEC_VERSION,
+    images: (parsed.images ?? []).map((ref) => (ref.src === undefined ? { name: ref.name } : { name: ref.name, src: ref.src })),
+    methods: [...new Set((parsed.methods as MethodId[] | undefined) ?? DEFAULT_FIGURE_SPEC.methods)],
+    labels: [...new Set(parsed.labels ?? [])],
   };
-  const number = (field: keyof FigureSpec, min: number, max: number): void => {
-    const v = value[field];
-    if (v === undefined) return;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) fail(field, `a number from ${min} to ${max}`);
-    (spec as unknown as Record<string, unknown>)[field] = v;
-  };
-  const flag = (field: keyof FigureSpec): void => {
-    const v = value[field];
-    if (v === undefined) return;
-    if (typeof v !== 'boolean') fail(field, 'true or false');
-    (spec as unknown as Record<string, unknown>)[field] = v;
-  };
-  const classIndex = (v: unknown, field: string): number => {
-    const ok = typeof v === 'number' && Number.isInteger(v) && v >= 0 && (numClasses === undefined || v < numClasses);
-    if (!ok) fail(field, numClasses === undefined ? 'a class index (an integer from 0)' : `a class index from 0 to ${numClasses - 1}`);
-    return v as number;
-  };
-
-  if (value['model'] !== undefined) {
-    if (typeof value['model'] !== 'string' || !/^[\w.-]+$/.test(value['model']))
-      fail('model', 'a model folder name (letters, digits, . _ -)');
-    spec.model = value['model'] as string;
-  }
-  if (value['images'] !== undefined) {
-    if (!Array.isArray(value['images'])) fail('images', 'a list of { name, src? }');
-    spec.images = (value['images'] as unknown[]).map((item, i) => {
-      if (!isObject(item) || typeof item['name'] !== 'string' || item['name'] === '')
-        fail(`images[${i}]`, 'an object with a non-empty "name"');
-      const ref = item as Record<string, unknown>;
-      if (ref['src'] !== undefined && (typeof ref['src'] !== 'string' || ref['src'].includes('..') || /^[a-z]+:/i.test(ref['src']))) {
-        fail(`images[${i}].src`, 'a studio-relative path without ".." or a scheme');
-      }
-      return ref['src'] === undefined ? { name: ref['name'] as string } : { name: ref['name'] as string, src: ref['src'] as string };
-    });
-  }
-  if (value['columns'] !== undefined) {
-    if (value['columns'] !== 'methods' && value['columns'] !== 'labels') fail('columns', '"methods" or "labels"');
-    spec.columns = value['columns'] as FigureSpec['columns'];
-  }
-  if (value['methods'] !== undefined) {
-    const methods = value['methods'];
-    if (!Array.isArray(methods) || methods.length === 0 || !methods.every((m) => typeof m === 'string' && isMethodId(m)))
-      fail('methods', 'a non-empty list of method ids');
-    spec.methods = [...new Set(methods as MethodId[])];
-  }
-  if (value['label'] !== undefined) spec.label = value['label'] === 'top' ? 'top' : classIndex(value['label'], 'label');
-  if (value['labels'] !== undefined) {
-    if (!Array.isArray(value['labels'])) fail('labels', 'a list of class indices');
-    spec.labels = [...new Set((value['labels'] as unknown[]).map((v, i) => classIndex(v, `labels[${i}]`)))];
-  }
-  flag('showInput');
-  flag('columnTitles');
-  flag('rowLabels');
-  flag('colorBar');
-  if (value['colormap'] !== undefined) {
-    if (typeof value['colormap'] !== 'string' || !(COLORMAP_IDS as readonly string[]).includes(value['colormap']))
-      fail('colormap', `one of ${COLORMAP_IDS.join(', ')}`);
-    spec.colormap = value['colormap'] as ColormapId;
-  }
-  number('opacity', 0, 1);
-  number('gap', 0, 40);
-  number('customWidthMm', 30, 400);
-  number('fontSize', 6, 32);
-  if (value['width'] !== undefined) {
-    if (value['width'] !== 'single' && value['width'] !== 'double' && value['width'] !== 'custom')
-      fail('width', '"single", "double" or "custom"');
-    spec.width = value['width'] as FigureWidth;
-  }
-  if (value['detection'] !== undefined && value['detection'] !== null) {
-    if (typeof value['detection'] !== 'string')
-      fail('detection', 'a rule such as "sigmoid:0.5", "prob:0.2", "topk:3" or "gt:1,4", or null');
-    try {
-      parseDetectionRule(value['detection'] as string);
-    } catch (error) {
-      throw new FigureSpecError(`Figure settings: "detection": ${(error as Error).message}`);
-    }
-    spec.detection = value['detection'] as string;
-  }
-  if (spec.columns === 'labels' && spec.labels.length === 0) fail('labels', 'at least one class index when the columns are labels');
+  if (spec.columns === 'labels' && spec.labels.length === 0)
+    throw new FigureSpecError('Figure settings: "labels" must be at least one class index when the columns are labels.');
   return spec;
 }

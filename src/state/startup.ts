@@ -1,7 +1,6 @@
 /** Startup: URL parameters and the bundled model catalog. Pure functions. */
-import type { BackendChoice } from '../shared/protocol';
-
-export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'webgpu', 'wasm', 'webgl', 'cpu'];
+import * as v from 'valibot';
+import { BACKEND_CHOICES, type BackendChoice } from '../shared/protocol';
 
 export function isBackendChoice(value: string): value is BackendChoice {
   return (BACKEND_CHOICES as readonly string[]).includes(value);
@@ -36,20 +35,24 @@ export interface CatalogEntry {
   url: string;
 }
 
-/** Validates models/catalog.json: `{ "models": [{ "id", "name", "url" }] }`. Throws on a bad shape. */
+const CatalogSchema = v.object({ models: v.array(v.unknown()) }, 'an object with a "models" list');
+const text = v.pipe(v.string(), v.minLength(1));
+const CatalogEntrySchema = v.object({ id: v.optional(v.unknown()), name: v.optional(v.unknown()), url: text });
+
+/**
+ * Validates models/catalog.json: `{ "models": [{ "id", "name", "url" }] }`. Throws on a bad shape; entries
+ * without a URL are skipped; a missing id is the URL, a missing name the id.
+ */
 export function parseCatalog(value: unknown): CatalogEntry[] {
-  if (typeof value !== 'object' || value === null || !Array.isArray((value as { models?: unknown }).models)) {
-    throw new Error('models/catalog.json has no "models" list.');
-  }
-  const entries: CatalogEntry[] = [];
-  for (const item of (value as { models: unknown[] }).models) {
-    if (typeof item !== 'object' || item === null) continue;
-    const { id, name, url } = item as Record<string, unknown>;
-    if (typeof url !== 'string' || url === '') continue;
-    const safeId = typeof id === 'string' && id !== '' ? id : url;
-    entries.push({ id: safeId, name: typeof name === 'string' && name !== '' ? name : safeId, url });
-  }
-  return entries;
+  const catalog = v.safeParse(CatalogSchema, value);
+  if (!catalog.success) throw new Error('models/catalog.json has no "models" list.');
+  return catalog.output.models.flatMap((item) => {
+    const entry = v.safeParse(CatalogEntrySchema, item);
+    if (!entry.success) return [];
+    const { id, name, url } = entry.output;
+    const safeId = v.is(text, id) ? id : url;
+    return [{ id: safeId, name: v.is(text, name) ? name : safeId, url }];
+  });
 }
 
 /** Resolves a possibly relative URL against the page, so the worker (which lives elsewhere) can fetch it. */

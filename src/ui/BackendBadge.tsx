@@ -1,6 +1,7 @@
 import type { ChangeEvent } from 'react';
 import { useStudio } from '../state/react';
-import { BACKEND_CHOICES, isBackendChoice } from '../state/startup';
+import { BACKEND_CHOICES } from '../shared/protocol';
+import { isBackendChoice } from '../state/startup';
 
 const CHOICE_TEXT: Record<string, string> = {
   auto: 'Auto (best available)',

@@ -21,15 +21,23 @@ const uniqueName = (name: string, taken: readonly FigureImage[]): string => {
   }
 };
 
+/** A figure with no images, rows or progress (the start, and after loading other settings). */
+const noFigure = (): Pick<
+  FigureSlice,
+  'figureImages' | 'figureRows' | 'figureFailures' | 'figureStatus' | 'figureProgress' | 'figureMissing'
+> => ({
+  figureImages: [],
+  figureRows: {},
+  figureFailures: {},
+  figureStatus: 'idle',
+  figureProgress: null,
+  figureMissing: [],
+});
+
 export function figureSlice(deps: Pick<StudioDeps, 'engine' | 'fetch' | 'baseUrl'>, requests: StoreRequests): Slice<FigureSlice> {
   return (set, get) => ({
     figureSpec: { ...DEFAULT_FIGURE_SPEC },
-    figureImages: [],
-    figureRows: {},
-    figureFailures: {},
-    figureStatus: 'idle',
-    figureProgress: null,
-    figureMissing: [],
+    ...noFigure(),
     setFigureSpec: (patch) => set({ figureSpec: { ...get().figureSpec, ...patch } }),
     addFigureImages: (images) => {
       const current = [...get().figureImages];
@@ -145,15 +153,7 @@ export function figureSlice(deps: Pick<StudioDeps, 'engine' | 'fetch' | 'baseUrl
         }
       }
       requests.figure.abort();
-      set({
-        figureSpec: { ...spec, images: [] },
-        figureImages: [],
-        figureRows: {},
-        figureFailures: {},
-        figureStatus: 'idle',
-        figureProgress: null,
-        figureMissing: [],
-      });
+      set({ figureSpec: { ...spec, images: [] }, ...noFigure() });
       const missing: string[] = [];
       for (const ref of spec.images) {
         if (ref.src !== undefined && ref.src.startsWith('samples/'))
