@@ -140,6 +140,12 @@ if (fetchCode !== 0) {
   totals.failed += 1;
   problems.push('scripts/fetch-models.mjs failed');
 } else {
+  // The ResNet50 as a PyTorch user's ONNX export (the ONNX parity test), made once with Debian's python3-torch.
+  if (!e2eOnly && !existsSync(join(root, 'models', 'resnet50-imagenet-onnx', 'model.onnx'))) {
+    const code = await run('onnx model', '/usr/bin/python3', [join(root, 'scripts', 'onnx', 'export-resnet50.py')]);
+    if (code !== 0)
+      console.error('[test-all] exporting the ResNet50 to ONNX failed (python3-torch missing?): its parity test will say so.');
+  }
   // 2. Static checks.
   if (!e2eOnly) {
     const bin = (name, ...path) => join(root, 'node_modules', name, ...path);

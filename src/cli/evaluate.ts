@@ -24,7 +24,7 @@ import { methodAvailability } from '../core/methods/types';
 import { detectionRuleFor } from '../core/pipeline';
 import { preprocess } from '../core/preprocess';
 import { initNodeBackend } from '../node/backend';
-import { loadClassifierFromDirectory } from '../node/files';
+import { loadClassifierFromDirectory, modelFileOf } from '../node/files';
 import { readImagePixels } from '../node/image';
 import { flagValue, methodsHelp, optionalFlag, parseDetectFlag, parseMethodsFlag, requireString, runMain, UsageError } from './args';
 
@@ -36,7 +36,8 @@ const CURVE_STEPS = integerField(0, 1000);
 
 const USAGE = `usage: npm run evaluate -- --model DIR --images DIR [--masks DIR] [options]
 
-  --model DIR          TF.js model folder (model.json, shards, optional metadata.json / labels.json)
+  --model DIR|FILE     TF.js model folder (model.json, shards) or ONNX model (model.onnx, or the .onnx file);
+                       metadata.json / labels.json beside it are read
   --images DIR         folder of images (png, jpg, jpeg, webp, gif, bmp, tif); evaluated in name order
   --masks DIR          VOC-style PNG masks (palette indices: 0 background, k + 1 class k, 255 ignore),
                        named like the images (cat.jpg -> cat.png or cat.mask.png; may be the images'
@@ -104,7 +105,8 @@ async function main(): Promise<void> {
   }
   const modelDir = requireString(values.model, 'model');
   const imagesDir = requireString(values.images, 'images');
-  if (!existsSync(join(modelDir, 'model.json'))) throw new UsageError(`no model.json in ${modelDir}`);
+  if (modelFileOf(modelDir) === null)
+    throw new UsageError(`no model at ${modelDir}: give a folder with model.json (TF.js) or model.onnx, or an .onnx file`);
   if (!existsSync(imagesDir)) throw new UsageError(`no folder ${imagesDir}`);
   if (values.masks !== undefined && !existsSync(values.masks)) throw new UsageError(`no folder ${values.masks}`);
   const out = values.out;

@@ -12,7 +12,7 @@
  * `meta: { tta: { hflip, scales } | null, smooth: { samples, noiseLevel, seed } | null, augmentations,
  * resolution: 'input', wallMs }`, and `timingsMs[METHOD]` sums the method over the augmentations.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { describeDetectionRule } from '../shared/detection';
@@ -35,7 +35,7 @@ import { geometricAugmentations } from '../core/methods/meta';
 import { methodAvailability } from '../core/methods/types';
 import { explainImage, passOfInput, passOfPixels, releasePass, type ImagePass } from '../core/pipeline';
 import { initNodeBackend } from '../node/backend';
-import { loadClassifierFromDirectory, readFloat32 } from '../node/files';
+import { loadClassifierFromDirectory, modelFileOf, readFloat32 } from '../node/files';
 import { readImagePixels } from '../node/image';
 import {
   flagValue,
@@ -64,7 +64,8 @@ function optionsHelp(): string {
 
 const USAGE = `usage: npm run explain -- --model DIR (--image FILE | --input-tensor FILE.f32) [options]
 
-  --model DIR             TF.js model folder, layers or graph model (model.json, shards, optional metadata.json/labels.json)
+  --model DIR|FILE.onnx   TF.js model folder (layers or graph model: model.json, shards), or an ONNX model (a folder with
+                          model.onnx, or the .onnx file); metadata.json / labels.json beside it are read
   --image FILE            image to explain (PNG, JPEG, WebP, GIF, TIFF; EXIF orientation applied)
   --input-tensor FILE     raw little-endian float32 NHWC input, already preprocessed (e.g. golden *.x.f32)
   --methods LIST|all      method ids, comma-separated (default: cam,gradcam); all = every method the model supports
@@ -112,7 +113,8 @@ async function main(): Promise<void> {
     return;
   }
   const modelDir = requireString(values.model, 'model');
-  if (!existsSync(`${modelDir}/model.json`)) throw new UsageError(`no model.json in ${modelDir}`);
+  if (modelFileOf(modelDir) === null)
+    throw new UsageError(`no model at ${modelDir}: give a folder with model.json (TF.js) or model.onnx, or an .onnx file`);
   if ((values.image === undefined) === (values['input-tensor'] === undefined))
     throw new UsageError('give exactly one of --image and --input-tensor');
 

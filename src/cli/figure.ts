@@ -33,7 +33,7 @@ const USAGE = `usage: npm run figure -- --config FILE.json --out FILE.png|FILE.s
   --out FILE           .png (rasterised) or .svg (cells embedded as PNG)
   --scale N            raster pixels per CSS pixel: ${PNG_SCALES.join(', ')} (default 2)
   --images DIR         where images without a bundled src are looked up by name (default: the config's folder)
-  --model DIR          TF.js model folder (default: models/<the settings' model>)`;
+  --model DIR|FILE     TF.js or ONNX model (default: models/<the settings' model>)`;
 
 const root = resolve(import.meta.dirname, '..', '..');
 

@@ -1,8 +1,8 @@
 /** Node-side model loading: reads a model folder from disk (the command line and the tests). */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { loadClassifier, type LoadedClassifier } from '../core/model/load';
+import { loadClassifier, loadOnnxClassifier, type LoadedClassifier } from '../core/model/load';
 
 /** An ArrayBuffer holding exactly a file's bytes (a Buffer may be a view into a larger pool). */
 export function readArrayBuffer(path: string): ArrayBuffer {
@@ -14,16 +14,32 @@ export function readFloat32(path: string): Float32Array {
   return new Float32Array(readArrayBuffer(path));
 }
 
-export async function loadClassifierFromDirectory(directory: string, options: { targetLayer?: string } = {}): Promise<LoadedClassifier> {
-  const modelJsonText = readFileSync(join(directory, 'model.json'), 'utf8');
-  return loadClassifier(
-    modelJsonText,
-    async (fileName) => {
-      const path = join(directory, fileName);
-      return existsSync(path) ? readArrayBuffer(path) : null;
-    },
-    options,
-  );
+/**
+ * Where a model is: `model.json` (TF.js) or `model.onnx` in a folder, or an `.onnx` file; null when neither
+ * is there (the message says what was looked for).
+ */
+export function modelFileOf(path: string): { kind: 'tfjs' | 'onnx'; file: string } | null {
+  if (/\.onnx$/i.test(path)) return existsSync(path) && statSync(path).isFile() ? { kind: 'onnx', file: path } : null;
+  if (!existsSync(path) || !statSync(path).isDirectory()) return null;
+  if (existsSync(join(path, 'model.json'))) return { kind: 'tfjs', file: join(path, 'model.json') };
+  if (existsSync(join(path, 'model.onnx'))) return { kind: 'onnx', file: join(path, 'model.onnx') };
+  return null;
+}
+
+/**
+ * Loads a model from disk: a TF.js folder (model.json + shards), an ONNX folder (model.onnx) or an .onnx
+ * file; metadata.json and a labels file are read from beside it in every case.
+ */
+export async function loadClassifierFromDirectory(path: string, options: { targetLayer?: string } = {}): Promise<LoadedClassifier> {
+  const found = modelFileOf(path);
+  if (found === null) throw new Error(`no model at ${path}: give a folder with model.json (TF.js) or model.onnx, or an .onnx file`);
+  const directory = dirname(found.file);
+  const read = async (fileName: string): Promise<ArrayBuffer | null> => {
+    const sibling = join(directory, fileName);
+    return existsSync(sibling) ? readArrayBuffer(sibling) : null;
+  };
+  if (found.kind === 'onnx') return loadOnnxClassifier(readArrayBuffer(found.file), read, options);
+  return loadClassifier(readFileSync(found.file, 'utf8'), read, options);
 }
 
 /**

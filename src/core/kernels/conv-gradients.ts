@@ -27,6 +27,93 @@ import { conv2dFilterGradient, copyingKernelFunc, type BackpropFilterAttrs } fro
 export function registerWasmConvGradients(backendName = 'wasm'): void {
   useFilterGradient('conv', backendName);
   useInputGradient('conv', backendName);
+  if (tf.getKernel('DepthwiseConv2dNativeBackpropInput', backendName) === undefined) {
+    tf.registerKernel({
+      kernelName: 'DepthwiseConv2dNativeBackpropInput',
+      backendName,
+      kernelFunc: copyingKernelFunc(['dy', 'filter'], (dy, filter, attrs) =>
+        depthwiseInputGradientAsConv(dy, filter, attrs as DepthwiseBackpropInputAttrs),
+      ),
+    });
+  }
+}
+
+interface DepthwiseBackpropInputAttrs {
+  strides: [number, number] | number;
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dilations: [number, number] | number;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  inputShape: [number, number, number, number];
+}
+
+/**
+ * `dL/dx: [B, H, W, C]` of a depthwise convolution of x with `filter: [fh, fw, C, m]` (channel multiplier m,
+ * output channel c m + j) giving `dy: [B, oh, ow, C m]`, which the wasm backend does not have: dy spread onto
+ * the stride grid and padded as for {@link conv2dInputGradientAsConv}, one depthwise convolution of its C m
+ * channels with the filter rotated by 180 degrees (at the forward dilation), then the m channels of each
+ * input channel summed: `dx_c = sum_j dy_{c m + j} (*) rot(w_{c, j})`.
+ */
+export function depthwiseInputGradientAsConv(dy: tf.Tensor4D, filter: tf.Tensor4D, attrs: DepthwiseBackpropInputAttrs): tf.Tensor4D {
+  return tf.tidy(() => {
+    const info = tf.backend_util.computeConv2DInfo(
+      attrs.inputShape,
+      filter.shape,
+      attrs.strides,
+      attrs.dilations,
+      attrs.pad,
+      attrs.dimRoundingMode,
+      true,
+      'channelsLast',
+    );
+    const { top, left } = info.padInfo;
+    const {
+      strideHeight: sh,
+      strideWidth: sw,
+      dilationHeight: dh,
+      dilationWidth: dw,
+      outHeight: oh,
+      outWidth: ow,
+      inHeight: height,
+      inWidth: width,
+    } = info;
+    const [fh, fw, inChannels, multiplier] = filter.shape;
+    const effH = (fh - 1) * dh + 1;
+    const effW = (fw - 1) * dw + 1;
+    const [batch, , , outChannels] = dy.shape;
+    let spread: tf.Tensor4D = dy;
+    if (sh > 1 || sw > 1) {
+      const grid = tf.pad(tf.reshape(dy, [batch, oh, 1, ow, 1, outChannels]), [
+        [0, 0],
+        [0, 0],
+        [0, sh - 1],
+        [0, 0],
+        [0, sw - 1],
+        [0, 0],
+      ]);
+      spread = tf.slice(
+        tf.reshape(grid, [batch, oh * sh, ow * sw, outChannels]),
+        [0, 0, 0, 0],
+        [batch, (oh - 1) * sh + 1, (ow - 1) * sw + 1, outChannels],
+      ) as tf.Tensor4D;
+    }
+    const beforeH = effH - 1 - top;
+    const beforeW = effW - 1 - left;
+    const afterH = height + effH - 1 - ((oh - 1) * sh + 1) - beforeH;
+    const afterW = width + effW - 1 - ((ow - 1) * sw + 1) - beforeW;
+    const padded = tf.pad(spread, [
+      [0, 0],
+      [Math.max(0, beforeH), Math.max(0, afterH)],
+      [Math.max(0, beforeW), Math.max(0, afterW)],
+      [0, 0],
+    ]);
+    const cropped =
+      beforeH < 0 || afterH < 0 || beforeW < 0 || afterW < 0
+        ? tf.slice(padded, [0, Math.max(0, -beforeH), Math.max(0, -beforeW), 0], [batch, height + effH - 1, width + effW - 1, outChannels])
+        : padded;
+    const rotated = tf.reshape(tf.reverse(filter, [0, 1]), [fh, fw, inChannels * multiplier, 1]) as tf.Tensor4D;
+    const perOutput = tf.depthwiseConv2d(cropped as tf.Tensor4D, rotated, 1, 'valid', 'NHWC', [dh, dw]); // [B, H, W, C m]
+    return tf.sum(tf.reshape(perOutput, [batch, height, width, inChannels, multiplier]), 4) as tf.Tensor4D;
+  });
 }
 
 /** `dL/dW: [fh, fw, C_in, C_out]` of a convolution of `x: [B, H, W, C_in]` giving `dy: [B, oh, ow, C_out]`. */

@@ -78,3 +78,45 @@ describe('Conv2DBackpropInput for wasm (registered at import, before the backend
     expect(maxAbsDifference(ours, reference)).toBeLessThan(1e-3);
   });
 });
+
+// (TF.js's own gradient of a depthwise convolution refuses dilation > 1, whatever the backend.)
+describe('DepthwiseConv2dNativeBackpropInput for wasm', () => {
+  it.each([
+    [1, 1, 'same', 1],
+    [2, 1, 'same', 2],
+    [1, 1, 'valid', 2],
+    [
+      2,
+      1,
+      [
+        [0, 0],
+        [1, 0],
+        [0, 1],
+        [0, 0],
+      ],
+      3,
+    ],
+  ] as const)(
+    'matches the cpu backend (stride %d, dilation %d, pad %j, multiplier %d), without leaks',
+    async (stride, dilation, pad, multiplier) => {
+      const x = tf.randomNormal([2, 9, 8, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
+      const w = tf.randomNormal([3, 3, 3, multiplier], 0, 1, 'float32', 2) as tf.Tensor4D;
+      const gradient = (): tf.Tensor =>
+        tf.grad((a: tf.Tensor) => tf.sum(tf.square(tf.depthwiseConv2d(a as tf.Tensor4D, w, stride, pad as never, 'NHWC', dilation))))(x);
+      await tf.setBackend('cpu');
+      const xc = tf.tensor4d(await x.data(), x.shape);
+      const wc = tf.tensor4d(await w.data(), w.shape);
+      const expected = await tf
+        .grad((a: tf.Tensor) => tf.sum(tf.square(tf.depthwiseConv2d(a as tf.Tensor4D, wc, stride, pad as never, 'NHWC', dilation))))(xc)
+        .data();
+      tf.dispose([xc, wc]);
+      await tf.setBackend('wasm');
+      const before = tf.memory().numTensors;
+      const got = gradient();
+      expect(maxAbsDifference(await got.data(), expected)).toBeLessThan(1e-4);
+      got.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+      tf.dispose([x, w]);
+    },
+  );
+});

@@ -1,8 +1,9 @@
 /**
  * From a model's files to a ready classifier: model.json + shards (+ optional metadata.json and labels
  * file) -> checked artifacts -> LayersModel -> ClassifierAdapter (or, for a TF.js graph model, GraphModel ->
- * GraphClassifierAdapter), labels, preprocessing. Used by the worker (URL or dropped files) and by Node
- * (files on disk); only the way the bytes are read differs.
+ * GraphClassifierAdapter), or an .onnx file -> OnnxGraph -> OnnxClassifierAdapter; then labels and
+ * preprocessing, the same for every format. Used by the worker (URL or dropped files) and by Node (files on
+ * disk); only the way the bytes are read differs.
  */
 import { StudioError } from '../../shared/errors';
 import { ClassifierAdapter } from './adapter';
@@ -11,6 +12,9 @@ import { assembleArtifacts, buildGraphModel, buildLayersModel, checkModelSize, p
 import { GraphClassifierAdapter, type GraphDefJson } from './graph-adapter';
 import { parseLabels } from './labels';
 import { parseModelMetadata, type ModelMetadata, type PreprocessingId, type ResizePolicy } from '../../shared/model-metadata';
+import { OnnxClassifierAdapter } from './onnx/adapter';
+import { OnnxGraph } from './onnx/graph';
+import { decodeOnnx } from './onnx/proto';
 
 /** Reads one file beside model.json by name; resolves null when it does not exist. */
 export type SiblingReader = (fileName: string) => Promise<ArrayBuffer | null>;
@@ -55,9 +59,7 @@ export async function loadClassifier(
   const modelJson = parseModelJson(modelJsonText);
   if (options.weightLimit !== undefined) checkModelSize(modelJson, options.weightLimit.bytes, options.weightLimit.why);
   const notes: string[] = [];
-  const metadataValue = await readJson(read, 'metadata.json', notes);
-  const { metadata, notes: metadataNotes } = metadataValue === undefined ? { metadata: {}, notes: [] } : parseModelMetadata(metadataValue);
-  notes.push(...metadataNotes);
+  const metadata = await readMetadata(read, notes);
 
   const files = new Map<string, ArrayBuffer>();
   const missing: string[] = [];
@@ -84,27 +86,44 @@ export async function loadClassifier(
   }
   let adapter: Classifier;
   try {
-    const targetLayer = options.targetLayer ?? metadata.targetLayer;
-    try {
-      adapter = makeAdapter(targetLayer);
-    } catch (error) {
-      if (
-        options.targetLayer !== undefined ||
-        targetLayer === undefined ||
-        !(error instanceof StudioError) ||
-        error.code !== 'unknown-layer'
-      )
-        throw error;
-      notes.push(
-        `metadata.json names target ${modelJson.kind === 'graph' ? 'node' : 'layer'} "${targetLayer}", which is not usable: the default was chosen`,
-      );
-      adapter = makeAdapter(undefined);
-    }
+    adapter = adapterWithTarget(makeAdapter, metadata, options, notes, modelJson.kind === 'graph' ? 'node' : 'layer');
   } catch (error) {
     model.dispose();
     throw error;
   }
+  return finishLoad(adapter, metadata, read, notes, 'unit');
+}
 
+/**
+ * The model's target layer: the option's, else metadata.json's (falling back to the default, with a note,
+ * when metadata.json names one that does not exist).
+ */
+function adapterWithTarget(
+  makeAdapter: (targetLayer: string | undefined) => Classifier,
+  metadata: ModelMetadata,
+  options: { targetLayer?: string },
+  notes: string[],
+  what: string,
+): Classifier {
+  const targetLayer = options.targetLayer ?? metadata.targetLayer;
+  try {
+    return makeAdapter(targetLayer);
+  } catch (error) {
+    if (options.targetLayer !== undefined || targetLayer === undefined || !(error instanceof StudioError) || error.code !== 'unknown-layer')
+      throw error;
+    notes.push(`metadata.json names target ${what} "${targetLayer}", which is not usable: the default was chosen`);
+    return makeAdapter(undefined);
+  }
+}
+
+/** The labels, preprocessing and notes around a built adapter (the same for every format). */
+async function finishLoad(
+  adapter: Classifier,
+  metadata: ModelMetadata,
+  read: SiblingReader,
+  notes: string[],
+  defaultPreprocessing: PreprocessingId,
+): Promise<LoadedClassifier> {
   let labelsValue: unknown;
   let labelsSource = 'none';
   if (Array.isArray(metadata.labels)) {
@@ -131,9 +150,14 @@ export async function loadClassifier(
   }
   if (adapter.headActivation === 'linear') notes.push('the head applies no activation: probabilities are shown with softmax');
 
-  const preprocessing = metadata.preprocessing ?? 'unit';
-  if (metadata.preprocessing === undefined)
-    notes.push('no preprocessing in metadata.json: assuming [0, 1] ("unit"); choose another if the model was trained otherwise');
+  const preprocessing = metadata.preprocessing ?? defaultPreprocessing;
+  if (metadata.preprocessing === undefined) {
+    notes.push(
+      defaultPreprocessing === 'torch'
+        ? 'no preprocessing in metadata.json: assuming torchvision\'s ImageNet normalisation ("torch"), as PyTorch models mostly use; choose another if the model was trained otherwise'
+        : 'no preprocessing in metadata.json: assuming [0, 1] ("unit"); choose another if the model was trained otherwise',
+    );
+  }
   return {
     adapter,
     metadata,
@@ -144,4 +168,49 @@ export async function loadClassifier(
     resizePolicy: metadata.resize ?? 'squash',
     notes,
   };
+}
+
+/** Reads metadata.json beside the model (absent: no metadata), leniently, with notes. */
+async function readMetadata(read: SiblingReader, notes: string[]): Promise<ModelMetadata> {
+  const value = await readJson(read, 'metadata.json', notes);
+  const { metadata, notes: metadataNotes } = value === undefined ? { metadata: {}, notes: [] } : parseModelMetadata(value);
+  notes.push(...metadataNotes);
+  return metadata;
+}
+
+/**
+ * Loads an ONNX classifier (a PyTorch export, say): the .onnx bytes, and optional metadata.json / labels
+ * file beside it, read as for TF.js models. Without metadata the preprocessing is torchvision's ImageNet
+ * normalisation ('torch').
+ * @param options.weightLimit refuses (`model-too-large`) a file larger than this, before decoding it
+ */
+export async function loadOnnxClassifier(
+  bytes: ArrayBuffer,
+  read: SiblingReader,
+  options: { targetLayer?: string; weightLimit?: { bytes: number; why: string } } = {},
+): Promise<LoadedClassifier> {
+  if (options.weightLimit !== undefined && bytes.byteLength > options.weightLimit.bytes) {
+    const mib = (n: number): string => (n / 1024 ** 2).toFixed(0);
+    throw new StudioError(
+      'model-too-large',
+      `This ONNX model is ${mib(bytes.byteLength)} MiB; the studio accepts at most ${mib(options.weightLimit.bytes)} MiB here (${options.weightLimit.why}). Loading it would likely crash the tab.`,
+    );
+  }
+  const notes: string[] = [];
+  const metadata = await readMetadata(read, notes);
+  const graph = new OnnxGraph(decodeOnnx(new Uint8Array(bytes)));
+  let adapter: Classifier;
+  try {
+    adapter = adapterWithTarget(
+      (targetLayer) => new OnnxClassifierAdapter(graph, targetLayer === undefined ? {} : { targetLayer }),
+      metadata,
+      options,
+      notes,
+      'value',
+    );
+  } catch (error) {
+    graph.dispose();
+    throw error;
+  }
+  return finishLoad(adapter, metadata, read, notes, 'torch');
 }

@@ -36,6 +36,8 @@ export class OnnxGraph {
   private readonly kept: tf.Tensor[] = [];
   private readonly cache = new ConstantCache();
   private readonly plans = new Map<string, OnnxNode[]>();
+  /** Each node's index in `nodes`. */
+  private readonly position = new Map<OnnxNode, number>();
   private disposed = false;
 
   constructor(readonly model: OnnxModelDef) {
@@ -61,38 +63,67 @@ export class OnnxGraph {
       );
     }
     this.nodes = topologicalOrder(model);
+    this.nodes.forEach((node, i) => this.position.set(node, i));
     const constants = new Map(model.initializers);
     const producer = new Map<string, OnnxNode>();
     for (const node of this.nodes) for (const output of node.outputs) if (output !== '') producer.set(output, node);
     this.producer = producer;
     this.constants = constants;
-    // Constant nodes are folded now, so that later checks see their values.
+    // Constant folding: Constant nodes, and nodes whose inputs are all constants (Identity of an initializer,
+    // shape arithmetic on constants), are computed now, so that later checks and `prepare` see the values.
     const context = this.context();
     for (const node of this.nodes) {
-      if (node.opType !== 'Constant' || node.domain !== '') continue;
-      const [value] = ONNX_OPS['Constant']!.run(node, [], context, null);
-      if (value?.kind === 'host') constants.set(node.outputs[0]!, value.host);
+      const spec = node.domain === '' ? ONNX_OPS[node.opType] : undefined;
+      if (spec === undefined || spec.prepare !== undefined) continue;
+      const inputs = node.inputs.filter((name) => name !== '');
+      if (node.opType !== 'Constant' && (inputs.length === 0 || !inputs.every((name) => constants.has(name)))) continue;
+      if (spec.check?.(node, this.loadInfo(node)) !== null && spec.check !== undefined) continue;
+      try {
+        // Inside a tidy: a node that makes TF.js tensors (not foldable on the host) leaves nothing behind.
+        tf.tidy(() => {
+          const outputs = spec.run(
+            node,
+            node.inputs.map((name) => (name === '' ? null : host(constants.get(name)!))),
+            context,
+            null,
+          );
+          if (!outputs.every((value) => value.kind === 'host')) return;
+          node.outputs.forEach((name, i) => {
+            const value = outputs[i];
+            if (name !== '' && value?.kind === 'host') constants.set(name, value.host);
+          });
+        });
+      } catch {
+        // left to run time, where its error names the node
+      }
     }
-    const unsupported: string[] = [];
+    const unsupported: Array<{ what: string; node: string }> = [];
     for (const node of this.nodes) {
+      if (node.outputs.every((name) => name === '' || constants.has(name))) continue; // folded
       const spec = node.domain === '' || node.domain === 'ai.onnx' ? ONNX_OPS[node.opType] : undefined;
       if (spec === undefined) {
-        unsupported.push(`${node.domain === '' ? '' : `${node.domain}.`}${node.opType} (node "${node.name}")`);
+        unsupported.push({ what: `${node.domain === '' ? '' : `${node.domain}.`}${node.opType}`, node: node.name });
         continue;
       }
-      const info = this.loadInfo(node);
-      const reason = spec.check?.(node, info) ?? null;
-      if (reason !== null) unsupported.push(`${node.opType} with ${reason} (node "${node.name}")`);
+      const reason = spec.check?.(node, this.loadInfo(node)) ?? null;
+      if (reason !== null) unsupported.push({ what: `${node.opType} with ${reason}`, node: node.name });
     }
     if (unsupported.length > 0) {
-      const listed = unsupported.slice(0, 6).join('; ');
-      throw new StudioError(
-        'unsupported-layer',
-        `The ONNX model uses operators the studio does not support: ${listed}${unsupported.length > 6 ? `; and ${unsupported.length - 6} more` : ''}.`,
+      // One line per kind of problem, with its first node and how many there are.
+      const kinds = new Map<string, { first: string; count: number }>();
+      for (const { what, node } of unsupported) {
+        const kind = kinds.get(what) ?? { first: node, count: 0 };
+        kind.count += 1;
+        kinds.set(what, kind);
+      }
+      const listed = [...kinds.entries()].map(
+        ([what, { first, count }]) => `${what} (node "${first}"${count > 1 ? ` and ${count - 1} more` : ''})`,
       );
+      throw new StudioError('unsupported-layer', `The ONNX model uses operators the studio does not support: ${listed.join('; ')}.`);
     }
     try {
       for (const node of this.nodes) {
+        if (node.outputs.every((name) => name === '' || constants.has(name))) continue;
         const result = ONNX_OPS[node.opType]!.prepare?.(node, this.loadInfo(node)) ?? null;
         if (result === null) continue;
         this.prepared.set(node, result.data);
@@ -118,7 +149,7 @@ export class OnnxGraph {
   }
 
   /** The nodes needed to compute `wanted` from `fed` (and the constants), in order; throws when one is missing. */
-  plan(fed: readonly string[], wanted: readonly string[]): OnnxNode[] {
+  plan(fed: readonly string[], wanted: readonly string[], cache = true): OnnxNode[] {
     const key = `${fed.join('\u0000')}\u0001${wanted.join('\u0000')}`;
     const cached = this.plans.get(key);
     if (cached !== undefined) return cached;
@@ -134,15 +165,15 @@ export class OnnxGraph {
       for (const input of node.inputs) visit(input);
     };
     for (const name of wanted) visit(name);
-    const ordered = this.nodes.filter((node) => needed.has(node) && !(node.opType === 'Constant' && this.constants.has(node.outputs[0]!)));
-    this.plans.set(key, ordered);
+    const ordered = [...needed].sort((a, b) => this.position.get(a)! - this.position.get(b)!);
+    if (cache) this.plans.set(key, ordered);
     return ordered;
   }
 
   /** True when `wanted` can be computed from `fed` and the constants alone. */
-  computable(fed: readonly string[], wanted: readonly string[]): boolean {
+  computable(fed: readonly string[], wanted: readonly string[], cache = true): boolean {
     try {
-      this.plan(fed, wanted);
+      this.plan(fed, wanted, cache);
       return true;
     } catch {
       return false;
@@ -155,6 +186,11 @@ export class OnnxGraph {
    * tidy's to free.
    */
   run(feeds: ReadonlyMap<string, Value>, wanted: readonly string[]): Value[] {
+    return this.trace(feeds, wanted);
+  }
+
+  /** As {@link run}, calling `visit` with every value computed (shape probing). */
+  trace(feeds: ReadonlyMap<string, Value>, wanted: readonly string[], visit?: (name: string, value: Value) => void): Value[] {
     if (this.disposed) throw new StudioError('no-model', 'This ONNX model was unloaded.');
     const values = new Map<string, Value>(feeds);
     const context = this.context();
@@ -169,10 +205,18 @@ export class OnnxGraph {
     for (const node of this.plan([...feeds.keys()], wanted)) {
       const outputs = ONNX_OPS[node.opType]!.run(node, node.inputs.map(valueOf), context, this.prepared.get(node));
       node.outputs.forEach((name, i) => {
-        if (name !== '' && outputs[i] !== undefined) values.set(name, outputs[i]!);
+        if (name === '' || outputs[i] === undefined) return;
+        values.set(name, outputs[i]!);
+        visit?.(name, outputs[i]!);
       });
     }
     return wanted.map((name) => valueOf(name)!);
+  }
+
+  /** Keeps a tensor for the life of the graph (disposed with it). */
+  own<T extends tf.Tensor>(tensor: T): T {
+    this.kept.push(tf.keep(tensor));
+    return tensor;
   }
 
   /** A value as a TF.js tensor in ONNX's layout (graph outputs). */
