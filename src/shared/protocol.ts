@@ -249,6 +249,8 @@ export interface ModelConfiguration {
   targetLayer?: string;
   preprocessing?: PreprocessingId;
   resizePolicy?: ResizePolicy;
+  /** Class names given by the user (a model dropped without a labels file): one per class. */
+  labels?: string[];
 }
 
 export interface EngineApi {
@@ -331,6 +333,7 @@ export const ModelConfigurationSchema = v.object({
   targetLayer: v.exactOptional(v.pipe(v.string('a layer or node name'), v.minLength(1, 'a layer or node name'))),
   preprocessing: v.exactOptional(PREPROCESSING.schema),
   resizePolicy: v.exactOptional(RESIZE_POLICY.schema),
+  labels: v.exactOptional(v.array(v.string('a class name'), 'a list of class names')),
 }) as unknown as Schema<ModelConfiguration>;
 
 const methods = v.array(METHOD.schema, `a list of method ids (${METHOD.allowed})`);

@@ -69,6 +69,6 @@ export function nameFromUrl(url: string): string {
   const clean = url.split(/[?#]/)[0] ?? url;
   const parts = clean.split('/').filter((p) => p !== '');
   const last = parts[parts.length - 1] ?? clean;
-  if (/\.json$/i.test(last) && parts.length >= 2) return parts[parts.length - 2] ?? last;
-  return last;
+  if ((/\.json$/i.test(last) || /^model\.onnx$/i.test(last)) && parts.length >= 2) return parts[parts.length - 2] ?? last;
+  return last.replace(/\.onnx$/i, '');
 }

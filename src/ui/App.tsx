@@ -4,6 +4,7 @@ import { ErrorBanner } from './ErrorBanner';
 import { ImagePanel } from './ImagePanel';
 import { ModelDetails } from './ModelDetails';
 import { ModelPicker } from './ModelPicker';
+import { ModelSetup } from './ModelSetup';
 import { BatchPanel } from './BatchPanel';
 import { MetricsPanel } from './MetricsPanel';
 import { InspectorPanel } from './InspectorPanel';
@@ -49,6 +50,7 @@ export function App() {
       )}
       <main className="layout" id="mode-panel-explore" role="tabpanel" aria-labelledby="mode-tab-explore" hidden={mode !== 'explore'}>
         <aside className="sidebar">
+          <ModelSetup />
           <ImagePanel />
           <ViewControls />
           <AnalysisControls />

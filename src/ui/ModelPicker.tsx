@@ -36,7 +36,11 @@ export function ModelPicker() {
     if (picked.kind === 'model') void loadModel({ kind: 'files', files: picked.files }, picked.name);
     else
       reportError(
-        new Error(picked.kind === 'none' ? picked.reason : 'Those files are an image, not a model: choose model.json and its .bin shards.'),
+        new Error(
+          picked.kind === 'none'
+            ? picked.reason
+            : 'Those files are an image, not a model: choose model.json and its .bin shards, or an .onnx file.',
+        ),
         'Opening model files',
       );
   };
@@ -72,7 +76,7 @@ export function ModelPicker() {
             type="text"
             inputMode="url"
             autoComplete="url"
-            placeholder="https://…/model.json"
+            placeholder="https://…/model.json or model.onnx"
             data-testid="model-url-input"
             value={url}
             onChange={(e) => setUrl(e.target.value)}
@@ -90,7 +94,7 @@ export function ModelPicker() {
             type="button"
             className="button"
             onClick={() => filesRef.current?.click()}
-            title="model.json, its .bin shards, and optionally metadata.json and a labels file"
+            title="model.json and its .bin shards, or an .onnx file; optionally metadata.json and a labels file"
           >
             Open files…
           </button>
@@ -103,9 +107,9 @@ export function ModelPicker() {
           className="visually-hidden"
           type="file"
           multiple
-          accept=".json,.bin,application/json,application/octet-stream"
+          accept=".json,.bin,.onnx,application/json,application/octet-stream"
           data-testid="model-files-input"
-          aria-label="Model files: model.json, .bin shards, optional metadata.json and labels"
+          aria-label="Model files: model.json and .bin shards, or an .onnx file; optional metadata.json and labels"
           tabIndex={-1}
           onChange={onFiles}
         />

@@ -19,6 +19,10 @@ describe('classifyFiles', () => {
     expect(kind.name).toBe('my-net');
     expect(kind.files.map((x) => x.name)).toEqual(['model.json', 'group1-shard1of2.bin', 'group1-shard2of2.bin', 'labels.json']);
   });
+  it('an .onnx file is a model (with a metadata.json or labels file dropped beside it)', () => {
+    const kind = classifyFiles([f('resnext.onnx'), f('labels.json'), f('cat.png', 'image/png')]);
+    expect(kind.kind === 'model' && [kind.name, kind.files.map((x) => x.name)]).toEqual(['resnext', ['resnext.onnx', 'labels.json']]);
+  });
   it('rejects shards without model.json', () => {
     const kind = classifyFiles([f('group1-shard1of1.bin')]);
     expect(kind.kind).toBe('none');

@@ -1,6 +1,6 @@
 /**
- * Dropped and picked files: is it a model (model.json + .bin shards + optional metadata/labels) or an
- * image? Plus a walker for dropped folders (DataTransferItem.webkitGetAsEntry).
+ * Dropped and picked files: is it a model (model.json + .bin shards, or an .onnx file; optional
+ * metadata/labels) or an image? Plus a walker for dropped folders (DataTransferItem.webkitGetAsEntry).
  */
 
 const IMAGE_EXTENSIONS = /\.(png|jpe?g|gif|webp|bmp|avif|ico|svg|tiff?)$/i;
@@ -10,7 +10,7 @@ export function isImageFile(file: { name: string; type: string }): boolean {
 }
 
 export function isModelPart(file: { name: string }): boolean {
-  return /\.(json|bin)$/i.test(file.name);
+  return /\.(json|bin|onnx)$/i.test(file.name);
 }
 
 export type DropKind<F> =
@@ -29,6 +29,11 @@ export type DropKind<F> =
 export function classifyFiles<F extends { name: string; type: string }>(files: readonly F[], folder?: string): DropKind<F> {
   const hasModelJson = files.some((f) => f.name.toLowerCase() === 'model.json');
   const hasShard = files.some((f) => /\.bin$/i.test(f.name));
+  const onnx = files.find((f) => /\.onnx$/i.test(f.name));
+  if (onnx !== undefined && !hasModelJson) {
+    const parts = files.filter((f) => f === onnx || /\.json$/i.test(f.name) || /\.txt$/i.test(f.name));
+    return { kind: 'model', files: parts, name: folder && folder !== '' ? folder : onnx.name.replace(/\.onnx$/i, '') };
+  }
   if (hasModelJson || hasShard) {
     const parts = files.filter(isModelPart);
     if (!hasModelJson)
@@ -41,13 +46,13 @@ export function classifyFiles<F extends { name: string; type: string }>(files: r
   if (images.length > 1) return { kind: 'images', files: images };
   if (image) return { kind: 'image', file: image };
   if (files.length === 0)
-    return { kind: 'none', reason: 'Nothing to open: drop an image, or a model folder (model.json and its .bin shards).' };
+    return { kind: 'none', reason: 'Nothing to open: drop an image, a model folder (model.json and its .bin shards) or an .onnx file.' };
   return {
     kind: 'none',
     reason: `Cannot open ${files
       .map((f) => f.name)
       .slice(0, 3)
-      .join(', ')}: drop an image, or a model folder (model.json and its .bin shards).`,
+      .join(', ')}: drop an image, a model folder (model.json and its .bin shards) or an .onnx file.`,
   };
 }
 

@@ -40,7 +40,7 @@ import { walkthroughData } from '../core/methods/walkthrough';
 import { evaluateImage } from '../core/metrics/evaluate';
 import type { Classifier } from '../core/model/classifier';
 import { modelWeightLimit, workingMemoryBudget, type WeightLimit } from '../core/model/limits';
-import { loadClassifier } from '../core/model/load';
+import { loadClassifier, loadOnnxClassifier } from '../core/model/load';
 import { passOfPixels, releasePass, type ImagePass } from '../core/pipeline';
 import { analysisResult, currentBackend, evaluationSettings } from './analysis';
 import { selectBackend, watchDeviceLoss, webGpuDevice } from './backend';
@@ -134,10 +134,11 @@ export class Engine implements EngineApi {
     if (this.backendReport === null) await this.init('auto');
     const opened = await openModelSource(source, onProgress);
     onProgress?.({ loadedBytes: 0, totalBytes: 0, stage: 'building' });
-    const loaded = await loadClassifier(opened.modelJsonText, opened.read, {
-      weightLimit: this.weightLimit,
-      ...(keep.targetLayer === undefined ? {} : { targetLayer: keep.targetLayer }),
-    });
+    const loadOptions = { weightLimit: this.weightLimit, ...(keep.targetLayer === undefined ? {} : { targetLayer: keep.targetLayer }) };
+    const loaded =
+      opened.model.format === 'onnx'
+        ? await loadOnnxClassifier(opened.model.bytes, opened.read, loadOptions)
+        : await loadClassifier(opened.model.modelJsonText, opened.read, loadOptions);
     try {
       onProgress?.({ loadedBytes: 0, totalBytes: 0, stage: 'warming-up' });
       await warmUp(loaded.adapter);
@@ -173,6 +174,16 @@ export class Engine implements EngineApi {
       model.preprocessingSource = 'user';
     }
     if (options.resizePolicy !== undefined) model.resizePolicy = options.resizePolicy;
+    if (options.labels !== undefined) {
+      const classes = model.loaded.adapter.numClasses;
+      if (options.labels.length !== classes) {
+        throw new StudioError(
+          'invalid-input',
+          `The labels name ${options.labels.length} classes; this model has ${classes}. Give one name per class, in class order.`,
+        );
+      }
+      model.loaded = { ...model.loaded, labelNames: [...options.labels], labelsSource: 'your labels' };
+    }
     this.clearPass();
     return modelSummary(model);
   }

@@ -7,7 +7,7 @@ import { readArrayBuffer } from '../../node/files';
 import { repoRoot } from '../../testing/golden';
 import { tinyClassifier, toModelFiles } from '../../testing/tiny-models';
 import { isStudioError, type StudioErrorCode } from '../../shared/errors';
-import { parseLabels } from './labels';
+import { parseLabels } from '../../shared/labels';
 import { loadClassifier, type SiblingReader } from './load';
 import { parseModelMetadata } from '../../shared/model-metadata';
 

@@ -10,7 +10,7 @@ import { ClassifierAdapter } from './adapter';
 import type { Classifier } from './classifier';
 import { assembleArtifacts, buildGraphModel, buildLayersModel, checkModelSize, parseModelJson } from './artifacts';
 import { GraphClassifierAdapter, type GraphDefJson } from './graph-adapter';
-import { parseLabels } from './labels';
+import { parseLabels } from '../../shared/labels';
 import { parseModelMetadata, type ModelMetadata, type PreprocessingId, type ResizePolicy } from '../../shared/model-metadata';
 import { OnnxClassifierAdapter } from './onnx/adapter';
 import { OnnxGraph } from './onnx/graph';

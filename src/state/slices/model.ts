@@ -73,7 +73,13 @@ export function modelSlice(deps: StudioDeps, requests: StoreRequests): Slice<Mod
     loadModelFromUrl: async (url, name) => {
       const trimmed = url.trim();
       if (trimmed === '') {
-        set({ lastError: { code: 'model-fetch-failed', message: 'Enter the URL of a TF.js model.json.', context: 'Loading a model' } });
+        set({
+          lastError: {
+            code: 'model-fetch-failed',
+            message: 'Enter the URL of a TF.js model.json or an .onnx file.',
+            context: 'Loading a model',
+          },
+        });
         return;
       }
       await get().loadModel({ kind: 'url', url: resolveUrl(trimmed, deps.baseUrl) }, name ?? nameFromUrl(trimmed));
@@ -91,7 +97,8 @@ export function modelSlice(deps: StudioDeps, requests: StoreRequests): Slice<Mod
       }
       set({ model: outcome.value, configuring: false });
       if (options.resizePolicy !== undefined) await refreshImage(deps, requests, set, get, true);
-      else if (options.targetLayer !== undefined || options.preprocessing !== undefined) await get().analyze();
+      else if (options.targetLayer !== undefined || options.preprocessing !== undefined || options.labels !== undefined)
+        await get().analyze();
     },
   });
 }
