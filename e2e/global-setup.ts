@@ -21,4 +21,5 @@ export default function globalSetup(): void {
   cpSync(join(FIXTURES, 'bad-models'), join(target, 'bad-models'), { recursive: true });
   cpSync(join(FIXTURES, 'tiny-graph'), join(target, 'tiny-graph'), { recursive: true });
   cpSync(join(FIXTURES, 'tiny-graph-generic'), join(target, 'tiny-graph-generic'), { recursive: true });
+  cpSync(join(FIXTURES, 'onnx'), join(target, 'onnx'), { recursive: true });
 }

@@ -2,8 +2,8 @@
  * Shared helpers for the end-to-end tests. They talk to the studio only through its UI contract:
  * data-testid selectors and `window.__camStudio.getState()` (a plain snapshot).
  */
-import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { expect, test, type Locator, type Page, type TestInfo } from '@playwright/test';
 
 export const ROOT = resolve(import.meta.dirname, '..');
@@ -119,6 +119,24 @@ export function served(path: string, baseURL: string | undefined): string {
 
 export function tinyModelUrl(baseURL: string | undefined): string {
   return served(`${SERVED_FIXTURES_PATH}/tiny-cnn/model.json`, baseURL);
+}
+
+/**
+ * Drops files on the page as a user does from a file manager: a DragEvent whose DataTransfer holds the
+ * files, dispatched on the page (what PageDrop listens to).
+ */
+export async function dropFiles(page: Page, paths: readonly string[]): Promise<void> {
+  const files = paths.map((path) => ({ name: basename(path), base64: readFileSync(path).toString('base64') }));
+  const transfer = await page.evaluateHandle((items) => {
+    const data = new DataTransfer();
+    for (const item of items) {
+      const bytes = Uint8Array.from(atob(item.base64), (c) => c.charCodeAt(0));
+      data.items.add(new File([bytes], item.name));
+    }
+    return data;
+  }, files);
+  for (const type of ['dragenter', 'dragover', 'drop'] as const) await page.dispatchEvent('body', type, { dataTransfer: transfer });
+  await transfer.dispose();
 }
 
 /** Opens the studio with optional URL parameters. */

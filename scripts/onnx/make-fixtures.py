@@ -3,6 +3,11 @@ torch's own logits, CAM and Grad-CAM maps at their last block, for src/core/mode
 
     /usr/bin/python3 scripts/onnx/make-fixtures.py        (Debian's python3-torch, python3-onnx)
 
+Also e2e/fixtures/onnx/bad/: models the studio must refuse with a message naming the cause (an
+unsupported operator, opset 19, a vector input, two inputs), external/: weights in model.onnx.data beside
+model.onnx, and fp16/: the tiny ResNeXt with float16 weights and float16 arithmetic between a Cast of its input and
+a Cast of its logits (what onnxconverter-common's float16 conversion with keep_io_types makes).
+
 Each fixture: model.onnx, metadata.json (preprocessing 'unit': the inputs are already what the model takes),
 input.f32 (the input, NHWC float32, as the studio feeds it) and reference.json (logits, the label explained,
 and the two maps, ReLU-ed and min-max normalised, row-major [h, w]). Seeds are fixed: the same files every time.
@@ -12,6 +17,8 @@ import os
 import sys
 
 import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -135,14 +142,106 @@ def export(name, model, size, last, seed, opset):
     print(f'{name}: {os.path.getsize(path)} bytes, label {label}, map {hw}')
 
 
+def conv_classifier(name, inputs, opset, extra_nodes=(), extra_initializers=(), image='input'):
+    """A 3x3 convolution (8 channels), ReLU, GlobalAveragePool, Flatten, Gemm to 4 classes, on `image`."""
+    rng = np.random.default_rng(7)
+    initializers = [
+        numpy_helper.from_array(rng.standard_normal((8, 3, 3, 3)).astype(np.float32), 'conv.weight'),
+        numpy_helper.from_array(rng.standard_normal((4, 8)).astype(np.float32), 'fc.weight'),
+        numpy_helper.from_array(np.zeros(4, np.float32), 'fc.bias'),
+        *extra_initializers,
+    ]
+    nodes = [
+        *extra_nodes,
+        helper.make_node('Conv', [image, 'conv.weight'], ['conv'], name='/conv/Conv', pads=[1, 1, 1, 1]),
+        helper.make_node('Relu', ['conv'], ['relu'], name='/relu/Relu'),
+        helper.make_node('GlobalAveragePool', ['relu'], ['pool'], name='/pool/GlobalAveragePool'),
+        helper.make_node('Flatten', ['pool'], ['flat'], name='/Flatten'),
+        helper.make_node('Gemm', ['flat', 'fc.weight', 'fc.bias'], ['logits'], name='/fc/Gemm', transB=1),
+    ]
+    outputs = [helper.make_tensor_value_info('logits', TensorProto.FLOAT, ['batch', 4])]
+    graph = helper.make_graph(nodes, name, inputs, outputs, initializers)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid('', opset)], producer_name='make-fixtures.py')
+
+
+def image_input(name='input', size=16):
+    return helper.make_tensor_value_info(name, TensorProto.FLOAT, ['batch', 3, size, size])
+
+
+def bad_models():
+    """One .onnx per way a model can be refused (src/core/model/onnx/refusals.test.ts says what each must say)."""
+    directory = os.path.join(ROOT, 'bad')
+    os.makedirs(directory, exist_ok=True)
+    grid = numpy_helper.from_array(np.zeros((1, 16, 16, 2), np.float32), 'stn.grid')
+    models = {
+        # F.grid_sample (spatial transformer networks): an operator the studio does not implement.
+        'unsupported-op': conv_classifier('unsupported-op', [image_input()], 16, image='warped', extra_initializers=[grid],
+                                          extra_nodes=[helper.make_node('GridSample', ['input', 'stn.grid'], ['warped'], name='/stn/GridSample')]),
+        'opset-19': conv_classifier('opset-19', [image_input()], 19),
+        'two-inputs': conv_classifier('two-inputs', [image_input('image'), image_input('mask')], 13, image='masked',
+                                      extra_nodes=[helper.make_node('Mul', ['image', 'mask'], ['masked'], name='/Mul')]),
+    }
+    rng = np.random.default_rng(8)
+    vector = helper.make_graph(
+        [helper.make_node('Gemm', ['features', 'w'], ['logits'], name='/fc/Gemm', transB=1)], 'vector-input',
+        [helper.make_tensor_value_info('features', TensorProto.FLOAT, ['batch', 8])],
+        [helper.make_tensor_value_info('logits', TensorProto.FLOAT, ['batch', 4])],
+        [numpy_helper.from_array(rng.standard_normal((4, 8)).astype(np.float32), 'w')])
+    models['vector-input'] = helper.make_model(vector, opset_imports=[helper.make_opsetid('', 13)])
+    for name, model in models.items():
+        onnx.checker.check_model(model) if name != 'opset-19' or onnx.defs.onnx_opset_version() >= 19 else None
+        onnx.save(model, os.path.join(directory, f'{name}.onnx'))
+    # external/: weights in model.onnx.data beside model.onnx (given alone, the studio must ask for the data file).
+    external = conv_classifier('external-data', [image_input()], 13)
+    os.makedirs(os.path.join(ROOT, 'external'), exist_ok=True)
+    onnx.save(external, os.path.join(ROOT, 'external', 'model.onnx'), save_as_external_data=True,
+              all_tensors_to_one_file=True, location='model.onnx.data', size_threshold=0)
+    with open(os.path.join(ROOT, 'external', 'metadata.json'), 'w') as f:
+        json.dump({'name': 'external-data (test fixture)', 'preprocessing': 'unit', 'resize': 'squash'}, f)
+    print(f'bad: {sorted(models)}; external')
+
+
+def float16_model():
+    """tiny-resnext with float16 weights: Cast(input -> float16), the graph in float16, Cast(logits -> float32).
+    Its reference logits are the float32 model's (torch's): float16 arithmetic moves them by about 1e-3."""
+    model = onnx.load(os.path.join(ROOT, 'tiny-resnext', 'model.onnx'))
+    graph = model.graph
+    for initializer in graph.initializer:
+        if initializer.data_type == TensorProto.FLOAT:
+            initializer.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(initializer).astype(np.float16), initializer.name))
+    for node in graph.node:
+        if node.op_type == 'Constant' and node.attribute[0].t.data_type == TensorProto.FLOAT:
+            node.attribute[0].t.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(node.attribute[0].t).astype(np.float16)))
+    del graph.value_info[:]
+    image, logits = graph.input[0].name, graph.output[0].name
+    for node in graph.node:
+        node.input[:] = [f'{image}_fp16' if name == image else name for name in node.input]
+        node.output[:] = [f'{logits}_fp16' if name == logits else name for name in node.output]
+    graph.node.insert(0, helper.make_node('Cast', [image], [f'{image}_fp16'], name='/input/Cast', to=TensorProto.FLOAT16))
+    graph.node.append(helper.make_node('Cast', [f'{logits}_fp16'], [logits], name='/logits/Cast', to=TensorProto.FLOAT))
+    onnx.checker.check_model(model)
+    directory = os.path.join(ROOT, 'fp16')
+    os.makedirs(directory, exist_ok=True)
+    onnx.save(model, os.path.join(directory, 'model.onnx'))
+    for file in ('metadata.json', 'input.f32', 'reference.json'):
+        with open(os.path.join(ROOT, 'tiny-resnext', file), 'rb') as source, open(os.path.join(directory, file), 'wb') as target:
+            target.write(source.read())
+    print(f'fp16: {os.path.getsize(os.path.join(directory, "model.onnx"))} bytes')
+
+
 def main():
     with torch.no_grad():
+        torch.manual_seed(1)
         resnest = randomise(small_resnest(10), 1)
+        torch.manual_seed(2)
         resnext = randomise(TinyResNeXt(), 2)
+        torch.manual_seed(3)
         mobilenet = randomise(TinyMobileNet(), 3)
     export('small-resnest', resnest, 64, resnest.layers, 11, 13)
     export('tiny-resnext', resnext, 48, resnext.blocks, 12, 13)
     export('tiny-mobilenet', mobilenet, 48, mobilenet.last, 13, 17)
+    bad_models()
+    float16_model()
 
 
 if __name__ == '__main__':

@@ -32,6 +32,15 @@ export const RESIZE_POLICY_DESCRIPTIONS: Record<ResizePolicy, string> = {
 };
 
 /** The structure that follows the target layer. */
+/** What a model was loaded from: a TF.js layers model, a TF.js graph model, an ONNX file. */
+export type ModelFormat = 'tfjs-layers' | 'tfjs-graph' | 'onnx';
+
+export const MODEL_FORMAT_TEXT: Record<ModelFormat, string> = {
+  'tfjs-layers': 'TF.js layers model',
+  'tfjs-graph': 'TF.js graph model',
+  onnx: 'ONNX',
+};
+
 export type HeadKind = 'gap-dense' | 'generic';
 /** The activation the head applies to the logits. */
 export type HeadActivation = 'softmax' | 'sigmoid' | 'linear';

@@ -16,6 +16,7 @@ import {
   RESIZE_POLICY,
   type HeadActivation,
   type HeadKind,
+  type ModelFormat,
   type PreprocessingId,
   type ResizePolicy,
 } from './model-metadata';
@@ -75,6 +76,7 @@ export interface ModelSummary {
   loadId: number;
   name: string;
   source: string;
+  format: ModelFormat;
   /** Input shape without batch: [height, width, channels]. */
   inputShape: [number, number, number];
   numClasses: number;

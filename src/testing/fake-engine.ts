@@ -73,6 +73,7 @@ export function summary(name: string, overrides: Partial<ModelSummary> = {}): Mo
     loadId: nextLoadId++,
     name,
     source: `http://h/models/${name}/model.json`,
+    format: 'tfjs-layers',
     inputShape: [224, 224, 3],
     numClasses: 1000,
     labelNames: Array.from({ length: 1000 }, (_, k) => `class ${k}`),

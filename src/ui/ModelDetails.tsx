@@ -1,6 +1,7 @@
 import { useId, type ChangeEvent } from 'react';
-import { PREPROCESSING_DESCRIPTIONS, PREPROCESSING_IDS, type PreprocessingId } from '../shared/model-metadata';
+import { MODEL_FORMAT_TEXT } from '../shared/model-metadata';
 import { useStudio } from '../state/react';
+import { PreprocessingField } from './PreprocessingField';
 
 const ACTIVATION_TEXT = { softmax: 'softmax', sigmoid: 'sigmoid (multi-label)', linear: 'none (linear logits)' } as const;
 const HEAD_TEXT = { 'gap-dense': 'global average pooling → dense', generic: 'generic (layers after the target)' } as const;
@@ -15,7 +16,6 @@ export function ModelDetails() {
   const configuring = useStudio((s) => s.configuring);
   const configureModel = useStudio((s) => s.configureModel);
   const layerId = useId();
-  const prepId = useId();
   if (!model) {
     return (
       <section className="panel" aria-labelledby="model-details-title">
@@ -25,8 +25,6 @@ export function ModelDetails() {
     );
   }
   const onLayer = (event: ChangeEvent<HTMLSelectElement>): void => void configureModel({ targetLayer: event.target.value });
-  const onPreprocessing = (event: ChangeEvent<HTMLSelectElement>): void =>
-    void configureModel({ preprocessing: event.target.value as PreprocessingId });
   const candidates = model.targetLayerCandidates.some((c) => c.name === model.targetLayer)
     ? model.targetLayerCandidates
     : [{ name: model.targetLayer, shape: [] as number[] }, ...model.targetLayerCandidates];
@@ -36,6 +34,8 @@ export function ModelDetails() {
       <dl className="facts">
         <dt>Name</dt>
         <dd>{model.name}</dd>
+        <dt>Format</dt>
+        <dd data-testid="model-format">{MODEL_FORMAT_TEXT[model.format]}</dd>
         <dt>Input</dt>
         <dd data-testid="model-input-shape">{shapeText(model.inputShape)}</dd>
         <dt>Classes</dt>
@@ -60,34 +60,7 @@ export function ModelDetails() {
           ))}
         </select>
       </label>
-      <label className="field" htmlFor={prepId}>
-        <span className="field-label">
-          Preprocessing{' '}
-          <span className="muted">
-            (
-            {model.preprocessingSource === 'metadata'
-              ? 'from metadata.json'
-              : model.preprocessingSource === 'user'
-                ? 'your choice'
-                : 'default guess'}
-            )
-          </span>
-        </span>
-        <select
-          id={prepId}
-          data-testid="preprocessing-select"
-          value={model.preprocessing}
-          onChange={onPreprocessing}
-          disabled={configuring}
-        >
-          {PREPROCESSING_IDS.map((id) => (
-            <option key={id} value={id}>
-              {id}
-            </option>
-          ))}
-        </select>
-        <span className="hint">{PREPROCESSING_DESCRIPTIONS[model.preprocessing]}</span>
-      </label>
+      <PreprocessingField model={model} testId="preprocessing-select" />
       <h3>Methods</h3>
       <p className="small">
         {model.methods.filter((m) => m.available).length} of {model.methods.length} available for this model.

@@ -1,6 +1,7 @@
 import { useId, useRef, useState, type ChangeEvent } from 'react';
 import { parseLabels } from '../shared/labels';
 import { useStudio } from '../state/react';
+import { PreprocessingField } from './PreprocessingField';
 
 /** A labels file as class names: JSON (a list, an index -> name object, Keras' class index) or text, one per line. */
 function namesFromText(text: string, numClasses: number): { names: string[]; notes: string[] } {
@@ -32,8 +33,9 @@ export function ModelSetup() {
   const fileRef = useRef<HTMLInputElement | null>(null);
   const headingId = useId();
   if (model === null || dismissed === model.loadId) return null;
-  const needsLabels = model.labelsSource === 'none';
-  const guessedPreprocessing = model.preprocessingSource === 'default';
+  // What the model came without (the panel stays, with its choices, while the user makes them, until Done).
+  const needsLabels = model.labelsSource === 'none' || model.labelsSource === 'your labels';
+  const guessedPreprocessing = model.preprocessingSource !== 'metadata';
   if (!needsLabels && !guessedPreprocessing) return null;
 
   const apply = async (names: string[], notes: string[], source: string): Promise<void> => {
@@ -62,13 +64,18 @@ export function ModelSetup() {
     <section className="panel setup" aria-labelledby={headingId} data-testid="model-setup">
       <h2 id={headingId}>Set up this model</h2>
       <p className="small">
-        {model.name} came without a metadata.json
-        {needsLabels ? ' or a labels file' : ''}. Check below how its inputs are prepared
-        {guessedPreprocessing
-          ? ` (now: "${model.preprocessing}", a guess${model.preprocessing === 'torch' ? ": torchvision's ImageNet normalisation, what most PyTorch models use" : ''})`
+        {model.name} came without{' '}
+        {[guessedPreprocessing ? 'a metadata.json' : null, needsLabels ? 'a labels file' : null]
+          .filter((part) => part !== null)
+          .join(' or ')}
+        : {guessedPreprocessing ? 'check how its inputs are prepared' : ''}
+        {model.preprocessingSource === 'default' && model.preprocessing === 'torch'
+          ? " (the guess: torchvision's ImageNet normalisation, what most PyTorch models use)"
           : ''}
-        {needsLabels ? ', and name its classes' : ''}.
+        {guessedPreprocessing && needsLabels ? ' and ' : ''}
+        {needsLabels ? 'name its classes' : ''}.
       </p>
+      {guessedPreprocessing && <PreprocessingField model={model} testId="setup-preprocessing-select" />}
       {needsLabels && (
         <div className="row wrap">
           <button

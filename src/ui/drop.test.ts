@@ -22,6 +22,8 @@ describe('classifyFiles', () => {
   it('an .onnx file is a model (with a metadata.json or labels file dropped beside it)', () => {
     const kind = classifyFiles([f('resnext.onnx'), f('labels.json'), f('cat.png', 'image/png')]);
     expect(kind.kind === 'model' && [kind.name, kind.files.map((x) => x.name)]).toEqual(['resnext', ['resnext.onnx', 'labels.json']]);
+    const external = classifyFiles([f('model.onnx'), f('model.onnx.data'), f('metadata.json')]);
+    expect(external.kind === 'model' && external.files.map((x) => x.name)).toEqual(['model.onnx', 'model.onnx.data', 'metadata.json']);
   });
   it('rejects shards without model.json', () => {
     const kind = classifyFiles([f('group1-shard1of1.bin')]);

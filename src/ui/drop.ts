@@ -31,7 +31,8 @@ export function classifyFiles<F extends { name: string; type: string }>(files: r
   const hasShard = files.some((f) => /\.bin$/i.test(f.name));
   const onnx = files.find((f) => /\.onnx$/i.test(f.name));
   if (onnx !== undefined && !hasModelJson) {
-    const parts = files.filter((f) => f === onnx || /\.json$/i.test(f.name) || /\.txt$/i.test(f.name));
+    // Beside the .onnx: metadata.json, a labels file, external data files (any name the export gave them).
+    const parts = files.filter((f) => f === onnx || !isImageFile(f));
     return { kind: 'model', files: parts, name: folder && folder !== '' ? folder : onnx.name.replace(/\.onnx$/i, '') };
   }
   if (hasModelJson || hasShard) {

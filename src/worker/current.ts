@@ -45,6 +45,7 @@ export function modelSummary(model: CurrentModel): ModelSummary {
     loadId: model.loadId,
     name: model.name,
     source: model.sourceDescription,
+    format: model.loaded.format,
     inputShape: adapter.inputShape,
     numClasses: adapter.numClasses,
     labelNames: Array.from({ length: adapter.numClasses }, (_, k) => labelName(model, k)),

@@ -11,16 +11,23 @@ import type { Classifier } from './classifier';
 import { assembleArtifacts, buildGraphModel, buildLayersModel, checkModelSize, parseModelJson } from './artifacts';
 import { GraphClassifierAdapter, type GraphDefJson } from './graph-adapter';
 import { parseLabels } from '../../shared/labels';
-import { parseModelMetadata, type ModelMetadata, type PreprocessingId, type ResizePolicy } from '../../shared/model-metadata';
+import {
+  parseModelMetadata,
+  type ModelFormat,
+  type ModelMetadata,
+  type PreprocessingId,
+  type ResizePolicy,
+} from '../../shared/model-metadata';
 import { OnnxClassifierAdapter } from './onnx/adapter';
 import { OnnxGraph } from './onnx/graph';
-import { decodeOnnx } from './onnx/proto';
+import { decodeOnnx, externalDataFiles, parseOnnx } from './onnx/proto';
 
 /** Reads one file beside model.json by name; resolves null when it does not exist. */
 export type SiblingReader = (fileName: string) => Promise<ArrayBuffer | null>;
 
 export interface LoadedClassifier {
   adapter: Classifier;
+  format: ModelFormat;
   metadata: ModelMetadata;
   labelNames: string[];
   labelsSource: string;
@@ -91,7 +98,7 @@ export async function loadClassifier(
     model.dispose();
     throw error;
   }
-  return finishLoad(adapter, metadata, read, notes, 'unit');
+  return finishLoad(adapter, metadata, read, notes, modelJson.kind === 'graph' ? 'tfjs-graph' : 'tfjs-layers', 'unit');
 }
 
 /**
@@ -122,6 +129,7 @@ async function finishLoad(
   metadata: ModelMetadata,
   read: SiblingReader,
   notes: string[],
+  format: ModelFormat,
   defaultPreprocessing: PreprocessingId,
 ): Promise<LoadedClassifier> {
   let labelsValue: unknown;
@@ -160,6 +168,7 @@ async function finishLoad(
   }
   return {
     adapter,
+    format,
     metadata,
     labelNames,
     labelsSource,
@@ -179,26 +188,38 @@ async function readMetadata(read: SiblingReader, notes: string[]): Promise<Model
 }
 
 /**
- * Loads an ONNX classifier (a PyTorch export, say): the .onnx bytes, and optional metadata.json / labels
- * file beside it, read as for TF.js models. Without metadata the preprocessing is torchvision's ImageNet
- * normalisation ('torch').
- * @param options.weightLimit refuses (`model-too-large`) a file larger than this, before decoding it
+ * Loads an ONNX classifier (a PyTorch export, say): the .onnx bytes, the external data files its weights
+ * name (read beside it, like TF.js shards), and optional metadata.json / labels file beside it, read as for
+ * TF.js models. Without metadata the preprocessing is torchvision's ImageNet normalisation ('torch').
+ * @param options.weightLimit refuses (`model-too-large`) a model larger than this (file and data files), before decoding it
  */
 export async function loadOnnxClassifier(
   bytes: ArrayBuffer,
   read: SiblingReader,
   options: { targetLayer?: string; weightLimit?: { bytes: number; why: string } } = {},
 ): Promise<LoadedClassifier> {
-  if (options.weightLimit !== undefined && bytes.byteLength > options.weightLimit.bytes) {
+  const limit = (size: number): void => {
+    if (options.weightLimit === undefined || size <= options.weightLimit.bytes) return;
     const mib = (n: number): string => (n / 1024 ** 2).toFixed(0);
     throw new StudioError(
       'model-too-large',
-      `This ONNX model is ${mib(bytes.byteLength)} MiB; the studio accepts at most ${mib(options.weightLimit.bytes)} MiB here (${options.weightLimit.why}). Loading it would likely crash the tab.`,
+      `This ONNX model is ${mib(size)} MiB; the studio accepts at most ${mib(options.weightLimit.bytes)} MiB here (${options.weightLimit.why}). Loading it would likely crash the tab.`,
     );
+  };
+  limit(bytes.byteLength);
+  const proto = parseOnnx(new Uint8Array(bytes));
+  const external = new Map<string, ArrayBuffer>();
+  let size = bytes.byteLength;
+  for (const file of externalDataFiles(proto)) {
+    const data = await read(file);
+    if (data === null) continue; // decodeOnnx names the first initializer that needs it
+    external.set(file, data);
+    size += data.byteLength;
+    limit(size);
   }
   const notes: string[] = [];
   const metadata = await readMetadata(read, notes);
-  const graph = new OnnxGraph(decodeOnnx(new Uint8Array(bytes)));
+  const graph = new OnnxGraph(decodeOnnx(proto, external));
   let adapter: Classifier;
   try {
     adapter = adapterWithTarget(
@@ -212,5 +233,5 @@ export async function loadOnnxClassifier(
     graph.dispose();
     throw error;
   }
-  return finishLoad(adapter, metadata, read, notes, 'torch');
+  return finishLoad(adapter, metadata, read, notes, 'onnx', 'torch');
 }

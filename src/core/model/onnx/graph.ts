@@ -55,13 +55,6 @@ export class OnnxGraph {
         `The ONNX graph's ${nonTensor.map((info) => `"${info.name}"`).join(', ')} is not a tensor (a sequence, map or optional): the studio takes tensors only.`,
       );
     }
-    const halfInputs = model.inputs.filter((info) => info.elemType === 10 || info.elemType === 16);
-    if (halfInputs.length > 0) {
-      throw new StudioError(
-        'unsupported-layer',
-        `The ONNX graph takes 16-bit float inputs (${halfInputs.map((info) => `"${info.name}"`).join(', ')}): export it with float32 inputs (its float16 weights are converted).`,
-      );
-    }
     this.nodes = topologicalOrder(model);
     this.nodes.forEach((node, i) => this.position.set(node, i));
     const constants = new Map(model.initializers);

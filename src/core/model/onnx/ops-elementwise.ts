@@ -139,7 +139,8 @@ export const ELEMENTWISE_OPS: OpTable = {
   Floor: unary((x) => tf.floor(x), Math.floor),
   Ceil: unary((x) => tf.ceil(x), Math.ceil),
   Round: unary((x) => tf.round(x)),
-  Sign: unary((x) => tf.sign(x), Math.sign),
+  // Not tf.sign: the wasm backend's Sign gives 0 for |x| below about 1e-7.
+  Sign: unary((x) => tf.tidy(() => tf.sub(tf.cast(tf.greater(x, 0), x.dtype), tf.cast(tf.less(x, 0), x.dtype))), Math.sign),
   Sin: unary((x) => tf.sin(x)),
   Cos: unary((x) => tf.cos(x)),
   Erf: unary((x) => tf.erf(x)),

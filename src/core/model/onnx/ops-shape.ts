@@ -6,6 +6,7 @@
  * axis (Concat, Split, Slice, Gather, Pad, the reductions) keep NHWC and move the axis instead.
  */
 import * as tf from '@tensorflow/tfjs';
+import { halfFormatOf, roundTensorToHalf, roundToHalf } from './half';
 import {
   broadcastShapes,
   hostBinary,
@@ -349,18 +350,35 @@ const Transpose: OpSpec = {
 };
 
 const Cast: OpSpec = {
-  check: (node) =>
-    [10, 16].includes(attrInt(node, 'to', 1))
-      ? 'a cast to 16-bit floats (the studio computes in float32)'
-      : [8, 14, 15].includes(attrInt(node, 'to', 1))
-        ? 'a cast to strings or complex numbers'
-        : null,
+  check: (node) => {
+    const to = attrInt(node, 'to', 1);
+    if ([8, 14, 15].includes(to)) return 'a cast to strings or complex numbers';
+    // ONNX releases round to bfloat16 differently (truncation in the reference before 1.14, ties to even after).
+    if (to === 16) return 'a cast to bfloat16 (ONNX versions disagree on its rounding)';
+    return null;
+  },
   run: (node, [input], context) => {
-    const dtype = castType(attrInt(node, 'to', 1));
+    const to = attrInt(node, 'to', 1);
+    const dtype = castType(to);
+    // float16 / bfloat16 are float32 values rounded to what the 16-bit format holds (half.ts).
+    const half = halfFormatOf(to);
     const data = hostOf(input);
-    if (data !== null && sizeOf(data.shape) <= HOST_LIMIT) return one(host(castHost(data, dtype)));
+    if (data !== null && sizeOf(data.shape) <= HOST_LIMIT) {
+      const cast = castHost(data, dtype);
+      return one(
+        host(
+          half === null
+            ? cast
+            : hostTensor(
+                'float32',
+                cast.shape,
+                Array.from(cast.data, (v) => roundToHalf(v, half)),
+              ),
+        ),
+      );
+    }
     const x = input!.kind === 'tensor' ? input!.tensor : plainTensor(input!, context.constants);
-    const cast = tf.cast(x, tfType(dtype));
+    const cast = half === null ? tf.cast(x, tfType(dtype)) : tf.tidy(() => roundTensorToHalf(tf.cast(x, 'float32'), half));
     return one(input!.kind === 'tensor' ? { kind: 'tensor', tensor: cast, nhwc: input!.nhwc } : plainValue(cast));
   },
 };

@@ -4,11 +4,13 @@
  * with their attributes, its inputs and outputs, and its initializers as host tensors. Nothing here touches
  * TF.js: tensors are made from these later, once (graph.ts).
  *
- * Refused with a message naming the cause: bytes that are not an ONNX model, weights kept in an external
- * data file (`external_data`), tensor types the studio cannot hold (strings, complex numbers).
+ * Weights kept in external data files (`external_data`: location, offset, length) are read from the files
+ * given with the model. Refused with a message naming the cause: bytes that are not an ONNX model, an
+ * external data file not given (or too short), tensor types the studio cannot hold (strings, complex numbers).
  */
 import * as onnxProto from 'onnx-proto';
 import { StudioError } from '../../../shared/errors';
+import { bfloat16BitsToNumber, float16BitsToNumber } from './half';
 import { hostTensor, type HostDType, type HostTensor } from './host';
 
 // onnx-proto is CommonJS (`module.exports = { onnx }`): bundlers expose `onnx` by name, Node only as default.
@@ -79,37 +81,59 @@ export function dataTypeName(type: number): string {
   return DATA_TYPES[type]?.name ?? `type ${type}`;
 }
 
-/** IEEE 754 half precision to a JS number. */
-function halfToFloat(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exponent = (bits >> 10) & 0x1f;
-  const fraction = bits & 0x3ff;
-  if (exponent === 0) return sign * 2 ** -14 * (fraction / 1024);
-  if (exponent === 31) return fraction === 0 ? sign * Infinity : Number.NaN;
-  return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
-}
-
 /** The bytes of a protobuf `bytes` field as a standalone buffer (protobufjs returns views into the file). */
 function ownBytes(bytes: Uint8Array): ArrayBuffer {
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 }
 
+/**
+ * The external data files that tensors of an ONNX model keep their values in (torch.onnx.export writes them
+ * beside the .onnx for models over 2 GB, or when asked), by the name the model gives them.
+ */
+export type ExternalData = ReadonlyMap<string, ArrayBuffer>;
+
+function externalEntry(proto: TensorProto, key: string): string | undefined {
+  return proto.externalData?.find((entry) => entry.key === key)?.value ?? undefined;
+}
+
+function keepsExternalData(proto: TensorProto): boolean {
+  return proto.dataLocation === 1 || (proto.externalData?.length ?? 0) > 0;
+}
+
+/** The bytes of `proto`'s values in its external data file (its location, offset and length entries). */
+function externalBytes(proto: TensorProto, what: string, external: ExternalData): ArrayBuffer {
+  const location = externalEntry(proto, 'location') ?? 'another file';
+  const file = external.get(location);
+  if (file === undefined) {
+    throw new StudioError(
+      'missing-shard',
+      `${what} keeps its weights in an external data file (${location}), which was not given: give it together with the .onnx file (drop or open both, or put it beside the URL), or export with the weights inside the .onnx file (torch.onnx.export's default below 2 GB).`,
+    );
+  }
+  const offset = Number(externalEntry(proto, 'offset') ?? '0');
+  const length = externalEntry(proto, 'length') === undefined ? file.byteLength - offset : Number(externalEntry(proto, 'length'));
+  if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0 || offset + length > file.byteLength) {
+    throw new StudioError(
+      'shard-size-mismatch',
+      `${what} lies at bytes ${offset}..${offset + length} of ${location}, which holds ${file.byteLength} bytes: the data file is truncated or belongs to another export.`,
+    );
+  }
+  return file.slice(offset, offset + length);
+}
+
 /** A TensorProto as a host tensor (float16/64 and bfloat16 become float32; every integer type a JS number). */
-export function tensorOf(proto: TensorProto, what: string): HostTensor {
+export function tensorOf(proto: TensorProto, what: string, external: ExternalData = new Map()): HostTensor {
   const type = proto.dataType ?? 0;
   const info = DATA_TYPES[type];
   const shape = (proto.dims ?? []).map((dim) => int(dim as Int64));
   const count = shape.reduce((product, size) => product * size, 1);
-  if (proto.dataLocation === 1 || (proto.externalData?.length ?? 0) > 0) {
-    const location = proto.externalData?.find((entry) => entry.key === 'location')?.value ?? 'another file';
-    throw new StudioError(
-      'model-json-invalid',
-      `${what} keeps its weights in an external data file (${location}), which was not given: export with the weights inside the .onnx file (torch.onnx.export's default below 2 GB), or give the data file beside it.`,
-    );
-  }
   if (info?.dtype === undefined)
     throw new StudioError('unsupported-layer', `${what} holds ${dataTypeName(type)} values, which the studio cannot compute with.`);
-  const raw = proto.rawData && proto.rawData.length > 0 ? ownBytes(proto.rawData) : null;
+  const raw = keepsExternalData(proto)
+    ? externalBytes(proto, what, external)
+    : proto.rawData && proto.rawData.length > 0
+      ? ownBytes(proto.rawData)
+      : null;
   let values: ArrayLike<number>;
   if (raw !== null) {
     const view = new DataView(raw);
@@ -123,10 +147,10 @@ export function tensorOf(proto: TensorProto, what: string): HostTensor {
         values = read(8, (o) => view.getFloat64(o, true));
         break;
       case 10:
-        values = read(2, (o) => halfToFloat(view.getUint16(o, true)));
+        values = read(2, (o) => float16BitsToNumber(view.getUint16(o, true)));
         break;
       case 16:
-        values = read(2, (o) => new Float32Array(new Uint32Array([view.getUint16(o, true) << 16]).buffer)[0]!);
+        values = read(2, (o) => bfloat16BitsToNumber(view.getUint16(o, true)));
         break;
       case 2:
         values = new Uint8Array(raw);
@@ -162,8 +186,8 @@ export function tensorOf(proto: TensorProto, what: string): HostTensor {
   else if (type === 11) values = proto.doubleData ?? [];
   else if (type === 7) values = (proto.int64Data ?? []).map((v) => int(v as Int64));
   else if (type === 12 || type === 13) values = (proto.uint64Data ?? []).map((v) => int(v as Int64));
-  else if (type === 10) values = (proto.int32Data ?? []).map(halfToFloat);
-  else if (type === 16) values = (proto.int32Data ?? []).map((bits) => new Float32Array(new Uint32Array([bits << 16]).buffer)[0]!);
+  else if (type === 10) values = (proto.int32Data ?? []).map(float16BitsToNumber);
+  else if (type === 16) values = (proto.int32Data ?? []).map(bfloat16BitsToNumber);
   else values = proto.int32Data ?? [];
   if (values.length !== count) {
     throw new StudioError(
@@ -211,8 +235,8 @@ function valueInfoOf(info: onnxProto.onnx.IValueInfoProto): OnnxValueInfo {
   };
 }
 
-/** Decodes an ONNX file. */
-export function decodeOnnx(bytes: Uint8Array): OnnxModelDef {
+/** Reads an ONNX file's protobuf; refuses bytes that are not an ONNX model. */
+export function parseOnnx(bytes: Uint8Array): onnxProto.onnx.ModelProto {
   let model: onnxProto.onnx.ModelProto;
   try {
     model = onnx.ModelProto.decode(bytes);
@@ -222,14 +246,40 @@ export function decodeOnnx(bytes: Uint8Array): OnnxModelDef {
       `This file is not an ONNX model (it could not be read as one: ${(error as Error).message}).`,
     );
   }
-  const graph = model.graph;
-  if (graph === null || graph === undefined || (graph.node?.length ?? 0) === 0) {
+  if (model.graph === null || model.graph === undefined || (model.graph.node?.length ?? 0) === 0) {
     throw new StudioError('model-json-invalid', 'This file is not an ONNX model: it holds no graph.');
   }
+  return model;
+}
+
+/**
+ * The external data files the model's initializers name, each a plain file name beside the .onnx (a
+ * location with a folder in it is refused: the studio reads only files given with the model).
+ */
+export function externalDataFiles(model: onnxProto.onnx.ModelProto): string[] {
+  const files = new Set<string>();
+  for (const tensor of model.graph?.initializer ?? []) {
+    if (!keepsExternalData(tensor)) continue;
+    const location = externalEntry(tensor, 'location') ?? '';
+    if (location === '' || /[/\\]/.test(location) || location === '..' || location === '.') {
+      throw new StudioError(
+        'model-json-invalid',
+        `The initializer "${tensor.name ?? ''}" keeps its weights in "${location}", which is not a file name beside the .onnx file.`,
+      );
+    }
+    files.add(location);
+  }
+  return [...files];
+}
+
+/** Decodes an ONNX file; `external` holds the external data files that its initializers name (externalDataFiles). */
+export function decodeOnnx(bytes: Uint8Array | onnxProto.onnx.ModelProto, external: ExternalData = new Map()): OnnxModelDef {
+  const model = bytes instanceof Uint8Array ? parseOnnx(bytes) : bytes;
+  const graph = model.graph!;
   const opset = model.opsetImport.find((entry) => (entry.domain ?? '') === '' || entry.domain === 'ai.onnx');
   const initializers = new Map<string, HostTensor>();
   for (const tensor of graph.initializer ?? [])
-    initializers.set(tensor.name ?? '', tensorOf(tensor, `The initializer "${tensor.name ?? ''}"`));
+    initializers.set(tensor.name ?? '', tensorOf(tensor, `The initializer "${tensor.name ?? ''}"`, external));
   const nodes = (graph.node ?? []).map((node, index): OnnxNode => {
     const opType = node.opType ?? '';
     const name = node.name !== undefined && node.name !== null && node.name !== '' ? node.name : `${opType}_${index}`;
