@@ -10,6 +10,9 @@
 //   e2e/fixtures/tiny-graph-generic/   the same backbone, a generic head, sigmoid output behind an Identity
 //       ... Relu 'target' -> Reshape [-1, 4096] 'flatten' -> MatMul [4096,5] -> BiasAdd 'logits'
 //       -> Sigmoid 'sigmoid' -> Identity 'scores'
+//   e2e/fixtures/tiny-graph-grouped/   grouped convolutions, as the converter writes a Keras Conv2D(groups=g):
+//       ... Relu 'features' (8 channels) -> _FusedConv2D 3x3x4x16 (2 groups, BiasAdd + Relu) 'grouped1'
+//       -> Conv2D 3x3x4x16 (4 groups) -> BiasAdd -> Relu 'target' -> the GAP -> dense head, softmax output
 //
 // Weights come from a seeded generator (mulberry32), so every run writes the same bytes.
 // Run: node scripts/make-graph-model.mjs           (idempotent)
@@ -88,7 +91,7 @@ const matMulNode = (name, a, b) => ({
  * @param head 'gap' or 'generic'
  */
 function buildGraph(head) {
-  const random = mulberry32(head === 'gap' ? 20240601 : 20240602);
+  const random = mulberry32(head === 'gap' ? 20240601 : head === 'generic' ? 20240602 : 20240603);
   const weights = [];
   const nodes = [];
   const weight = (name, shape, values, dtype = 'float32') => {
@@ -106,16 +109,40 @@ function buildGraph(head) {
   nodes.push({ name: 'input', op: 'Placeholder', attr: { dtype: { type: 'DT_FLOAT' }, shape: { shape: shapeAttr([-1, 16, 16, 3]) } } });
   weight('conv1/filter', [3, 3, 3, 8], glorot([3, 3, 3, 8], 27, 72));
   weight('conv1/bias', [8], smallBias(8));
-  weight('conv2/filter', [3, 3, 8, 16], glorot([3, 3, 8, 16], 72, 144));
-  weight('conv2/bias', [16], smallBias(16));
+  if (head === 'grouped') {
+    // TensorFlow's grouped Conv2D: the filter holds C_in / groups input channels.
+    weight('grouped1/filter', [3, 3, 4, 16], glorot([3, 3, 4, 16], 36, 144));
+    weight('grouped1/bias', [16], smallBias(16));
+    weight('grouped2/filter', [3, 3, 4, 16], glorot([3, 3, 4, 16], 36, 144));
+    weight('grouped2/bias', [16], smallBias(16));
+  } else {
+    weight('conv2/filter', [3, 3, 8, 16], glorot([3, 3, 8, 16], 72, 144));
+    weight('conv2/bias', [16], smallBias(16));
+  }
   nodes.push(conv2dNode('conv1/Conv2D', 'input', 'conv1/filter'));
   nodes.push(biasAddNode('conv1/BiasAdd', 'conv1/Conv2D', 'conv1/bias'));
   nodes.push(unaryNode('features', 'Relu', 'conv1/BiasAdd'));
-  nodes.push(conv2dNode('conv2/Conv2D', 'features', 'conv2/filter'));
-  nodes.push(biasAddNode('conv2/BiasAdd', 'conv2/Conv2D', 'conv2/bias'));
-  nodes.push(unaryNode('target', 'Relu', 'conv2/BiasAdd'));
+  if (head === 'grouped') {
+    const fused = conv2dNode('grouped1', 'features', 'grouped1/filter');
+    fused.op = '_FusedConv2D';
+    fused.input.push('grouped1/bias');
+    Object.assign(fused.attr, {
+      fused_ops: { list: { s: [b64('BiasAdd'), b64('Relu')] } },
+      num_args: { i: '1' },
+      epsilon: { f: 0 },
+      leakyrelu_alpha: { f: 0.2 },
+    });
+    nodes.push(fused);
+    nodes.push(conv2dNode('grouped2/Conv2D', 'grouped1', 'grouped2/filter'));
+    nodes.push(biasAddNode('grouped2/BiasAdd', 'grouped2/Conv2D', 'grouped2/bias'));
+    nodes.push(unaryNode('target', 'Relu', 'grouped2/BiasAdd'));
+  } else {
+    nodes.push(conv2dNode('conv2/Conv2D', 'features', 'conv2/filter'));
+    nodes.push(biasAddNode('conv2/BiasAdd', 'conv2/Conv2D', 'conv2/bias'));
+    nodes.push(unaryNode('target', 'Relu', 'conv2/BiasAdd'));
+  }
 
-  if (head === 'gap') {
+  if (head === 'gap' || head === 'grouped') {
     weight('gap/reduction_indices', [2], Int32Array.from([1, 2]), 'int32');
     weight(
       'dense/kernel',
@@ -167,6 +194,7 @@ function writeGraphModel(dir, { nodes, weights }) {
 const models = [
   { dir: join(fixtures, 'tiny-graph'), head: 'gap', output: 'probs' },
   { dir: join(fixtures, 'tiny-graph-generic'), head: 'generic', output: 'scores' },
+  { dir: join(fixtures, 'tiny-graph-grouped'), head: 'grouped', output: 'probs' },
 ];
 for (const { dir, head } of models) writeGraphModel(dir, buildGraph(head));
 console.log(`wrote ${models.map(({ dir }) => dir).join(', ')}`);

@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { StudioError } from '../../shared/errors';
+import { registerGroupedGraphConvolutions } from './graph-grouped-conv';
 
 /** Which TF.js format a model.json holds. */
 export type ModelJsonKind = 'layers' | 'graph';
@@ -263,6 +264,7 @@ export function buildGraphModel(artifacts: tf.io.ModelArtifacts): tf.GraphModel 
   }
   // A scope of its own: if building fails after the weights were decoded, ending the scope frees them; on
   // success the weights are handed to the caller's scope.
+  registerGroupedGraphConvolutions(); // before loading: the executor picks an op's implementation when it reads the graph
   tf.engine().startScope();
   let model: tf.GraphModel;
   try {

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { sizeOf, valuesOf, type HostTensor } from './host';
 import { attrFloat, attrInt, attrInts, attrString, axisOf, one, type LoadInfo, type OpSpec, type OpTable } from './op';
-import { groupedConv2d, prepareConvFilter, type PreparedFilter } from './grouped-conv';
+import { groupedConv2d, keptTfFilter, type PreparedFilter } from '../grouped-conv';
 import type { OnnxNode } from './proto';
 import { NHWC_AXIS, nhwcTensor, nhwcValue, onnxShape, plainTensor, plainValue, type Value } from './values';
 
@@ -101,6 +101,17 @@ function subsample(y: tf.Tensor4D, rows: Axis, columns: Axis, strided: boolean):
   ) as tf.Tensor4D;
 }
 
+/**
+ * Moves an ONNX filter `[O, p, kh, kw]` (or 1-D `[O, p, k]`) to TF.js's layout for its grouping, once, at
+ * load; the tensors are kept (the graph disposes them).
+ */
+function prepareConvFilter(filter: HostTensor, group: number): PreparedFilter & { kernel: number[] } {
+  const [outChannels, perGroup, ...spatial] = filter.shape as [number, number, ...number[]];
+  const [kh, kw] = spatial.length === 1 ? [1, spatial[0]!] : [spatial[0]!, spatial[1]!];
+  const build = (): tf.Tensor4D => tf.transpose(tf.tensor4d(filter.data as Float32Array, [outChannels, perGroup, kh, kw]), [2, 3, 1, 0]);
+  return { ...keptTfFilter(build, group), kernel: spatial };
+}
+
 const Conv: OpSpec = {
   check: (node, info) => {
     const filter = info.constant(1);
@@ -116,7 +127,7 @@ const Conv: OpSpec = {
     return { data: { filter: prepared, bias: biasTensor }, tensors: [...prepared.tensors, ...(biasTensor === null ? [] : [biasTensor])] };
   },
   run: (node, [input], context, prepared) => {
-    const { filter, bias } = prepared as { filter: PreparedFilter; bias: tf.Tensor1D | null };
+    const { filter, bias } = prepared as { filter: PreparedFilter & { kernel: number[] }; bias: tf.Tensor1D | null };
     const { x, oneD } = asMap(input!, context);
     const [rows, columns] = mapGeometry(node, x, oneD, filter.kernel, false);
     const both = (rows.stride > 1 || columns.stride > 1) && (rows.dilation > 1 || columns.dilation > 1);
