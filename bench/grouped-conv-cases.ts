@@ -1,6 +1,6 @@
 /**
  * The grouped-convolution layers `npm run bench:grouped-conv` times with each strategy of
- * src/core/model/onnx/grouped-conv.ts, on whatever TF.js backend is current (Node or a browser page):
+ * src/core/model/grouped-conv.ts, on whatever TF.js backend is current (Node or a browser page):
  * the grouped 3x3 convolutions of ResNeXt-50 32x4d (32 groups) and of ResNeSt-50's split attention
  * (radix 2: 2 groups), and two of ResNeXt-101 32x8d (8 and 16 channels per group), batch 1 at 224 px input, forward and input gradient. Pure TF.js, no Node or DOM.
  */

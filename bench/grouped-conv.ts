@@ -1,6 +1,6 @@
 /**
  * `npm run bench:grouped-conv`: the three exact ways to run a grouped convolution in TF.js
- * (src/core/model/onnx/grouped-conv.ts: per-group convolutions + concat, one block-diagonal convolution, a
+ * (src/core/model/grouped-conv.ts: per-group convolutions + concat, one block-diagonal convolution, a
  * depthwise convolution + a sum), timed per layer (bench/grouped-conv-cases.ts: ResNeXt-50's and
  * ResNeSt-50's grouped 3x3 convolutions), forward and input gradient, on wasm and cpu in Node and on WebGPU
  * and wasm in headless Chromium; and on whole models (ResNeXt-50 32x4d and ResNeSt-50 of
@@ -8,21 +8,22 @@
  * each strategy. Prints JSON.
  *
  * Options: --repeat N (median of N, default 3), --backends wasm,cpu,browser-webgpu,browser-wasm, --models
- * resnext50_32x4d,resnest50 (none: ''), --zoo DIR (default models/onnx-zoo).
+ * resnext50_32x4d,resnest50 (none: ''), --zoo DIR (default models/onnx-zoo), --readme (write the tables into
+ * README.md between the grouped-conv markers).
  */
 import { createServer } from 'node:http';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { build } from 'esbuild';
 import { chromium } from '@playwright/test';
-import { GROUPED_STRATEGIES, useGroupedStrategy } from '../src/core/model/grouped-conv';
+import { GROUPED_STRATEGIES, groupedStrategyFor, useGroupedStrategy } from '../src/core/model/grouped-conv';
 import { disposeMethodMaps, explain } from '../src/core/methods/explain';
 import { initNodeBackend } from '../src/node/backend';
 import { loadClassifierFromDirectory, readFloat32 } from '../src/node/files';
-import { benchGroupedLayers, type GroupedRow } from './grouped-conv-cases';
+import { GROUPED_LAYERS, benchGroupedLayers, type GroupedRow } from './grouped-conv-cases';
 
 const ROOT = join(import.meta.dirname, '..');
 const { values } = parseArgs({
@@ -31,6 +32,7 @@ const { values } = parseArgs({
     backends: { type: 'string', default: 'wasm,cpu,browser-webgpu,browser-wasm' },
     models: { type: 'string', default: 'resnext50_32x4d,resnest50' },
     zoo: { type: 'string', default: join(ROOT, 'models', 'onnx-zoo') },
+    readme: { type: 'boolean', default: false },
   },
 });
 const repeat = Math.max(1, Number(values.repeat));
@@ -103,7 +105,8 @@ const models: Array<Record<string, unknown>> = [];
 const modelNames = values.models.split(',').filter((m) => m !== '' && existsSync(join(values.zoo, m, 'model.onnx')));
 if (modelNames.length > 0) await initNodeBackend('wasm');
 for (const name of modelNames) {
-  for (const strategy of GROUPED_STRATEGIES) {
+  // Each strategy everywhere, then the per-layer rule of groupedStrategyFor ('rule').
+  for (const strategy of [...GROUPED_STRATEGIES, null]) {
     useGroupedStrategy(strategy);
     const loaded = await loadClassifierFromDirectory(join(values.zoo, name));
     const model = loaded.adapter;
@@ -129,7 +132,7 @@ for (const name of modelNames) {
     const error = Math.max(...reference.logits.map((v, k) => Math.abs(v - logits![k]!)));
     models.push({
       model: name,
-      strategy,
+      strategy: strategy ?? 'rule',
       forwardMs: Math.round(median(forwardTimes)),
       saliencyMs: Math.round(median(gradientTimes)),
       maxLogitDifference: Number(error.toExponential(2)),
@@ -138,6 +141,62 @@ for (const name of modelNames) {
   }
 }
 useGroupedStrategy(null);
+
+const report = {
+  machine: `${availableParallelism()} cores; browser WebGPU adapter: ${JSON.stringify(adapter)}`,
+  repeat,
+  layers,
+  models,
+};
+if (values.readme) writeReadmeTables(report);
+
+/** The README's tables: per layer and backend, forward / input-gradient ms of each strategy and the rule's choice; whole models. */
+function writeReadmeTables({ layers: measured, models: wholeModels }: { layers: typeof layers; models: typeof models }): void {
+  const lines: string[] = [];
+  for (const [where, rows] of Object.entries(measured)) {
+    if (!Array.isArray(rows)) {
+      lines.push(`${where}: ${rows.error}`, '');
+      continue;
+    }
+    lines.push(
+      `Per layer, ${where} (batch 1, 224-px input; forward / input gradient, ms, median of ${repeat}; **bold**: what groupedStrategyFor picks there):`,
+      '',
+      '| layer | groups x channels | per-group | block-diagonal | depthwise-sum |',
+      '| --- | --- | --- | --- | --- |',
+    );
+    const backend = where.replace(/^(node|browser)-/, '');
+    for (const layer of GROUPED_LAYERS) {
+      const cells = GROUPED_STRATEGIES.map((strategy) => {
+        const row = rows.find((r) => r.layer === layer.name && r.strategy === strategy);
+        const text = row === undefined ? '-' : `${Math.round(row.forwardMs)} / ${Math.round(row.inputGradientMs)}`;
+        return groupedStrategyFor(backend, layer.groups, layer.inChannels / layer.groups) === strategy ? `**${text}**` : text;
+      });
+      lines.push(`| ${layer.name} | ${layer.groups} x ${layer.inChannels / layer.groups} | ${cells.join(' | ')} |`);
+    }
+    lines.push('');
+  }
+  if (wholeModels.length > 0) {
+    lines.push(
+      `Whole models (wasm, Node; forward and the saliency input gradient of one label, ms, median of ${repeat}; 'rule': per layer as above):`,
+      '',
+      '| model | strategy | forward | input gradient |',
+      '| --- | --- | --- | --- |',
+      ...wholeModels.map(
+        (m) => `| ${String(m['model'])} | ${String(m['strategy'])} | ${String(m['forwardMs'])} | ${String(m['saliencyMs'])} |`,
+      ),
+      '',
+    );
+  }
+  const path = join(ROOT, 'README.md');
+  const readme = readFileSync(path, 'utf8');
+  const begin = '<!-- grouped-conv:begin -->';
+  const end = '<!-- grouped-conv:end -->';
+  if (!readme.includes(begin) || !readme.includes(end)) throw new Error(`README.md has no ${begin} ... ${end}`);
+  writeFileSync(
+    path,
+    `${readme.slice(0, readme.indexOf(begin) + begin.length)}\n\n${lines.join('\n')}\n${readme.slice(readme.indexOf(end))}`,
+  );
+}
 
 console.log(
   JSON.stringify(

@@ -102,6 +102,54 @@ test('WebGPU runs the shapes model and its CAM and MinMax maps match wasm within
   expect(worst).toBeLessThanOrEqual(1e-3);
 });
 
+const RESNEST_URL = 'models/shapes-resnest/model.json';
+const RESNEST_ONNX_URL = 'models/shapes-resnest-onnx/model.onnx';
+
+async function analyseWith(page: Page, model: string, name: string): Promise<StateSnapshot> {
+  await openStudio(page, { backend: 'wasm', model });
+  await waitForModel(page, name);
+  await chooseMethods(page, ['cam', 'gradcam', 'minmax-cam']);
+  await page.getByTestId('image-input').setInputFiles(join(SAMPLES, INDEX[MULTI]!.file));
+  await waitForResults(page, 1);
+  return waitForState(
+    page,
+    (s) => new Set(s.maps.map((m) => m.method)).size === 3 && s.labels.length >= 2,
+    `maps of three methods for two or more labels with ${model}`,
+  );
+}
+
+test('the Shapes ResNeSt (split attention) as TF.js layers and as ONNX: in the picker, the same detections and maps; the gallery keeps it', async ({
+  page,
+}, testInfo) => {
+  const layers = await analyseWith(page, RESNEST_URL, 'ResNeSt');
+  await screenshot(page, testInfo, 'shapes-resnest');
+  expect(layers.backend?.backend).toBe('wasm');
+  const options = await page.getByTestId('model-select').locator('option').allTextContents();
+  expect(options.filter((text) => /Shapes ResNeSt/.test(text)).length, `picker options: ${options.join(' | ')}`).toBe(2);
+  const detected = layers.labels.map((label) => layers.predictions.find((p) => p.label === label)?.name).sort();
+  expect(detected).toEqual([...INDEX[MULTI]!.labels].sort());
+  expectWellFormedMaps(layers);
+  // A gallery scene keeps the loaded shapes model (it does not switch to the Shapes ResNet).
+  await page.getByTestId('shape-samples').locator('summary').click();
+  await page.getByTestId(`sample-shapes-${INDEX[(MULTI + 1) % INDEX.length]!.file}`).click();
+  await waitForResults(page, 1);
+  expect(((await getState(page)).model?.['source'] as string).endsWith(RESNEST_URL)).toBe(true);
+
+  const onnx = await analyseWith(page, RESNEST_ONNX_URL, 'ResNeSt');
+  expect(onnx.model?.['format']).toBe('onnx');
+  expect(onnx.labels).toEqual(layers.labels);
+  for (const [i, p] of layers.predictions.entries())
+    expect(Math.abs(p.prob - (onnx.predictions[i]?.prob ?? Number.NaN)), `prob of class ${p.label}`).toBeLessThanOrEqual(1e-4);
+  let worst = 0;
+  for (const map of layers.maps) {
+    const other = onnx.maps.find((m) => mapKey(m) === mapKey(map));
+    if (other === undefined) throw new Error(`ONNX lacks ${mapKey(map)}`);
+    worst = Math.max(worst, maxAbsDiff(map.normalized, other.normalized));
+  }
+  testInfo.annotations.push({ type: 'max |layers - onnx|', description: worst.toExponential(2) });
+  expect(worst).toBeLessThanOrEqual(1e-3);
+});
+
 test('faithfulness metrics of a shapes scene: computed in the worker, shown as a table, numbers in range', async ({ page }, testInfo) => {
   await openStudio(page, { backend: 'wasm', model: PLAIN_URL });
   await waitForModel(page, 'Shapes ResNet');

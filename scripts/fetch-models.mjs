@@ -123,7 +123,8 @@ writeCatalog();
 
 /**
  * models/catalog.json: the models the studio offers in its picker, first = default (the fetched ResNet50),
- * then every other folder of models/ with a model.json (the project's own committed models), by name.
+ * then every other folder of models/ with a model.json or a model.onnx (the project's own committed models,
+ * and ONNX exports made here), by folder name.
  */
 function writeCatalog() {
   const entries = [];
@@ -132,15 +133,16 @@ function writeCatalog() {
   }
   const others = readdirSync(modelsDir, { withFileTypes: true })
     .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.') && !entry.name.startsWith('__') && !(entry.name in metadata))
-    .filter((entry) => existsSync(join(modelsDir, entry.name, 'model.json')))
+    .filter((entry) => ['model.json', 'model.onnx'].some((file) => existsSync(join(modelsDir, entry.name, file))))
     .map((entry) => {
+      const file = existsSync(join(modelsDir, entry.name, 'model.json')) ? 'model.json' : 'model.onnx';
       let name = entry.name;
       try {
         name = JSON.parse(readFileSync(join(modelsDir, entry.name, 'metadata.json'), 'utf8')).name ?? name;
       } catch {
         // no or unreadable metadata.json: the folder name will do
       }
-      return { id: entry.name, name, url: `models/${entry.name}/model.json` };
+      return { id: entry.name, name, url: `models/${entry.name}/${file}` };
     })
     .sort((a, b) => a.id.localeCompare(b.id));
   writeFileSync(join(modelsDir, 'catalog.json'), `${JSON.stringify({ models: [...entries, ...others] }, null, 2)}\n`);

@@ -8,6 +8,13 @@
 // Options:
 //   --budget-minutes N   wall-clock budget of each model's optimisation (default 60: a safety net; the steps define the run)
 //   --only plain|kur     train one variant
+//   --arch resnet|resnest  the network (default resnet): resnest trains the split-attention network
+//                        (src/train/shapes-model.ts, buildShapesResNeSt) into shapes-resnest/ (plain head only
+//                        unless --only kur), with PyTorch doing the optimisation (--trainer torch, the default
+//                        for resnest: src/train/torch-trainer.ts), then writes the ONNX export beside it
+//                        (shapes-resnest-onnx/, scripts/onnx/shapes_resnest.py export, checked against TF.js)
+//   --trainer tfjs|torch who runs the optimisation (default tfjs for resnet, torch for resnest)
+//   --threads N          torch's threads (torch trainer; default 1)
 //   --jobs 1|2           2 (default): the two variants train at the same time in two processes (the wasm
 //                        backend runs one thread per process, so two cores train both in the time of one);
 //                        1: one after the other in this process. Same results either way.
@@ -18,8 +25,9 @@
 //   --max-steps N, --alpha A, --batch-size N, --lr X, --eval-every N, --stop-f1 X,
 //   --profile-step N, --seed N, --size PX, --widths 16,32,64, --blocks N
 //                        override the defaults of src/train/train.ts (smoke tests, tuning)
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initNodeBackend } from '../src/node/backend.ts';
@@ -31,12 +39,26 @@ import {
   type HeadVariant,
   type TrainConfig,
 } from '../src/train/train.ts';
+import type { ShapesArchitecture } from '../src/train/shapes-model.ts';
 import { saveTrainedModel } from '../src/train/save.ts';
+import { TORCH_PYTHON, trainShapesModelInTorch } from '../src/train/torch-trainer.ts';
+import { batchOf, range, type SceneSet } from '../src/train/data.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-function parseArgs(argv: string[]): { only: HeadVariant | null; out: string; jobs: number; overrides: Partial<TrainConfig> } {
+interface Args {
+  only: HeadVariant | null;
+  out: string;
+  jobs: number;
+  trainer: 'tfjs' | 'torch' | null;
+  threads: number;
+  overrides: Partial<TrainConfig>;
+}
+
+function parseArgs(argv: string[]): Args {
   const overrides: Partial<TrainConfig> = {};
+  let trainer: Args['trainer'] = null;
+  let threads = 1;
   let only: HeadVariant | null = null;
   let jobs = 2;
   let out = join(root, 'models');
@@ -117,6 +139,19 @@ function parseArgs(argv: string[]): { only: HeadVariant | null; out: string; job
       case '--ema':
         overrides.emaDecay = number();
         break;
+      case '--arch':
+        if (value !== 'resnet' && value !== 'resnest') throw new Error('--arch takes resnet or resnest');
+        overrides.model = { ...overrides.model, arch: value };
+        i += 1;
+        break;
+      case '--trainer':
+        if (value !== 'tfjs' && value !== 'torch') throw new Error('--trainer takes tfjs or torch');
+        trainer = value;
+        i += 1;
+        break;
+      case '--threads':
+        threads = number();
+        break;
       case '--only':
         if (value !== 'plain' && value !== 'kur') throw new Error('--only takes plain or kur');
         only = value;
@@ -132,10 +167,11 @@ function parseArgs(argv: string[]): { only: HeadVariant | null; out: string; job
     }
   }
   if (overrides.alpha !== undefined && (overrides.alpha < 1 || overrides.alpha > 20)) throw new Error('--alpha must be in [1, 20]');
-  return { only, out, jobs, overrides };
+  return { only, out, jobs, trainer, threads, overrides };
 }
 
-const directoryOf = (out: string, variant: HeadVariant): string => join(out, variant === 'plain' ? 'shapes-resnet' : 'shapes-resnet-kur');
+const directoryOf = (out: string, variant: HeadVariant, arch: ShapesArchitecture = 'resnet'): string =>
+  join(out, `shapes-${arch}${variant === 'plain' ? '' : '-kur'}`);
 
 /** Runs this script once per variant in child processes at the same time; resolves their exit codes. */
 async function trainInParallel(args: string[], out: string): Promise<void> {
@@ -172,10 +208,42 @@ async function trainInParallel(args: string[], out: string): Promise<void> {
   if (codes.some((code) => code !== 0)) process.exitCode = 1;
 }
 
+/**
+ * Writes `<directory>-onnx/` (model.onnx and the same metadata.json) through torch, after checking torch's
+ * probabilities for 8 test scenes against the TF.js model's (scripts/onnx/shapes_resnest.py export).
+ */
+async function exportOnnx(model: tf.LayersModel, directory: string, test: SceneSet): Promise<void> {
+  const onnxDirectory = `${directory}-onnx`;
+  mkdirSync(onnxDirectory, { recursive: true });
+  const { x, y } = batchOf(test, range(0, 8));
+  const probabilities = tf.tidy(() => model.predict(x) as tf.Tensor);
+  const check = { input: await x.array(), probabilities: await probabilities.array() };
+  tf.dispose([x, y, probabilities]);
+  const checkFile = join(onnxDirectory, '.check.json');
+  writeFileSync(checkFile, JSON.stringify(check));
+  try {
+    execFileSync(
+      TORCH_PYTHON,
+      [join(root, 'scripts/onnx/shapes_resnest.py'), 'export', directory, join(onnxDirectory, 'model.onnx'), checkFile],
+      {
+        stdio: 'inherit',
+      },
+    );
+  } finally {
+    rmSync(checkFile, { force: true });
+  }
+  const metadata = JSON.parse(readFileSync(join(directory, 'metadata.json'), 'utf8')) as Record<string, unknown>;
+  writeFileSync(
+    join(onnxDirectory, 'metadata.json'),
+    `${JSON.stringify({ ...metadata, name: `${String(metadata['name'])} (ONNX)`, targetLayer: undefined, exportedFrom: directory.split('/').pop() }, null, 1)}\n`,
+  );
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  const { only, out, jobs, overrides } = parseArgs(args);
-  if (only === null && jobs >= 2) {
+  const { only, out, jobs, trainer, threads, overrides } = parseArgs(args);
+  const arch = overrides.model?.arch ?? 'resnet';
+  if (only === null && arch === 'resnet' && jobs >= 2) {
     await trainInParallel(args, out);
     return;
   }
@@ -185,12 +253,16 @@ async function main(): Promise<void> {
   const dataStarted = performance.now();
   const data = generateDataSets({ ...DEFAULT_TRAIN_CONFIG, ...overrides });
   const dataSeconds = Math.round((performance.now() - dataStarted) / 100) / 10;
-  const variants: HeadVariant[] = only === null ? ['plain', 'kur'] : [only];
+  const variants: HeadVariant[] = only !== null ? [only] : arch === 'resnest' ? ['plain'] : ['plain', 'kur'];
   const summary: Record<string, unknown>[] = [];
   for (const variant of variants) {
-    const result = await trainShapesModel({ ...overrides, variant }, data);
-    const directory = directoryOf(out, variant);
+    const inTorch = (trainer ?? (arch === 'resnest' ? 'torch' : 'tfjs')) === 'torch';
+    const result = inTorch
+      ? await trainShapesModelInTorch({ ...overrides, variant }, data, { threads })
+      : await trainShapesModel({ ...overrides, variant }, data);
+    const directory = directoryOf(out, variant, arch);
     const { bytes } = await saveTrainedModel(result, directory, { command, dataSeconds });
+    if (arch === 'resnest') await exportOnnx(result.model, directory, data.test);
     summary.push({
       variant,
       directory,

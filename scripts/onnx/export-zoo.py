@@ -94,12 +94,21 @@ def build(arch):
 def main():
     torch.set_num_threads(2)
     if sys.argv[1] == '--time':
-        times = {}
+        # Forward, and the input gradient of 3 labels (saliency: one batched backward pass, as
+        # ../shared/bench/torch_baseline.py times it), of each architecture (random weights).
+        times, gradients = {}, {}
         for arch in sys.argv[2:]:
             model, x = build(arch), torch.rand(1, 3, 224, 224)
             with torch.no_grad():
                 times[arch] = median_ms(lambda: model(x))
-        print(json.dumps({'torch': torch.__version__, 'threads': torch.get_num_threads(), 'forwardMs': times}))
+                labels = torch.argsort(-model(x)[0])[:3]
+
+            def input_gradient():
+                xi = x.repeat(3, 1, 1, 1).requires_grad_(True)
+                model(xi)[torch.arange(3), labels].sum().backward()
+            gradients[arch] = median_ms(input_gradient)
+        print(json.dumps({'torch': torch.__version__, 'threads': torch.get_num_threads(), 'forwardMs': times,
+                          'inputGradient3LabelsMs': gradients}))
         return
     out = sys.argv[1]
     archs = sys.argv[2:] or list(ARCHITECTURES)

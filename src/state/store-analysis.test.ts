@@ -216,20 +216,33 @@ describe('image and analysis', () => {
     expect(store.getState().imageName).toBe('Cat (Chelsea)');
   });
 
-  it('a sample made for another catalog model loads that model first, once; an unknown model id is ignored', async () => {
+  it('a sample made for other catalog models loads the first of them unless one is loaded; an unknown model id is ignored', async () => {
     const store = makeStore(engine, {
-      catalog: { models: [...CATALOG.models, { id: 'shapes-resnet', name: 'Shapes ResNet', url: 'models/shapes-resnet/model.json' }] },
+      catalog: {
+        models: [
+          ...CATALOG.models,
+          { id: 'shapes-resnet', name: 'Shapes ResNet', url: 'models/shapes-resnet/model.json' },
+          { id: 'shapes-resnest', name: 'Shapes ResNeSt', url: 'models/shapes-resnest/model.json' },
+        ],
+      },
     });
     await store.getState().start();
-    await store.getState().loadSample('shapes/scene-00.png', 'Scene 00', 'shapes-resnet');
+    const shapesModels = ['shapes-resnet', 'shapes-resnest'];
+    await store.getState().loadSample('shapes/scene-00.png', 'Scene 00', shapesModels);
     expect(store.getState().model?.source).toMatch(/models\/shapes-resnet\/model.json$/);
     expect(store.getState().imageName).toBe('Scene 00');
     const loads = engine.calls.filter((call) => call.startsWith('load')).length;
-    await store.getState().loadSample('shapes/scene-01.png', 'Scene 01', 'shapes-resnet');
+    await store.getState().loadSample('shapes/scene-01.png', 'Scene 01', shapesModels);
     expect(engine.calls.filter((call) => call.startsWith('load')).length).toBe(loads);
     expect(store.getState().imageName).toBe('Scene 01');
-    await store.getState().loadSample('chelsea.png', 'Cat', 'no-such-model');
-    expect(store.getState().model?.source).toMatch(/models\/shapes-resnet\/model.json$/);
+    // The second model of the list, once loaded, is kept too.
+    await store.getState().loadModelFromUrl('models/shapes-resnest/model.json', 'Shapes ResNeSt');
+    const afterSwitch = engine.calls.filter((call) => call.startsWith('load')).length;
+    await store.getState().loadSample('shapes/scene-02.png', 'Scene 02', shapesModels);
+    expect(engine.calls.filter((call) => call.startsWith('load')).length).toBe(afterSwitch);
+    expect(store.getState().model?.source).toMatch(/models\/shapes-resnest\/model.json$/);
+    await store.getState().loadSample('chelsea.png', 'Cat', ['no-such-model']);
+    expect(store.getState().model?.source).toMatch(/models\/shapes-resnest\/model.json$/);
     expect(store.getState().lastError).toBeNull();
   });
 

@@ -128,7 +128,11 @@ export interface ImageSlice {
    * model the sample was made for (the shapes scenes); when it is in the catalog and not the current model,
    * that model is loaded first.
    */
-  loadSample(file: string, title?: string, modelId?: string): Promise<void>;
+  /**
+   * Loads a sample image; with `modelIds` (catalog ids), first loads the first of those models unless the
+   * current model is one of them.
+   */
+  loadSample(file: string, title?: string, modelIds?: readonly string[]): Promise<void>;
 }
 
 export interface AnalysisSlice {

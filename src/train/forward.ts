@@ -41,12 +41,15 @@ interface BatchNormInternals {
 
 const parentsOf = (layer: Layer): Layer[] => layer.inboundNodes[0]?.inboundLayers ?? [];
 
-function batchNormTraining(layer: Layer, x: tf.Tensor4D, updateStatistics: boolean): tf.Tensor4D {
+function batchNormTraining(layer: Layer, x: tf.Tensor, updateStatistics: boolean): tf.Tensor {
   const bn = layer as unknown as BatchNormInternals;
   const axis = Array.isArray(bn.axis) ? bn.axis : [bn.axis];
-  if (axis.length !== 1 || (axis[0] !== -1 && axis[0] !== 3))
+  if (axis.length !== 1 || (axis[0] !== -1 && axis[0] !== x.rank - 1))
     throw new Error(`${layer.name}: only channels-last batch normalisation is supported`);
-  const { mean, variance } = tf.moments(x, [0, 1, 2]);
+  const { mean, variance } = tf.moments(
+    x,
+    Array.from({ length: x.rank - 1 }, (_, i) => i),
+  );
   if (updateStatistics) {
     const decay = 1 - bn.momentum;
     for (const [variable, value] of [
@@ -64,13 +67,25 @@ function batchNormTraining(layer: Layer, x: tf.Tensor4D, updateStatistics: boole
   let y = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, bn.epsilon)));
   if (bn.gamma !== null && bn.gamma !== undefined) y = tf.mul(y, bn.gamma.read());
   if (bn.beta !== null && bn.beta !== undefined) y = tf.add(y, bn.beta.read());
-  return y as tf.Tensor4D;
+  return y;
 }
+
+/** Layers that compute the same function in training and in inference: run as they are. */
+const STATELESS_LAYERS = new Set([
+  'Activation',
+  'Dense',
+  'ZeroPadding2D',
+  'AveragePooling2D',
+  'GroupedConv2D',
+  'RadixSum',
+  'RadixSoftmax',
+  'RadixWeightedSum',
+]);
 
 /**
  * Runs `model` from its input to the layer `until` in training mode (batch statistics; the moving averages
  * are updated when `updateStatistics`). Supports the layer types of shapes-model.ts: InputLayer, Conv2D,
- * BatchNormalization, Activation, Add, GlobalAveragePooling2D, Dense. Call inside a tidy / gradient scope.
+ * BatchNormalization (channels-last, any rank), Add, GlobalAveragePooling2D and STATELESS_LAYERS. Call inside a tidy / gradient scope.
  */
 export function trainingForward(model: tf.LayersModel, x: tf.Tensor4D, until: string, updateStatistics = true): tf.Tensor {
   const outputs = new Map<Layer, tf.Tensor>();
@@ -100,7 +115,7 @@ export function trainingForward(model: tf.LayersModel, x: tf.Tensor4D, until: st
         break;
       }
       case 'BatchNormalization':
-        output = batchNormTraining(layer, input as tf.Tensor4D, updateStatistics);
+        output = batchNormTraining(layer, input, updateStatistics);
         break;
       case 'Add':
         output = tf.addN(inputs as tf.Tensor[]);
@@ -108,12 +123,9 @@ export function trainingForward(model: tf.LayersModel, x: tf.Tensor4D, until: st
       case 'GlobalAveragePooling2D':
         output = tf.mean(input, [1, 2]);
         break;
-      case 'Activation':
-      case 'Dense':
-        output = layer.apply(input) as tf.Tensor;
-        break;
       default:
-        throw new Error(`trainingForward: layer type ${kind} (${layer.name}) is not supported`);
+        if (!STATELESS_LAYERS.has(kind)) throw new Error(`trainingForward: layer type ${kind} (${layer.name}) is not supported`);
+        output = layer.apply(inputs.length === 1 ? input : (inputs as tf.Tensor[])) as tf.Tensor;
     }
     outputs.set(layer, output);
     if (layer.name === until) return output;

@@ -16,15 +16,25 @@ export const MODEL_NAMES = {
   kur: 'Shapes ResNet + KUR head (multi-label, sigmoid)',
 } as const;
 
+/** The name of the split-attention model (arch 'resnest'), with ' + KUR head' for that variant. */
+export const RESNEST_MODEL_NAME = 'Shapes ResNeSt (split attention, multi-label, sigmoid)';
+
 /** The metadata.json object of a training result. */
 export function trainingMetadata(result: TrainingResult, extra: { command: string; dataSeconds?: number }): Record<string, unknown> {
   const { config } = result;
   const kur = config.variant === 'kur';
+  const resnest = config.model.arch === 'resnest';
   return {
-    name: MODEL_NAMES[config.variant],
-    description: kur
-      ? `Small ResNet trained on the synthetic shape scenes (8 classes, multi-label) with the kernel-usage-regularised head: logits = GAP(A) W~ + b, W~ = alpha * softmax_over_labels(W - max_over_labels(W)) * W, alpha = ${config.alpha}. W~ is baked into the Dense 'predictions' kernel, so CAMs use W~.`
-      : 'Small ResNet trained on the synthetic shape scenes (8 classes, multi-label): GAP -> Dense(8, sigmoid), the head CAM and MinMax-CAM assume.',
+    name: resnest
+      ? kur
+        ? RESNEST_MODEL_NAME.replace(', multi-label', ' + KUR head, multi-label')
+        : RESNEST_MODEL_NAME
+      : MODEL_NAMES[config.variant],
+    description: resnest
+      ? `Small ResNeSt (split attention: radix ${config.model.radix}, cardinality 1, avd and average-down shortcuts; src/train/shapes-model.ts) trained on the synthetic shape scenes (8 classes, multi-label): GAP -> Dense(8, sigmoid)${kur ? ', KUR head baked into the kernel' : ''}. Uses the layers GroupedConv2D, RadixSum, RadixSoftmax and RadixWeightedSum (src/core/model/split-attention-layers.ts).`
+      : kur
+        ? `Small ResNet trained on the synthetic shape scenes (8 classes, multi-label) with the kernel-usage-regularised head: logits = GAP(A) W~ + b, W~ = alpha * softmax_over_labels(W - max_over_labels(W)) * W, alpha = ${config.alpha}. W~ is baked into the Dense 'predictions' kernel, so CAMs use W~.`
+        : 'Small ResNet trained on the synthetic shape scenes (8 classes, multi-label): GAP -> Dense(8, sigmoid), the head CAM and MinMax-CAM assume.',
     preprocessing: 'unit',
     resize: 'squash',
     labels: [...SHAPE_CLASSES],
@@ -42,6 +52,7 @@ export function trainingMetadata(result: TrainingResult, extra: { command: strin
     training: {
       command: extra.command,
       backend: result.backend,
+      ...(result.trainer === undefined ? {} : { trainer: result.trainer }),
       data: {
         generator: 'src/data/shapes (generateScene, deterministic)',
         size: config.model.inputSize,

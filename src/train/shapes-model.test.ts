@@ -108,27 +108,30 @@ describe('single-convolution gradients (core/kernels/conv-gradients.ts)', () => 
 });
 
 describe('training', () => {
-  it('the op-level training forward equals the layers in training mode (outputs and moving statistics)', () => {
-    const options = { inputSize: 32, widths: [8, 16], seed: 9 };
-    const a = buildShapesResNet(options);
-    const b = buildShapesResNet(options);
-    const set = generateSceneSet('train', 0, 4, 32);
-    const { x, y } = batchOf(set, range(0, 4));
-    const viaLayers = tf.tidy(
-      () =>
-        tf
-          .model({ inputs: a.inputs, outputs: a.getLayer(POOL_LAYER).output as tf.SymbolicTensor })
-          .apply(x, { training: true }) as tf.Tensor,
-    );
-    const viaOps = tf.tidy(() => trainingForward(b, x, POOL_LAYER));
-    expect(maxAbs(viaOps.dataSync(), viaLayers.dataSync())).toBeLessThan(1e-4);
-    const stats = (model: tf.LayersModel) => Array.from(model.getLayer('stage2_block1_bn1').getWeights()[2]!.dataSync());
-    expect(maxAbs(stats(b), stats(a))).toBeLessThan(1e-5);
-    expect(stats(a).some((value) => value !== 0)).toBe(true); // the moving mean moved
-    tf.dispose([x, y, viaLayers, viaOps]);
-    a.dispose();
-    b.dispose();
-  });
+  it.each(['resnet', 'resnest'] as const)(
+    '%s: the op-level training forward equals the layers in training mode (outputs and moving statistics)',
+    (arch) => {
+      const options = { inputSize: 32, widths: [8, 16], seed: 9, arch };
+      const a = buildShapesResNet(options);
+      const b = buildShapesResNet(options);
+      const set = generateSceneSet('train', 0, 4, 32);
+      const { x, y } = batchOf(set, range(0, 4));
+      const viaLayers = tf.tidy(
+        () =>
+          tf
+            .model({ inputs: a.inputs, outputs: a.getLayer(POOL_LAYER).output as tf.SymbolicTensor })
+            .apply(x, { training: true }) as tf.Tensor,
+      );
+      const viaOps = tf.tidy(() => trainingForward(b, x, POOL_LAYER));
+      expect(maxAbs(viaOps.dataSync(), viaLayers.dataSync())).toBeLessThan(1e-4);
+      const stats = (model: tf.LayersModel) => Array.from(model.getLayer('stage2_block1_bn1').getWeights()[2]!.dataSync());
+      expect(maxAbs(stats(b), stats(a))).toBeLessThan(1e-5);
+      expect(stats(a).some((value) => value !== 0)).toBe(true); // the moving mean moved
+      tf.dispose([x, y, viaLayers, viaOps]);
+      a.dispose();
+      b.dispose();
+    },
+  );
 
   it.each(['plain', 'kur'] as const)('%s: steps lower the loss without leaking tensors, and baking keeps the function', async (variant) => {
     useFilterGradient('conv');

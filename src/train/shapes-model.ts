@@ -26,6 +26,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { NUM_SHAPE_CLASSES } from '../data/shapes';
+import {
+  GroupedConv2D,
+  RadixSoftmax,
+  RadixSum,
+  RadixWeightedSum,
+  registerSplitAttentionLayers,
+} from '../core/model/split-attention-layers';
 
 export interface ShapesResNetOptions {
   /**
@@ -52,7 +59,17 @@ export interface ShapesResNetOptions {
    * block per stage it slowed learning (measured at 64 px: validation loss 0.56 vs 0.50 after 800 steps).
    */
   zeroInitResidual?: boolean;
+  /**
+   * 'resnet' (default): the basic blocks above. 'resnest': split-attention blocks (buildShapesResNeSt), the
+   * same stem, stages, target and head.
+   */
+  arch?: ShapesArchitecture;
+  /** Splits of each split-attention block (arch 'resnest'). Default 2, as ResNeSt-50. */
+  radix?: number;
 }
+
+export type ShapesArchitecture = 'resnet' | 'resnest';
+export const SHAPES_ARCHITECTURES: readonly ShapesArchitecture[] = ['resnet', 'resnest'];
 
 export const TARGET_LAYER = 'target';
 export const POOL_LAYER = 'gap';
@@ -68,12 +85,16 @@ export function resolveShapesResNetOptions(options: ShapesResNetOptions = {}): R
     seed: options.seed ?? 1,
     numClasses: options.numClasses ?? NUM_SHAPE_CLASSES,
     zeroInitResidual: options.zeroInitResidual ?? false,
+    arch: options.arch ?? 'resnet',
+    radix: options.radix ?? 2,
   };
 }
 
 /** Builds the network (weights freshly initialised from the seed). See the module comment. */
 export function buildShapesResNet(options: ShapesResNetOptions = {}): tf.LayersModel {
-  const { inputSize, widths, blocksPerStage, stemStride, seed, numClasses, zeroInitResidual } = resolveShapesResNetOptions(options);
+  const resolved = resolveShapesResNetOptions(options);
+  if (resolved.arch === 'resnest') return buildShapesResNeSt(resolved);
+  const { inputSize, widths, blocksPerStage, stemStride, seed, numClasses, zeroInitResidual } = resolved;
   if (widths.length === 0 || blocksPerStage < 1) throw new RangeError('need at least one stage and one block per stage');
   let layerSeed = seed * 1000;
   const heNormal = () => tf.initializers.heNormal({ seed: (layerSeed += 1) });
@@ -122,6 +143,111 @@ export function buildShapesResNet(options: ShapesResNetOptions = {}): tf.LayersM
     pooled,
   );
   return tf.model({ inputs: input, outputs: output, name: 'shapes_resnet' });
+}
+
+/**
+ * The shapes network with split-attention blocks: a small ResNeSt (Zhang et al., "ResNeSt: Split-Attention
+ * Networks", CVPRW 2022), built as the authors' code builds ResNeSt-50 (radix 2, cardinality 1, avd and
+ * average-down shortcuts), at the shapes network's widths and with one bottleneck-free block per stage:
+ *
+ * ```
+ * input [S, S, 3] -> stem: pad 1, conv 3x3 stride 2 (valid) -> BN -> ReLU
+ * -> stage s (width w = widths[s], stride 2 for s > 0), blocks:
+ *      y = ReLU(BN(conv1x1(x, w)))
+ *      y = avd: pad 1, average pool 3x3 stride 2 (pads counted, as torch's AvgPool2d(3, 2, 1))   when strided
+ *      y = SplitAttention(y, w): ReLU(BN(GroupedConv2D 3x3, R * w filters, R groups)) -> RadixSum -> GAP
+ *          -> Dense(max(R * w / 4, 32)) -> BN -> ReLU -> Dense(R * w) -> RadixSoftmax -> RadixWeightedSum
+ *      y = BN(conv1x1(y, w))
+ *      shortcut = identity, or (average pool 2x2 stride 2 when strided: avg-down) -> conv1x1 -> BN
+ *      x = ReLU(y + shortcut)                 ('target' after the last block)
+ * -> GAP 'gap' -> Dense(8, sigmoid) 'predictions'
+ * ```
+ *
+ * Every padding is explicit and symmetric, as PyTorch's, so that scripts/onnx/export-shapes-resnest.py
+ * rebuilds the same function in torch from the saved weights and exports it to ONNX.
+ */
+export function buildShapesResNeSt(options: ShapesResNetOptions = {}): tf.LayersModel {
+  const { inputSize, widths, blocksPerStage, stemStride, seed, numClasses, zeroInitResidual, radix } = resolveShapesResNetOptions(options);
+  if (widths.length === 0 || blocksPerStage < 1) throw new RangeError('need at least one stage and one block per stage');
+  registerSplitAttentionLayers();
+  let layerSeed = seed * 1000;
+  const heNormal = () => tf.initializers.heNormal({ seed: (layerSeed += 1) });
+  const conv = (filters: number, kernelSize: number, strides: number, name: string) =>
+    tf.layers.conv2d({ filters, kernelSize, strides, padding: 'valid', useBias: false, kernelInitializer: heNormal(), name });
+  const bn = (name: string, gammaZero = false) =>
+    tf.layers.batchNormalization({ axis: -1, momentum: 0.95, epsilon: 1e-3, name, ...(gammaZero ? { gammaInitializer: 'zeros' } : {}) });
+  const relu = (name: string) => tf.layers.activation({ activation: 'relu', name });
+  const pad1 = (name: string) => tf.layers.zeroPadding2d({ padding: 1, name });
+  const apply = (layer: tf.layers.Layer, x: tf.SymbolicTensor | tf.SymbolicTensor[]) => layer.apply(x) as tf.SymbolicTensor;
+
+  const input = tf.input({ shape: [inputSize, inputSize, 3], name: 'image' });
+  let x = apply(conv(widths[0]!, 3, stemStride, 'stem_conv'), apply(pad1('stem_pad'), input));
+  x = apply(relu('stem_relu'), apply(bn('stem_bn'), x));
+  let channels = widths[0]!;
+  widths.forEach((width, stage) => {
+    for (let block = 0; block < blocksPerStage; block += 1) {
+      const stride = stage > 0 && block === 0 ? 2 : 1;
+      const prefix = `stage${stage + 1}_block${block + 1}`;
+      const last = stage === widths.length - 1 && block === blocksPerStage - 1;
+      let y = apply(relu(`${prefix}_relu1`), apply(bn(`${prefix}_bn1`), apply(conv(width, 1, 1, `${prefix}_conv1`), x)));
+      if (stride !== 1) {
+        y = apply(pad1(`${prefix}_avd_pad`), y);
+        y = apply(tf.layers.averagePooling2d({ poolSize: 3, strides: stride, padding: 'valid', name: `${prefix}_avd` }), y);
+      }
+      const splits = apply(
+        relu(`${prefix}_splat_relu0`),
+        apply(
+          bn(`${prefix}_splat_bn0`),
+          apply(
+            new GroupedConv2D({
+              filters: radix * width,
+              kernelSize: 3,
+              groups: radix,
+              padding: 'same',
+              seed: (layerSeed += 1),
+              name: `${prefix}_splat_conv`,
+            }),
+            y,
+          ),
+        ),
+      );
+      let attention = apply(
+        tf.layers.globalAveragePooling2d({ name: `${prefix}_splat_gap` }),
+        apply(new RadixSum({ radix, name: `${prefix}_splat_sum` }), splits),
+      );
+      const inter = Math.max((radix * width) / 4, 32);
+      attention = apply(tf.layers.dense({ units: inter, kernelInitializer: heNormal(), name: `${prefix}_splat_fc1` }), attention);
+      attention = apply(relu(`${prefix}_splat_relu1`), apply(bn(`${prefix}_splat_bn1`), attention));
+      attention = apply(tf.layers.dense({ units: radix * width, kernelInitializer: heNormal(), name: `${prefix}_splat_fc2` }), attention);
+      attention = apply(new RadixSoftmax({ radix, name: `${prefix}_splat_rsoftmax` }), attention);
+      y = apply(new RadixWeightedSum({ radix, name: `${prefix}_splat` }), [splits, attention]);
+      y = apply(bn(`${prefix}_bn3`, zeroInitResidual), apply(conv(width, 1, 1, `${prefix}_conv3`), y));
+      let shortcut = x;
+      if (stride !== 1 || channels !== width) {
+        if (stride !== 1)
+          shortcut = apply(
+            tf.layers.averagePooling2d({ poolSize: stride, strides: stride, padding: 'valid', name: `${prefix}_down_pool` }),
+            shortcut,
+          );
+        shortcut = apply(bn(`${prefix}_proj_bn`), apply(conv(width, 1, 1, `${prefix}_proj`), shortcut));
+      }
+      x = apply(tf.layers.add({ name: `${prefix}_add` }), [y, shortcut]);
+      x = apply(relu(last ? TARGET_LAYER : `${prefix}_out`), x);
+      channels = width;
+    }
+  });
+  const pooled = apply(tf.layers.globalAveragePooling2d({ name: POOL_LAYER }), x);
+  const output = apply(
+    tf.layers.dense({
+      units: numClasses,
+      activation: 'sigmoid',
+      kernelInitializer: tf.initializers.glorotUniform({ seed: seed * 1000 + 999 }),
+      biasInitializer: 'zeros',
+      name: HEAD_LAYER,
+    }),
+    pooled,
+  );
+  return tf.model({ inputs: input, outputs: output, name: 'shapes_resnest' });
 }
 
 /**

@@ -167,6 +167,8 @@ export interface TrainingResult {
   test: MultiLabelScores;
   history: Array<{ step: number; epoch: number; loss: number; validationMacroF1: number; seconds: number }>;
   finalKernel: { effective: number[][]; raw?: number[][] };
+  /** Set when another program did the optimisation (torch-trainer.ts): what ran, and its log. */
+  trainer?: Record<string, unknown>;
 }
 
 export interface DataSets {
@@ -200,7 +202,7 @@ export function generateDataSets(
 const round = (value: number, digits = 4): number => Math.round(value * 10 ** digits) / 10 ** digits;
 
 /** A seeded Fisher-Yates permutation of [0, n). */
-function permutation(n: number, seed: number): Int32Array {
+export function permutation(n: number, seed: number): Int32Array {
   const rng = new Rng(seed);
   const order = new Int32Array(n);
   for (let i = 0; i < n; i += 1) order[i] = i;

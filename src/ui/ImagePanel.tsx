@@ -62,7 +62,9 @@ export function ImagePanel() {
       </div>
       {samples.some((sample) => sample.group === 'shapes') && (
         <details className="shape-samples" data-testid="shape-samples">
-          <summary>Shapes scenes (multi-label, with ground-truth masks; they open the Shapes ResNet)</summary>
+          <summary>
+            Shapes scenes (multi-label, with ground-truth masks; they open the Shapes ResNet unless a shapes model is loaded)
+          </summary>
           <div className="samples" role="group" aria-label="Shapes scenes">
             {samples
               .filter((sample) => sample.group === 'shapes')
@@ -100,7 +102,13 @@ export function ImagePanel() {
   );
 }
 
-function SampleButton({ sample, onPick }: { sample: Sample; onPick: (file: string, title: string, model?: string) => Promise<void> }) {
+function SampleButton({
+  sample,
+  onPick,
+}: {
+  sample: Sample;
+  onPick: (file: string, title: string, models?: readonly string[]) => Promise<void>;
+}) {
   const testId = `sample-${sample.file.replace('/', '-')}`;
   return (
     <button
@@ -108,7 +116,7 @@ function SampleButton({ sample, onPick }: { sample: Sample; onPick: (file: strin
       className="sample"
       data-testid={testId}
       title={`${sample.title} — ${sample.credit}`}
-      onClick={() => void onPick(sample.file, sample.title, sample.model)}
+      onClick={() => void onPick(sample.file, sample.title, sample.models)}
     >
       <img src={`samples/${sample.file}`} alt="" width={56} height={56} loading="lazy" />
       <span>{sample.group === 'shapes' ? (sample.labels ?? []).join(', ') || 'no object' : sample.title}</span>

@@ -4,6 +4,7 @@
  * (`"format": "graph-model"`, converted from a SavedModel). Shared by the worker (dropped files, URLs) and
  * Node (files on disk): both collect the bytes, this module checks and assembles them.
  */
+import { registerSplitAttentionLayers } from './split-attention-layers';
 import * as tf from '@tensorflow/tfjs';
 import { StudioError } from '../../shared/errors';
 import { registerGroupedGraphConvolutions } from './graph-grouped-conv';
@@ -177,6 +178,7 @@ export async function buildLayersModel(artifacts: tf.io.ModelArtifacts): Promise
   tf.engine().startScope();
   let model: tf.LayersModel;
   try {
+    registerSplitAttentionLayers();
     model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
   } catch (error) {
     tf.engine().endScope();

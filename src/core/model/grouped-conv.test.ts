@@ -2,7 +2,14 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initNodeBackend } from '../../node/backend';
 import { maxAbsDifference } from '../../testing/golden';
-import { GROUPED_STRATEGIES, groupedConv2d, keptTfFilter, type GroupedStrategy } from './grouped-conv';
+import {
+  GROUPED_STRATEGIES,
+  groupedConv2d,
+  groupedStrategyFor,
+  keptTfFilter,
+  useGroupedStrategy,
+  type GroupedStrategy,
+} from './grouped-conv';
 
 beforeAll(async () => {
   await initNodeBackend('wasm');
@@ -75,4 +82,20 @@ describe('grouped convolution strategies', () => {
       tf.dispose([x, weights]);
     },
   );
+});
+
+describe('groupedStrategyFor', () => {
+  it('picks depthwise-sum for many narrow groups on wasm and cpu, per-group otherwise (the measured rule)', () => {
+    expect(groupedStrategyFor('wasm', 32, 4)).toBe('depthwise-sum'); // ResNeXt-50 layer1
+    expect(groupedStrategyFor('cpu', 32, 16)).toBe('depthwise-sum'); // ResNeXt-50 layer3
+    expect(groupedStrategyFor('wasm', 32, 32)).toBe('per-group'); // ResNeXt-50 layer4
+    expect(groupedStrategyFor('wasm', 2, 32)).toBe('per-group'); // ResNeSt-50 split attention
+    expect(groupedStrategyFor('webgpu', 32, 4)).toBe('per-group');
+    useGroupedStrategy('block-diagonal');
+    try {
+      expect(groupedStrategyFor('wasm', 32, 4)).toBe('block-diagonal');
+    } finally {
+      useGroupedStrategy(null);
+    }
+  });
 });

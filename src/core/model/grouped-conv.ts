@@ -8,8 +8,8 @@
  * - g = 1: one conv2d ('dense');
  * - depthwise (p = 1): one depthwiseConv2d with channel multiplier q ('depthwise'; ONNX orders the output
  *   channels group by group, as depthwiseConv2d does);
- * - otherwise one of three strategies (GROUPED_STRATEGIES), chosen per backend by GROUPED_STRATEGY_BY_BACKEND
- *   from `npm run bench:grouped-conv` (the README's table):
+ * - otherwise one of three strategies (GROUPED_STRATEGIES), chosen per layer and backend by
+ *   groupedStrategyFor from `npm run bench:grouped-conv` (the README's table):
  *   - 'per-group': one conv2d per group on its slice of the input channels, then a concat;
  *   - 'block-diagonal': one conv2d with the full `[kh, kw, C_in, O]` filter, zero off the diagonal blocks
  *     (g times the multiply-adds, one kernel launch);
@@ -26,25 +26,31 @@ export type GroupedStrategy = 'per-group' | 'block-diagonal' | 'depthwise-sum';
 export const GROUPED_STRATEGIES: readonly GroupedStrategy[] = ['per-group', 'block-diagonal', 'depthwise-sum'];
 
 /**
- * The strategy used for grouped (not depthwise) convolutions on each backend: the fastest for the forward
- * pass and the input gradient together in `npm run bench:grouped-conv` (README, "Grouped convolutions").
+ * The rule for grouped (not depthwise) convolutions, from `npm run bench:grouped-conv` on wasm in Node (the
+ * README's table, "Grouped convolutions"): many narrow groups (ResNeXt: 32 groups of 4 to 16 channels) run
+ * fastest as 'depthwise-sum' (one kernel instead of 32: forward 2 to 3 times faster, the input gradient as
+ * fast or faster), few wide groups (ResNeSt's split attention: 2 groups of 32 to 512 channels) as
+ * 'per-group' (depthwise-sum there multiplies the intermediate tensor by the channels per group: 4 to 7
+ * times slower). At 32 channels per group (ResNeXt's last stage) the two are level; per-group keeps memory
+ * low. Backends that were not measured on a real device (webgpu, webgl: no GPU was lent to this project's
+ * sessions) use per-group, the form with the smallest intermediate tensors.
  */
-export const GROUPED_STRATEGY_BY_BACKEND: Readonly<Record<string, GroupedStrategy>> = {
-  wasm: 'per-group',
-  cpu: 'per-group',
-  webgpu: 'per-group',
-  webgl: 'per-group',
-};
+export const DEPTHWISE_SUM_RULE = { backends: ['wasm', 'cpu'], minGroups: 8, maxChannelsPerGroup: 16 } as const;
 
 let forcedStrategy: GroupedStrategy | null = null;
 
-/** Makes models loaded from now on use `strategy` on every backend (null: the table above); for benchmarks. */
+/** Makes models loaded from now on use `strategy` for every grouped convolution (null: the rule above); for benchmarks. */
 export function useGroupedStrategy(strategy: GroupedStrategy | null): void {
   forcedStrategy = strategy;
 }
 
-export function groupedStrategyFor(backend: string): GroupedStrategy {
-  return forcedStrategy ?? GROUPED_STRATEGY_BY_BACKEND[backend] ?? 'per-group';
+/** The strategy for a grouped convolution of `groups` groups of `channelsPerGroup` input channels on `backend`. */
+export function groupedStrategyFor(backend: string, groups: number, channelsPerGroup: number): GroupedStrategy {
+  if (forcedStrategy !== null) return forcedStrategy;
+  const { backends, minGroups, maxChannelsPerGroup } = DEPTHWISE_SUM_RULE;
+  return (backends as readonly string[]).includes(backend) && groups >= minGroups && channelsPerGroup <= maxChannelsPerGroup
+    ? 'depthwise-sum'
+    : 'per-group';
 }
 
 export interface PreparedFilter {
@@ -63,18 +69,15 @@ export interface PreparedFilter {
  * A filter in TensorFlow's layout `[kh, kw, p, O]` (p = C_in / groups: grouped when p < C_in, as
  * TensorFlow's Conv2D reads it) in the layout of its grouping. Synchronous tensor code: call it in a tidy,
  * keep what it returns.
- * @param strategy for a grouped (not depthwise) filter; default: the one for the current backend
+ * @param strategy for a grouped (not depthwise) filter; default: groupedStrategyFor the current backend
  */
-export function prepareTfFilter(
-  filter: tf.Tensor4D,
-  group: number,
-  strategy: GroupedStrategy = groupedStrategyFor(tf.getBackend()),
-): PreparedFilter {
+export function prepareTfFilter(filter: tf.Tensor4D, group: number, strategy?: GroupedStrategy): PreparedFilter {
   const [kh, kw, perGroup, outChannels] = filter.shape;
+  const grouped = strategy ?? groupedStrategyFor(tf.getBackend(), group, perGroup);
   if (outChannels % group !== 0) throw new RangeError(`a grouped convolution with ${outChannels} outputs cannot have ${group} groups`);
   const inChannels = perGroup * group;
   const perOut = outChannels / group;
-  const mode: PreparedFilter['mode'] = group === 1 ? 'dense' : perGroup === 1 ? 'depthwise' : strategy;
+  const mode: PreparedFilter['mode'] = group === 1 ? 'dense' : perGroup === 1 ? 'depthwise' : grouped;
   let filters: tf.Tensor4D[];
   switch (mode) {
     case 'dense':

@@ -28,13 +28,13 @@ export function imageSlice(deps: StudioDeps, requests: StoreRequests): Slice<Ima
       set({ queueCurrent: queueId ?? null });
       await decodeImage(deps, requests, set, get, blob, name, { keepSelection: false });
     },
-    loadSample: async (file, title, modelId) => {
-      if (modelId !== undefined) {
-        const entry = get().catalog.find((candidate) => candidate.id === modelId);
+    loadSample: async (file, title, modelIds) => {
+      if (modelIds !== undefined && modelIds.length > 0) {
+        const entries = modelIds.flatMap((id) => get().catalog.filter((candidate) => candidate.id === id));
         const current = get().model;
-        if (entry !== undefined && (current === null || resolveUrl(entry.url, deps.baseUrl) !== current.source)) {
-          await get().loadModelFromUrl(entry.url, entry.name);
-        }
+        const keep = current !== null && entries.some((entry) => resolveUrl(entry.url, deps.baseUrl) === current.source);
+        const first = entries[0];
+        if (!keep && first !== undefined) await get().loadModelFromUrl(first.url, first.name);
       }
       const url = resolveUrl(`samples/${file.split('/').map(encodeURIComponent).join('/')}`, deps.baseUrl);
       let blob: Blob;
