@@ -17,6 +17,7 @@ import {
   waitForResults,
   waitForState,
   type BackendName,
+  tinyModelUrl,
   type StateSnapshot,
 } from './helpers';
 
@@ -25,7 +26,6 @@ const INDEX = JSON.parse(readFileSync(join(SAMPLES, 'index.json'), 'utf8')) as A
 /** A sample with two or more objects (the MinMax methods need a second detected label). */
 const MULTI = INDEX.findIndex((entry) => entry.labels.length >= 2);
 const PLAIN_URL = 'models/shapes-resnet/model.json';
-const KUR_URL = 'models/shapes-resnet-kur/model.json';
 const METHODS = ['cam', 'gradcam', 'minmax-cam', 'd-minmax-cam'];
 
 async function chooseMethods(page: Page, ids: string[]): Promise<void> {
@@ -38,10 +38,12 @@ async function chooseMethods(page: Page, ids: string[]): Promise<void> {
 
 test('the shapes models are in the picker; a gallery scene opens the plain model and its objects are detected', async ({
   page,
+  baseURL,
 }, testInfo) => {
-  // Start on the KUR variant so that picking a scene has to switch models (and the ResNet50 is not loaded).
-  await openStudio(page, { model: KUR_URL, backend: 'wasm' });
-  await waitForModel(page, 'KUR');
+  // Start on the tiny fixture model, not a shapes model, so that picking a scene has to switch models (and the
+  // ResNet50 is not loaded).
+  await openStudio(page, { model: tinyModelUrl(baseURL), backend: 'wasm' });
+  await waitForModel(page, 'Tiny CNN');
   const options = await page.getByTestId('model-select').locator('option').allTextContents();
   expect(
     options.some((text) => /Shapes ResNet/.test(text) && !/KUR/.test(text)),
