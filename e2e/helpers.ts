@@ -245,6 +245,17 @@ export function maxAbsDiff(a: readonly number[], b: readonly number[]): number {
   return max;
 }
 
+/** The largest |difference| between the normalised maps of two runs; every map of `a` must be in `b` (same method and label). */
+export function worstMapDifference(a: StateSnapshot, b: StateSnapshot, bName: string): number {
+  let worst = 0;
+  for (const map of a.maps) {
+    const other = b.maps.find((m) => mapKey(m) === mapKey(map));
+    if (other === undefined) throw new Error(`${bName} lacks ${mapKey(map)}`);
+    worst = Math.max(worst, maxAbsDiff(map.normalized, other.normalized));
+  }
+  return worst;
+}
+
 /** Checks that each map is ReLU + min-max normalised data of the declared shape. */
 export function expectWellFormedMaps(state: StateSnapshot): void {
   for (const map of state.maps) {

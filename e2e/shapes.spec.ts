@@ -10,7 +10,6 @@ import {
   expectWellFormedMaps,
   getState,
   mapKey,
-  maxAbsDiff,
   openStudio,
   screenshot,
   waitForModel,
@@ -18,6 +17,7 @@ import {
   waitForState,
   type BackendName,
   tinyModelUrl,
+  worstMapDifference,
   type StateSnapshot,
 } from './helpers';
 
@@ -94,12 +94,7 @@ test('WebGPU runs the shapes model and its CAM and MinMax maps match wasm within
     expect(Math.abs(p.prob - (cpuSide.predictions[i]?.prob ?? Number.NaN)), `prob of class ${p.label}`).toBeLessThanOrEqual(1e-4);
   }
   expect(cpuSide.maps.map(mapKey).sort()).toEqual(gpu.maps.map(mapKey).sort());
-  let worst = 0;
-  for (const gpuMap of gpu.maps) {
-    const wasmMap = cpuSide.maps.find((m) => mapKey(m) === mapKey(gpuMap));
-    if (wasmMap === undefined) throw new Error(`wasm lacks ${mapKey(gpuMap)}`);
-    worst = Math.max(worst, maxAbsDiff(gpuMap.normalized, wasmMap.normalized));
-  }
+  const worst = worstMapDifference(gpu, cpuSide, 'wasm');
   testInfo.annotations.push({ type: 'max |webgpu - wasm|', description: worst.toExponential(2) });
   expect(worst).toBeLessThanOrEqual(1e-3);
 });
@@ -142,12 +137,7 @@ test('the Shapes ResNeSt (split attention) as TF.js layers and as ONNX: in the p
   expect(onnx.labels).toEqual(layers.labels);
   for (const [i, p] of layers.predictions.entries())
     expect(Math.abs(p.prob - (onnx.predictions[i]?.prob ?? Number.NaN)), `prob of class ${p.label}`).toBeLessThanOrEqual(1e-4);
-  let worst = 0;
-  for (const map of layers.maps) {
-    const other = onnx.maps.find((m) => mapKey(m) === mapKey(map));
-    if (other === undefined) throw new Error(`ONNX lacks ${mapKey(map)}`);
-    worst = Math.max(worst, maxAbsDiff(map.normalized, other.normalized));
-  }
+  const worst = worstMapDifference(layers, onnx, 'ONNX');
   testInfo.annotations.push({ type: 'max |layers - onnx|', description: worst.toExponential(2) });
   expect(worst).toBeLessThanOrEqual(1e-3);
 });

@@ -90,20 +90,47 @@ export function resolveShapesResNetOptions(options: ShapesResNetOptions = {}): R
   };
 }
 
+/**
+ * The layer makers both architectures share: seeded He-normal convolutions without bias (each seed one more
+ * than the last, from `seed * 1000`), batch normalisation (momentum 0.95, epsilon 1e-3; optionally
+ * zero-initialised gamma), ReLU, and `apply`.
+ */
+function layerKit(seed: number, padding: 'same' | 'valid') {
+  let layerSeed = seed * 1000;
+  const nextSeed = () => (layerSeed += 1);
+  const heNormal = () => tf.initializers.heNormal({ seed: nextSeed() });
+  return {
+    nextSeed,
+    heNormal,
+    conv: (filters: number, kernelSize: number, strides: number, name: string) =>
+      tf.layers.conv2d({ filters, kernelSize, strides, padding, useBias: false, kernelInitializer: heNormal(), name }),
+    bn: (name: string, gammaZero = false) =>
+      tf.layers.batchNormalization({ axis: -1, momentum: 0.95, epsilon: 1e-3, name, ...(gammaZero ? { gammaInitializer: 'zeros' } : {}) }),
+    relu: (name: string) => tf.layers.activation({ activation: 'relu', name }),
+    apply: (layer: tf.layers.Layer, x: tf.SymbolicTensor | tf.SymbolicTensor[]) => layer.apply(x) as tf.SymbolicTensor,
+  };
+}
+
+/** `target -> GAP 'gap' -> Dense(numClasses, sigmoid) 'predictions'` (Glorot-uniform kernel seeded `seed * 1000 + 999`), as a model. */
+function withHead(input: tf.SymbolicTensor, target: tf.SymbolicTensor, numClasses: number, seed: number, name: string): tf.LayersModel {
+  const pooled = tf.layers.globalAveragePooling2d({ name: POOL_LAYER }).apply(target) as tf.SymbolicTensor;
+  const head = tf.layers.dense({
+    units: numClasses,
+    activation: 'sigmoid',
+    kernelInitializer: tf.initializers.glorotUniform({ seed: seed * 1000 + 999 }),
+    biasInitializer: 'zeros',
+    name: HEAD_LAYER,
+  });
+  return tf.model({ inputs: input, outputs: head.apply(pooled) as tf.SymbolicTensor, name });
+}
+
 /** Builds the network (weights freshly initialised from the seed). See the module comment. */
 export function buildShapesResNet(options: ShapesResNetOptions = {}): tf.LayersModel {
   const resolved = resolveShapesResNetOptions(options);
   if (resolved.arch === 'resnest') return buildShapesResNeSt(resolved);
   const { inputSize, widths, blocksPerStage, stemStride, seed, numClasses, zeroInitResidual } = resolved;
   if (widths.length === 0 || blocksPerStage < 1) throw new RangeError('need at least one stage and one block per stage');
-  let layerSeed = seed * 1000;
-  const heNormal = () => tf.initializers.heNormal({ seed: (layerSeed += 1) });
-  const conv = (filters: number, kernelSize: number, strides: number, name: string) =>
-    tf.layers.conv2d({ filters, kernelSize, strides, padding: 'same', useBias: false, kernelInitializer: heNormal(), name });
-  const bn = (name: string, gammaZero = false) =>
-    tf.layers.batchNormalization({ axis: -1, momentum: 0.95, epsilon: 1e-3, name, ...(gammaZero ? { gammaInitializer: 'zeros' } : {}) });
-  const relu = (name: string) => tf.layers.activation({ activation: 'relu', name });
-  const apply = (layer: tf.layers.Layer, x: tf.SymbolicTensor | tf.SymbolicTensor[]) => layer.apply(x) as tf.SymbolicTensor;
+  const { conv, bn, relu, apply } = layerKit(seed, 'same');
 
   const input = tf.input({ shape: [inputSize, inputSize, 3], name: 'image' });
   let x = apply(conv(widths[0]!, 3, stemStride, 'stem_conv'), input);
@@ -131,18 +158,7 @@ export function buildShapesResNet(options: ShapesResNetOptions = {}): tf.LayersM
       channels = width;
     }
   });
-  const pooled = apply(tf.layers.globalAveragePooling2d({ name: POOL_LAYER }), x);
-  const output = apply(
-    tf.layers.dense({
-      units: numClasses,
-      activation: 'sigmoid',
-      kernelInitializer: tf.initializers.glorotUniform({ seed: seed * 1000 + 999 }),
-      biasInitializer: 'zeros',
-      name: HEAD_LAYER,
-    }),
-    pooled,
-  );
-  return tf.model({ inputs: input, outputs: output, name: 'shapes_resnet' });
+  return withHead(input, x, numClasses, seed, 'shapes_resnet');
 }
 
 /**
@@ -170,15 +186,8 @@ export function buildShapesResNeSt(options: ShapesResNetOptions = {}): tf.Layers
   const { inputSize, widths, blocksPerStage, stemStride, seed, numClasses, zeroInitResidual, radix } = resolveShapesResNetOptions(options);
   if (widths.length === 0 || blocksPerStage < 1) throw new RangeError('need at least one stage and one block per stage');
   registerSplitAttentionLayers();
-  let layerSeed = seed * 1000;
-  const heNormal = () => tf.initializers.heNormal({ seed: (layerSeed += 1) });
-  const conv = (filters: number, kernelSize: number, strides: number, name: string) =>
-    tf.layers.conv2d({ filters, kernelSize, strides, padding: 'valid', useBias: false, kernelInitializer: heNormal(), name });
-  const bn = (name: string, gammaZero = false) =>
-    tf.layers.batchNormalization({ axis: -1, momentum: 0.95, epsilon: 1e-3, name, ...(gammaZero ? { gammaInitializer: 'zeros' } : {}) });
-  const relu = (name: string) => tf.layers.activation({ activation: 'relu', name });
+  const { conv, bn, relu, apply, heNormal, nextSeed } = layerKit(seed, 'valid');
   const pad1 = (name: string) => tf.layers.zeroPadding2d({ padding: 1, name });
-  const apply = (layer: tf.layers.Layer, x: tf.SymbolicTensor | tf.SymbolicTensor[]) => layer.apply(x) as tf.SymbolicTensor;
 
   const input = tf.input({ shape: [inputSize, inputSize, 3], name: 'image' });
   let x = apply(conv(widths[0]!, 3, stemStride, 'stem_conv'), apply(pad1('stem_pad'), input));
@@ -204,7 +213,7 @@ export function buildShapesResNeSt(options: ShapesResNetOptions = {}): tf.Layers
               kernelSize: 3,
               groups: radix,
               padding: 'same',
-              seed: (layerSeed += 1),
+              seed: nextSeed(),
               name: `${prefix}_splat_conv`,
             }),
             y,
@@ -236,18 +245,7 @@ export function buildShapesResNeSt(options: ShapesResNetOptions = {}): tf.Layers
       channels = width;
     }
   });
-  const pooled = apply(tf.layers.globalAveragePooling2d({ name: POOL_LAYER }), x);
-  const output = apply(
-    tf.layers.dense({
-      units: numClasses,
-      activation: 'sigmoid',
-      kernelInitializer: tf.initializers.glorotUniform({ seed: seed * 1000 + 999 }),
-      biasInitializer: 'zeros',
-      name: HEAD_LAYER,
-    }),
-    pooled,
-  );
-  return tf.model({ inputs: input, outputs: output, name: 'shapes_resnest' });
+  return withHead(input, x, numClasses, seed, 'shapes_resnest');
 }
 
 /**

@@ -18,11 +18,11 @@ import { buildLayersModel } from '../core/model/artifacts';
 import { layersModelFiles } from '../node/files';
 import { batchOf, range, type SceneSet } from './data';
 import { multiLabelScores } from './metrics';
-import { HEAD_LAYER, buildShapesResNet, resolveShapesResNetOptions } from './shapes-model';
+import { HEAD_LAYER, buildShapesResNet } from './shapes-model';
 import {
-  DEFAULT_TRAIN_CONFIG,
   jsonLinesLogger,
   permutation,
+  resolveTrainConfig,
   type DataSets,
   type Logger,
   type TrainConfig,
@@ -83,11 +83,7 @@ export async function trainShapesModelInTorch(
   options: { threads?: number } = {},
   log: Logger = jsonLinesLogger,
 ): Promise<TrainingResult> {
-  const config: TrainConfig = {
-    ...DEFAULT_TRAIN_CONFIG,
-    ...partial,
-    model: resolveShapesResNetOptions({ ...DEFAULT_TRAIN_CONFIG.model, ...partial.model }),
-  };
+  const config = resolveTrainConfig(partial);
   if (config.variant !== 'plain' || config.freshTrainScenes || config.emaDecay > 0)
     throw new Error('the torch trainer trains the plain head on a fixed scene set, without a weight average');
   const initial = buildShapesResNet(config.model);

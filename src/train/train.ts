@@ -137,6 +137,15 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   inputGradient: 'conv',
 };
 
+/** A partial config with the defaults filled in (the model's options resolved too). */
+export function resolveTrainConfig(partial: Partial<TrainConfig>): TrainConfig {
+  return {
+    ...DEFAULT_TRAIN_CONFIG,
+    ...partial,
+    model: resolveShapesResNetOptions({ ...DEFAULT_TRAIN_CONFIG.model, ...partial.model }),
+  };
+}
+
 export type LogLine = Record<string, unknown>;
 export type Logger = (line: LogLine) => void;
 export const jsonLinesLogger: Logger = (line) => console.log(JSON.stringify(line));
@@ -437,11 +446,7 @@ export async function trainShapesModel(
   data: DataSets,
   log: Logger = jsonLinesLogger,
 ): Promise<TrainingResult> {
-  const config: TrainConfig = {
-    ...DEFAULT_TRAIN_CONFIG,
-    ...partial,
-    model: resolveShapesResNetOptions({ ...DEFAULT_TRAIN_CONFIG.model, ...partial.model }),
-  };
+  const config = resolveTrainConfig(partial);
   const labelNames = [...SHAPE_CLASSES];
   const model = buildShapesResNet(config.model);
   const trainer = new ShapesTrainer(model, config.variant, config.alpha, config.learningRate, config.weightDecay);

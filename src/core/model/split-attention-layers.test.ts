@@ -1,19 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initNodeBackend } from '../../node/backend';
+import { maxAbsDifference } from '../../testing/golden';
 import { GroupedConv2D, RadixSoftmax, RadixSum, RadixWeightedSum, registerSplitAttentionLayers } from './split-attention-layers';
 
 beforeAll(async () => {
   await initNodeBackend('wasm');
   registerSplitAttentionLayers();
 });
-
-const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
-  expect(a.length).toBe(b.length);
-  let max = 0;
-  for (let i = 0; i < a.length; i += 1) max = Math.max(max, Math.abs(a[i]! - b[i]!));
-  return max;
-};
 
 describe('split-attention layers', () => {
   it('GroupedConv2D: each filter block sees its channel block (against one conv2d per group), and a saved model loads again', async () => {
@@ -32,7 +26,7 @@ describe('split-attention layers', () => {
       const [k0, k1] = tf.split(kernel, 2, 3) as [tf.Tensor4D, tf.Tensor4D];
       return tf.add(tf.concat([tf.conv2d(x0, k0, 1, 'same'), tf.conv2d(x1, k1, 1, 'same')], 3), bias);
     });
-    expect(maxAbs(await got.data(), await want.data())).toBeLessThan(1e-5);
+    expect(maxAbsDifference(await got.data(), await want.data())).toBeLessThan(1e-5);
 
     // Round trip through model.json: the registered class is rebuilt from its config.
     let saved: tf.io.ModelArtifacts | null = null;
@@ -43,7 +37,7 @@ describe('split-attention layers', () => {
     );
     const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved!));
     const again = loaded.predict(x) as tf.Tensor;
-    expect(maxAbs(await again.data(), await want.data())).toBeLessThan(1e-5);
+    expect(maxAbsDifference(await again.data(), await want.data())).toBeLessThan(1e-5);
     expect(loaded.getLayer('grouped').getClassName()).toBe('GroupedConv2D');
     tf.dispose([kernel, bias, x, got, want, again]);
     model.dispose();
@@ -69,7 +63,7 @@ describe('split-attention layers', () => {
         want[k * 2 + j] = a0;
         want[4 + k * 2 + j] = a1;
       }
-    expect(maxAbs(values, want)).toBeLessThan(1e-6);
+    expect(maxAbsDifference(values, want)).toBeLessThan(1e-6);
     tf.dispose([logits, out]);
   });
 
