@@ -40,6 +40,8 @@ export interface StateSnapshot {
   detected: number[];
   maps: Array<{ method: string; label: number; shape: number[]; normalized: number[]; rawMin: number; rawMax: number }>;
   lastError: string | null;
+  image: { name: string | null; originalWidth: number; originalHeight: number; policyDescription: string } | null;
+  status: { backend: string; model: string; image: string; analysis: string };
   [key: string]: unknown;
 }
 

@@ -8,7 +8,7 @@ import { indexedDbBatchJournal } from './state/batch-journal';
 import { App } from './ui/App';
 import { createEngineClient } from './client/engine-client';
 import { ErrorBoundary } from './ui/ErrorBoundary';
-import type { EngineMemory } from './shared/protocol';
+import type { EngineMemory, ModelInputPixels } from './shared/protocol';
 import './ui/styles.css';
 
 declare global {
@@ -18,6 +18,8 @@ declare global {
       getState: () => StudioSnapshot;
       store: StudioStore;
       engineMemory: () => Promise<EngineMemory>;
+      /** The current image's model input, RGB bytes (the studio/CLI parity test). */
+      modelInput: () => Promise<ModelInputPixels>;
       simulateEngineCrash: () => void;
       simulateDeviceLoss: () => Promise<void>;
     };
@@ -49,6 +51,7 @@ window.__camStudio = {
   store,
   // The worker's tf.memory(): the e2e tests check that repeated analyses leave no tensors behind.
   engineMemory: () => engine.memory(),
+  modelInput: () => engine.modelInput(),
   // Kills the worker as a crash would: the recovery test uses it (and anyone curious can try it).
   simulateEngineCrash: () => engine.simulateCrash(),
   // Destroys the worker's WebGPU device as a driver reset would (the device-loss test).

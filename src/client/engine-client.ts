@@ -140,6 +140,7 @@ export function createEngineClient(): EngineClient {
     analyzeFile: (image, request) => call(() => remote.analyzeFile(image, request)),
     cancel: () => call(() => remote.cancel()),
     memory: () => call(() => remote.memory()),
+    modelInput: () => call(() => remote.modelInput()),
     simulateDeviceLoss: () => call(() => remote.simulateDeviceLoss()),
     terminate: () => {
       remote[Comlink.releaseProxy]();

@@ -1,21 +1,31 @@
 /**
  * Node-side image input for the command line: decoding with sharp (libvips: PNG, JPEG, WebP, GIF, TIFF,
- * AVIF; EXIF orientation applied), the same crop/resize policies as the studio, RGB in [0, 255].
+ * AVIF; EXIF orientation applied) at full resolution, then the studio's own crop and resampling
+ * (shared/model-input.ts: Pillow's bilinear), so the command line and the studio feed a model the same
+ * pixels for the same photo. RGB in [0, 255].
  */
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import type { ResizePolicy } from '../shared/model-metadata';
+import { modelInputPixels } from '../shared/model-input';
 
-/** `[1, H, W, 3]` int32 RGB pixels of an image file, resized to `size` by `policy`. */
-export async function readImagePixels(path: string, size: [number, number], policy: ResizePolicy): Promise<tf.Tensor4D> {
-  const [height, width] = size;
-  const { data, info } = await sharp(path, { animated: false })
+/** The decoded image: `[height, width, 3]` RGB bytes, EXIF orientation applied, alpha dropped. */
+export async function decodeImageFile(path: string): Promise<{ data: Uint8Array; width: number; height: number }> {
+  // ignoreIcc: colour values as stored, as Pillow (and so most training pipelines) read them; the studio
+  // decodes with colorSpaceConversion 'none' for the same reason.
+  const { data, info } = await sharp(path, { animated: false, ignoreIcc: true })
     .rotate() // EXIF orientation
     .removeAlpha()
     .toColourspace('srgb')
-    .resize(width, height, { fit: policy === 'squash' ? 'fill' : 'cover', position: 'centre', kernel: 'cubic' })
     .raw()
     .toBuffer({ resolveWithObject: true });
   if (info.channels !== 3) throw new Error(`expected 3 channels after decoding, got ${info.channels}`);
-  return tf.tensor4d(new Int32Array(Uint8Array.from(data)), [1, height, width, 3], 'int32');
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
+}
+
+/** `[1, H, W, 3]` int32 RGB pixels of an image file, fitted to `size` (`[H, W]`) by `policy`. */
+export async function readImagePixels(path: string, size: [number, number], policy: ResizePolicy): Promise<tf.Tensor4D> {
+  const { data, width, height } = await decodeImageFile(path);
+  const rgb = modelInputPixels(data, width, height, 3, size, policy);
+  return tf.tensor4d(Int32Array.from(rgb), [1, size[0], size[1], 3], 'int32');
 }

@@ -288,6 +288,11 @@ export interface EngineApi {
   /** Cancels the running analysis (it rejects with a `cancelled` error); the model stays loaded. */
   cancel(): Promise<void>;
   memory(): Promise<EngineMemory>;
+  /**
+   * The current image as the model gets it before preprocessing: `[height, width, 3]` RGB bytes, row-major
+   * (the shared resampling of shared/model-input.ts). For the console and the studio/CLI parity test.
+   */
+  modelInput(): Promise<ModelInputPixels>;
   /** Destroys the WebGPU device as a driver reset would (the device-loss test; no-op on other backends). */
   simulateDeviceLoss(): Promise<void>;
 }
@@ -296,6 +301,13 @@ export interface EngineApi {
  * Posted by the worker (outside Comlink) when its WebGPU device is lost: the client then replaces the worker
  * as after a crash (a new worker gets a new device), and the store falls back to wasm if it keeps happening.
  */
+export interface ModelInputPixels {
+  height: number;
+  width: number;
+  /** `[height, width, 3]` RGB bytes. */
+  pixels: Uint8Array;
+}
+
 export const DEVICE_LOST_MESSAGE = 'cam-studio:device-lost';
 export interface DeviceLostMessage {
   type: typeof DEVICE_LOST_MESSAGE;

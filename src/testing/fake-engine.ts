@@ -361,6 +361,9 @@ export class FakeEngine implements EngineApi {
   async memory() {
     return { numTensors: 0, numBytes: 0 };
   }
+  async modelInput() {
+    return { height: 1, width: 1, pixels: new Uint8Array(3) };
+  }
 }
 
 export function response(body: unknown, ok = true): FetchResponseLike {

@@ -8,7 +8,8 @@ import type { PreprocessingId, ResizePolicy } from '../shared/model-metadata';
 import type { ImageSummary, ModelSource, ModelSummary } from '../shared/protocol';
 import { methodAvailability } from '../core/methods/types';
 import type { LoadedClassifier } from '../core/model/load';
-import { cropFor, describePolicy, displayBitmap, pixelsForModel } from './image';
+import { cropFor } from '../shared/model-input';
+import { describePolicy, displayBitmap, pixelsForModel } from './image';
 
 export interface CurrentModel {
   loaded: LoadedClassifier;
@@ -31,7 +32,7 @@ export interface CurrentImage {
 /** The bitmap fitted to the model's input by its resize policy: RGB `[1, H, W, 3]` in [0, 255], the caller's. */
 export function modelPixels(model: CurrentModel, bitmap: ImageBitmap): tf.Tensor4D {
   const [height, width] = model.loaded.adapter.inputShape;
-  return pixelsForModel(bitmap, cropFor(bitmap.width, bitmap.height, model.resizePolicy), [height, width]);
+  return pixelsForModel(bitmap, cropFor(bitmap.width, bitmap.height, model.resizePolicy, [height, width]), [height, width]);
 }
 
 /** The class name of a label (from labels.json / metadata.json, else "class N"). */
@@ -75,8 +76,8 @@ export function modelSummary(model: CurrentModel): ModelSummary {
 export async function imageSummary(image: CurrentImage, model: CurrentModel | null): Promise<ImageSummary> {
   const policy = model?.resizePolicy ?? 'squash';
   const { width, height } = image.bitmap;
-  const crop = cropFor(width, height, policy);
   const input = model?.loaded.adapter.inputShape ?? [224, 224, 3];
+  const crop = cropFor(width, height, policy, [input[0], input[1]]);
   const display = await displayBitmap(image.bitmap, crop);
   const scaled = image.scaledFrom === undefined ? '' : `Decoded at ${width}x${height} from ${image.scaledFrom[0]}x${image.scaledFrom[1]}; `;
   return {

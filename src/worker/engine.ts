@@ -33,6 +33,7 @@ import type {
   ModelSummary,
   WalkthroughData,
   WalkthroughRequest,
+  ModelInputPixels,
 } from '../shared/protocol';
 import { rgbToRgba } from '../shared/resample';
 import { explainCells } from '../core/methods/cells';
@@ -45,7 +46,8 @@ import { passOfPixels, releasePass, type ImagePass } from '../core/pipeline';
 import { analysisResult, currentBackend, evaluationSettings } from './analysis';
 import { selectBackend, watchDeviceLoss, webGpuDevice } from './backend';
 import { imageSummary, labelName, modelPixels, modelSummary, type CurrentImage, type CurrentModel } from './current';
-import { cropFor, decodeImage, decodeMask, displaySizeFor } from './image';
+import { cropFor } from '../shared/model-input';
+import { decodeImage, decodeMask, displaySizeFor } from './image';
 import { Jobs } from './jobs';
 import { openModelSource } from './model-source';
 
@@ -228,7 +230,12 @@ export class Engine implements EngineApi {
       const { bitmap } = await decodeImage(imageBlob);
       let pass: ImagePass | null = null;
       try {
-        const displaySize = displaySizeFor(cropFor(bitmap.width, bitmap.height, model.resizePolicy));
+        const displaySize = displaySizeFor(
+          cropFor(bitmap.width, bitmap.height, model.resizePolicy, [
+            model.loaded.adapter.inputShape[0],
+            model.loaded.adapter.inputShape[1],
+          ]),
+        );
         pass = await this.passOf(model, bitmap);
         const result = await analysisResult(jobId, model, pass, { ...request, displaySize }, checkpoint, {
           started,
@@ -366,6 +373,17 @@ export class Engine implements EngineApi {
   async memory(): Promise<EngineMemory> {
     const memory = tf.memory();
     return { numTensors: memory.numTensors, numBytes: memory.numBytes };
+  }
+
+  async modelInput(): Promise<ModelInputPixels> {
+    const model = this.requireModel();
+    const pixels = modelPixels(model, this.requireImage().bitmap);
+    try {
+      const [, height, width] = pixels.shape;
+      return { height, width, pixels: Uint8Array.from(await pixels.data()) };
+    } finally {
+      pixels.dispose();
+    }
   }
 
   private requireModel(): CurrentModel {

@@ -7,6 +7,7 @@ import { rgbaToMask } from '../shared/palette';
 import { StudioError } from '../shared/errors';
 import { HEADER_BYTES, planDecode } from './decode-plan';
 import { RESIZE_POLICY_DESCRIPTIONS, type ResizePolicy } from '../shared/model-metadata';
+import { resizeBilinearPil, type Crop } from '../shared/model-input';
 
 export interface DecodedImage {
   bitmap: ImageBitmap;
@@ -23,6 +24,8 @@ export async function decodeImage(blob: Blob): Promise<DecodedImage> {
   try {
     const bitmap = await createImageBitmap(blob, {
       imageOrientation: 'from-image',
+      // Colour values as stored (no ICC conversion), as Pillow and sharp with ignoreIcc read them.
+      colorSpaceConversion: 'none',
       ...(plan?.resize === undefined
         ? {}
         : { resizeWidth: plan.resize.width, resizeHeight: plan.resize.height, resizeQuality: 'high' as const }),
@@ -40,20 +43,6 @@ export async function decodeImage(blob: Blob): Promise<DecodedImage> {
       `${kind} could not be decoded as an image: it is not an image, it is damaged, or its format is not one the browser reads (PNG, JPEG, WebP, GIF, BMP).`,
     );
   }
-}
-
-export interface Crop {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
-
-/** The region of the image the model sees. */
-export function cropFor(width: number, height: number, policy: ResizePolicy): Crop {
-  if (policy === 'squash') return { x: 0, y: 0, width, height };
-  const side = Math.min(width, height);
-  return { x: Math.floor((width - side) / 2), y: Math.floor((height - side) / 2), width: side, height: side };
 }
 
 export function describePolicy(policy: ResizePolicy, crop: Crop, original: [number, number], input: [number, number]): string {
@@ -76,20 +65,22 @@ export async function displayBitmap(bitmap: ImageBitmap, crop: Crop): Promise<Im
 }
 
 /**
- * The crop resized to the model's input size, as RGB pixels in [0, 255].
+ * The crop resized to the model's input size, as RGB pixels in [0, 255]: the crop is read at full
+ * resolution (a 1:1 copy, no smoothing) and resized by the shared Pillow-bilinear resampling
+ * (shared/model-input.ts), so the studio feeds the model what the command line feeds it.
  * @returns `[1, H, W, 3]` int32
  */
 export function pixelsForModel(bitmap: ImageBitmap, crop: Crop, size: [number, number]): tf.Tensor4D {
   const [height, width] = size;
-  const canvas = new OffscreenCanvas(width, height);
+  const canvas = new OffscreenCanvas(crop.width, crop.height);
   const context = canvas.getContext('2d', { willReadFrequently: true });
   if (context === null)
     throw new StudioError('image-decode-failed', 'This browser cannot draw images in a worker (no OffscreenCanvas 2D).');
-  context.imageSmoothingEnabled = true;
-  context.imageSmoothingQuality = 'high';
-  context.drawImage(bitmap, crop.x, crop.y, crop.width, crop.height, 0, 0, width, height);
-  const pixels = context.getImageData(0, 0, width, height);
-  return tf.tidy(() => tf.expandDims(tf.browser.fromPixels(pixels, 3), 0) as tf.Tensor4D);
+  context.imageSmoothingEnabled = false;
+  context.drawImage(bitmap, crop.x, crop.y, crop.width, crop.height, 0, 0, crop.width, crop.height);
+  const { data } = context.getImageData(0, 0, crop.width, crop.height);
+  const rgb = resizeBilinearPil(data, crop.width, crop.height, 4, width, height);
+  return tf.tensor4d(Int32Array.from(rgb), [1, height, width, 3], 'int32');
 }
 
 /**

@@ -61,6 +61,7 @@ export function validatedApi(engine: EngineApi): EngineApi {
     walkthrough: async (request) => engine.walkthrough(parse(WalkthroughRequestSchema, request, 'The walkthrough request')),
     cancel: async () => engine.cancel(),
     memory: async () => engine.memory(),
+    modelInput: async () => engine.modelInput(),
     simulateDeviceLoss: async () => engine.simulateDeviceLoss(),
   };
 }
