@@ -23,10 +23,11 @@ describe('heatmap grid helpers', () => {
 
   it('formats extras for captions', () => {
     expect(extrasText({ completenessGap: 0.00123 })).toBe('completeness gap 1.230e-3');
-    expect(extrasText({ someValue: 2 })).toBe('some value 2.0000');
+    expect(extrasText({ forwardPasses: 256 })).toBe('forward passes 256'); // counts are whole numbers
     expect(extrasText({})).toBe('');
     expect(extrasText(undefined)).toBe('');
-    expect(formatNumber(0)).toBe('0.0000');
-    expect(formatNumber(12345)).toBe('1.235e+4');
+    expect(formatNumber(0)).toBe('0');
+    expect(formatNumber(12345)).toBe('12,345');
+    expect(formatNumber(12345.6)).toBe('1.235e+4');
   });
 });

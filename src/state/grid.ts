@@ -1,4 +1,5 @@
 /** Pure helpers of the heatmap grid (rows and columns, captions). */
+import { formatValue } from '../shared/format';
 import type { AnalyzeResult, MethodId } from '../shared/protocol';
 
 /**
@@ -14,10 +15,8 @@ export function gridAxes(result: Pick<AnalyzeResult, 'labels' | 'maps'>): { labe
 }
 
 /** A number for a caption: fixed for ordinary magnitudes, exponential for tiny or huge ones. */
-export function formatNumber(value: number): string {
-  if (!Number.isFinite(value)) return String(value);
-  return Math.abs(value) >= 1000 || (Math.abs(value) < 0.01 && value !== 0) ? value.toExponential(3) : value.toFixed(4);
-}
+/** A measured value (see shared/format.ts): whole numbers as counts, else 4 decimals or exponent form. */
+export const formatNumber = formatValue;
 
 const EXTRA_NAMES: Readonly<Record<string, string>> = { completenessGap: 'completeness gap' };
 

@@ -198,6 +198,8 @@ export interface ErrorSlice {
   /** Notes from startup (e.g. an unknown ?backend value). */
   notices: string[];
   dismissError(): void;
+  /** Removes one notice (its Dismiss button). */
+  dismissNotice(notice: string): void;
   reportError(error: unknown, context: string): void;
 }
 

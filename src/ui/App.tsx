@@ -12,6 +12,7 @@ import { Filmstrip } from './Filmstrip';
 import { ModelStatus } from './ModelStatus';
 import { PageDrop } from './PageDrop';
 import { Results } from './Results';
+import { Predictions } from './Predictions';
 import { ViewControls } from './ViewControls';
 import { Classroom } from './Classroom';
 import { FigureBuilder } from './FigureBuilder';
@@ -35,8 +36,10 @@ export function App() {
         <ModelPicker />
         <BackendBadge />
       </header>
-      <ModeTabs />
-      <ModelStatus />
+      <div className="nav-row">
+        <ModeTabs />
+        <ModelStatus />
+      </div>
       <ErrorBanner />
       {mode === 'classroom' && (
         <main className="layout-wide" id="mode-panel-classroom" role="tabpanel" aria-labelledby="mode-tab-classroom">
@@ -52,13 +55,14 @@ export function App() {
         <aside className="sidebar">
           <ModelSetup />
           <ImagePanel />
-          <ViewControls />
+          <Predictions />
           <AnalysisControls />
+          <ViewControls />
           <ModelDetails />
         </aside>
         <div className="main-column">
-          <Filmstrip />
           <Results />
+          <Filmstrip />
           <InspectorPanel />
           <MetricsPanel />
           <BatchPanel />

@@ -44,7 +44,7 @@ export function BackendBadge() {
         {report && <span className="badge-reason">{report.reason}</span>}
       </div>
       <label className="field compact">
-        <span className="field-label">Run on</span>
+        <span className="field-label visually-hidden">Run on</span>
         <select data-testid="backend-select" value={requested} onChange={onChange} disabled={busy} aria-label="Backend to run the model on">
           {BACKEND_CHOICES.map((choice) => (
             <option key={choice} value={choice}>

@@ -35,7 +35,8 @@ export function Filmstrip() {
     [],
   );
 
-  if (queue.length === 0) return null;
+  // One image needs no filmstrip: it is the image shown in the sidebar.
+  if (queue.length < 2) return null;
   const index = queue.findIndex((item) => item.id === current);
   const onKeyDown = (event: KeyboardEvent<HTMLOListElement>): void => {
     const delta = event.key === 'ArrowRight' ? 1 : event.key === 'ArrowLeft' ? -1 : 0;

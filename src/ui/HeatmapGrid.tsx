@@ -1,9 +1,10 @@
-import { useId } from 'react';
+import { Fragment, useId, type ReactNode } from 'react';
 import { isSlowMethod, methodTitle } from '../shared/methods';
 import { useStudio } from '../state/react';
 import { gridAxes, extrasText, formatNumber } from '../state/grid';
 import type { HeatmapResult, MethodId } from '../shared/protocol';
 import { HeatmapCanvas } from './HeatmapCanvas';
+import { formatDuration, formatProbability } from '../shared/format';
 
 function rangeText(map: HeatmapResult): string {
   const extras = Object.entries(map.extras ?? {}).map(([k, v]) => `${k} ${formatNumber(v)}`);
@@ -12,6 +13,21 @@ function rangeText(map: HeatmapResult): string {
     `${map.resolution === 'input' ? 'input' : 'feature'} resolution ${map.shape[0]} × ${map.shape[1]}`,
     ...extras,
   ].join('\n');
+}
+
+/**
+ * A class or method name that may break after underscores, hyphens and slashes ("Arabian_<wbr>camel"),
+ * besides spaces, and nowhere inside a word.
+ */
+export function breakable(name: string): ReactNode {
+  const parts = name.split(/(?<=[_/-])/);
+  if (parts.length === 1) return name;
+  return parts.map((part, index) => (
+    <Fragment key={index}>
+      {part}
+      {index < parts.length - 1 && <wbr />}
+    </Fragment>
+  ));
 }
 
 /** The grid of the current image: rows = labels and columns = methods (or transposed). */
@@ -38,14 +54,15 @@ export function HeatmapGrid() {
   const mapAt = (method: MethodId, label: number): HeatmapResult | undefined => byKey.get(`${method}\u0000${label}`);
   const probOf = (label: number): string => {
     const p = result.predictions.find((q) => q.label === label);
-    return p ? ` · ${(p.prob * 100).toFixed(1)}%` : '';
+    return p ? ` · ${formatProbability(p.prob)}` : '';
   };
   const columns = transposed ? labels.length : methods.length;
-  const cellSize = columns <= 2 ? 300 : columns <= 4 ? 240 : 190;
+  // The largest cell for this many columns; CSS shrinks cells to fit the width (styles.css, .grid-scroll).
+  const cellMax = columns <= 2 ? 300 : columns <= 4 ? 240 : 200;
 
   const labelHeader = (label: number) => (
     <>
-      <span className="axis-name">{nameOf(label)}</span>
+      <span className="axis-name">{breakable(nameOf(label))}</span>
       <span className="muted small">
         #{label}
         {probOf(label)}
@@ -55,9 +72,9 @@ export function HeatmapGrid() {
   );
   const methodHeader = (method: MethodId) => (
     <>
-      <span className="axis-name">{titleOf(method)}</span>
+      <span className="axis-name">{breakable(titleOf(method))}</span>
       <span className="muted small">
-        {result.timingsMs.methods[method] !== undefined ? `${Math.round(result.timingsMs.methods[method] ?? 0)} ms` : ''}
+        {result.timingsMs.methods[method] !== undefined ? formatDuration(result.timingsMs.methods[method] ?? 0) : ''}
         {isSlowMethod(method) ? ' · slow' : ''}
       </span>
     </>
@@ -86,7 +103,10 @@ export function HeatmapGrid() {
         >
           <HeatmapCanvas map={map} image={image.display} colormap={colormap} opacity={opacity} label={name} methodTitle={titleOf(method)} />
           <figcaption>
-            <strong>{titleOf(method)}</strong> · {name}
+            {/* The row and column headers name the method and the label; screen readers hear them here too. */}
+            <span className="visually-hidden">
+              {titleOf(method)} · {name}
+            </span>
             <span className="muted small range">
               raw {map.rawMin.toPrecision(3)}..{map.rawMax.toPrecision(3)}
               {map.resolution === 'input' ? ' · input resolution' : ''}
@@ -105,7 +125,7 @@ export function HeatmapGrid() {
   const rowKeys: (MethodId | number)[] = transposed ? methods : labels;
   const colKeys: (MethodId | number)[] = transposed ? labels : methods;
   return (
-    <div className="heatmap-grid" style={{ ['--cell-size' as string]: `${cellSize}px` }}>
+    <div className="heatmap-grid" style={{ ['--columns' as string]: String(columns), ['--cell-max' as string]: `${cellMax}px` }}>
       <div className="grid-toolbar">
         <label className="check" htmlFor={toggleId}>
           <input

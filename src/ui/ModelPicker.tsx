@@ -67,7 +67,7 @@ export function ModelPicker() {
         </select>
       </label>
       <form className="field url-form" onSubmit={onUrl}>
-        <label htmlFor={urlId} className="field-label">
+        <label htmlFor={urlId} className="field-label visually-hidden">
           Load from URL
         </label>
         <div className="row">
@@ -76,7 +76,7 @@ export function ModelPicker() {
             type="text"
             inputMode="url"
             autoComplete="url"
-            placeholder="https://…/model.json or model.onnx"
+            placeholder="Model URL: https://…/model.json or .onnx"
             data-testid="model-url-input"
             value={url}
             onChange={(e) => setUrl(e.target.value)}
@@ -88,7 +88,7 @@ export function ModelPicker() {
         </div>
       </form>
       <div className="field">
-        <span className="field-label">Your own model</span>
+        <span className="field-label visually-hidden">Your own model</span>
         <div className="row">
           <button
             type="button"
@@ -96,10 +96,15 @@ export function ModelPicker() {
             onClick={() => filesRef.current?.click()}
             title="model.json and its .bin shards, or an .onnx file; optionally metadata.json and a labels file"
           >
-            Open files…
+            Open model files…
           </button>
-          <button type="button" className="button" onClick={() => folderRef.current?.click()}>
-            Open folder…
+          <button
+            type="button"
+            className="button"
+            onClick={() => folderRef.current?.click()}
+            title="A folder with model.json (or model.onnx), its shards, and optionally metadata.json and labels"
+          >
+            Open model folder…
           </button>
         </div>
         <input

@@ -1,12 +1,7 @@
+import { formatProbability } from '../shared/format';
 import { useStudio } from '../state/react';
 import { explainedLabels } from '../state/selectors';
 import type { Prediction } from '../shared/protocol';
-
-function percent(p: number): string {
-  if (!Number.isFinite(p)) return '–';
-  if (p >= 0.001) return `${(p * 100).toFixed(1)}%`;
-  return `${(p * 100).toExponential(1)}%`;
-}
 
 /** At most this many detected labels are named; the rest are counted. */
 const DETECTED_NAMES_SHOWN = 12;
@@ -57,7 +52,7 @@ export function Predictions() {
                     </span>
                   )}
                 </span>
-                <span className="prediction-prob">{activation === 'linear' ? p.logit.toFixed(2) : percent(p.prob)}</span>
+                <span className="prediction-prob">{activation === 'linear' ? p.logit.toFixed(2) : formatProbability(p.prob)}</span>
               </label>
               <div className="bar" aria-hidden="true">
                 <div className="bar-fill" style={{ width: `${width}%` }} />

@@ -1,7 +1,7 @@
 import { isSlowMethod, methodTitle as titleOf } from '../shared/methods';
 import { useStudio } from '../state/react';
 import { HeatmapGrid } from './HeatmapGrid';
-import { Predictions } from './Predictions';
+import { formatDuration } from '../shared/format';
 
 /** Predictions and heatmaps; `data-state` tells idle / busy / done / error. */
 export function Results() {
@@ -46,8 +46,8 @@ export function Results() {
           )}
           {status === 'done' && timings && (
             <span className="muted small" data-testid="timings">
-              {Math.round(timings.total)} ms on {backend}
-              {reused ? ' (forward pass reused)' : ` (forward ${Math.round(timings.forward)} ms)`}
+              {formatDuration(timings.total)} on {backend}
+              {reused ? ' (forward pass reused)' : ` (forward ${formatDuration(timings.forward)})`}
             </span>
           )}
           {status === 'error' && <span className="error-text">The last analysis failed: see the message above.</span>}
@@ -66,7 +66,6 @@ export function Results() {
         </ul>
       )}
       <div className={`results-body${status === 'busy' ? ' stale' : ''}`}>
-        <Predictions />
         <HeatmapGrid />
       </div>
     </section>
