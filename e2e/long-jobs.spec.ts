@@ -60,6 +60,8 @@ test('cancel during Score-CAM and during a folder evaluation: the studio answers
       timeout: 60_000,
     })
     .toBeGreaterThanOrEqual(4);
+  // A long job says how long it has left (issue #16).
+  await expect(page.getByTestId('analysis-progress')).toContainText(/about \d.* left/);
   const clicked = Date.now();
   await page.getByTestId('cancel-analysis').click();
   await expect(page.getByTestId('results')).not.toHaveAttribute('data-state', 'busy');

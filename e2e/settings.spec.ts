@@ -21,6 +21,8 @@ test('a reload keeps the mode, model and colour map; "Share settings" gives a li
 
   await page.getByTestId('share-settings').click();
   const link = await page.getByTestId('share-link').inputValue();
+  // The copy is confirmed (or the user is told to copy by hand when the clipboard is not allowed).
+  await expect(page.getByTestId('share-copied')).toHaveText(/Copied|Select and copy/);
   const url = new URL(link);
   expect(Object.fromEntries(url.searchParams)).toMatchObject({
     mode: 'figure',

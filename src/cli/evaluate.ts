@@ -15,7 +15,14 @@ import { basename, dirname, extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeDetectionRule } from '../shared/detection';
 import { fitMask, type SegmentationMask } from '../shared/metrics/localisation';
-import { aggregateEvaluations, parseLabelsFile, reportCsv, type EvaluationReport, type ImageEvaluation } from '../shared/metrics/report';
+import {
+  aggregateEvaluations,
+  csvAsTextTable,
+  parseLabelsFile,
+  reportCsv,
+  type EvaluationReport,
+  type ImageEvaluation,
+} from '../shared/metrics/report';
 import { METHOD_IDS, methodDescriptor } from '../shared/methods';
 import { decodePng } from '../shared/png';
 import { integerField, numberField } from '../shared/schema';
@@ -24,7 +31,7 @@ import { methodAvailability } from '../core/methods/types';
 import { detectionRuleFor } from '../core/pipeline';
 import { preprocess } from '../core/preprocess';
 import { initNodeBackend } from '../node/backend';
-import { loadClassifierFromDirectory, modelFileOf } from '../node/files';
+import { loadClassifierFromDirectory, modelDirOrDefault, modelFileOf } from '../node/files';
 import { readImagePixels } from '../node/image';
 import { flagValue, methodsHelp, optionalFlag, parseDetectFlag, parseMethodsFlag, requireString, runMain, UsageError } from './args';
 
@@ -34,9 +41,9 @@ const THRESHOLD = numberField(0, 1);
 const COUNT = integerField(1, 100_000_000);
 const CURVE_STEPS = integerField(0, 1000);
 
-const USAGE = `usage: npm run evaluate -- --model DIR --images DIR [--masks DIR] [options]
+const USAGE = `usage: npm run evaluate -- [--model DIR] --images DIR [--masks DIR] [options]
 
-  --model DIR|FILE     TF.js model folder (model.json, shards) or ONNX model (model.onnx, or the .onnx file);
+  --model DIR|FILE     (default: models/resnet50-imagenet) TF.js model folder (model.json, shards) or ONNX model (model.onnx, or the .onnx file);
                        metadata.json / labels.json beside it are read
   --images DIR         folder of images (png, jpg, jpeg, webp, gif, bmp, tif); evaluated in name order
   --masks DIR          VOC-style PNG masks (palette indices: 0 background, k + 1 class k, 255 ignore),
@@ -103,7 +110,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  const modelDir = requireString(values.model, 'model');
+  const modelDir = modelDirOrDefault(values.model);
   const imagesDir = requireString(values.images, 'images');
   if (modelFileOf(modelDir) === null)
     throw new UsageError(`no model at ${modelDir}: give a folder with model.json (TF.js) or model.onnx, or an .onnx file`);
@@ -235,6 +242,7 @@ async function main(): Promise<void> {
   if (process.stderr.isTTY) process.stderr.write('\n');
   adapter.dispose();
   process.stderr.write(`detected set: ${describeDetectionRule(settings.detection)}; wrote ${out} and ${out.replace(/\.json$/, '.csv')}\n`);
+  process.stdout.write(csvAsTextTable(readFileSync(out.replace(/\.json$/, '.csv'), 'utf8')));
 }
 
 if (process.argv[1] !== undefined && /evaluate\.ts$/.test(process.argv[1])) runMain(USAGE, main);

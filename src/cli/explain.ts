@@ -35,19 +35,10 @@ import { geometricAugmentations } from '../core/methods/meta';
 import { methodAvailability } from '../core/methods/types';
 import { explainImage, passOfInput, passOfPixels, releasePass, type ImagePass } from '../core/pipeline';
 import { initNodeBackend } from '../node/backend';
-import { loadClassifierFromDirectory, modelFileOf, readFloat32 } from '../node/files';
+import { loadClassifierFromDirectory, modelDirOrDefault, modelFileOf, readFloat32 } from '../node/files';
 import { readImagePixels } from '../node/image';
-import {
-  flagValue,
-  methodsHelp,
-  optionalFlag,
-  parseDetectFlag,
-  parseMethodsFlag,
-  parseNumberList,
-  requireString,
-  runMain,
-  UsageError,
-} from './args';
+import { formatCount } from '../shared/format';
+import { flagValue, methodsHelp, optionalFlag, parseDetectFlag, parseMethodsFlag, parseNumberList, runMain, UsageError } from './args';
 
 const TOP = integerField(1, 1000);
 
@@ -62,9 +53,9 @@ function optionsHelp(): string {
   }).join('\n');
 }
 
-const USAGE = `usage: npm run explain -- --model DIR (--image FILE | --input-tensor FILE.f32) [options]
+const USAGE = `usage: npm run explain -- [--model DIR] (--image FILE | --input-tensor FILE.f32) [options]
 
-  --model DIR|FILE.onnx   TF.js model folder (layers or graph model: model.json, shards), or an ONNX model (a folder with
+  --model DIR|FILE.onnx   (default: models/resnet50-imagenet, the studio's default) TF.js model folder (layers or graph model: model.json, shards), or an ONNX model (a folder with
                           model.onnx, or the .onnx file); metadata.json / labels.json beside it are read
   --image FILE            image to explain (PNG, JPEG, WebP, GIF, TIFF; EXIF orientation applied)
   --input-tensor FILE     raw little-endian float32 NHWC input, already preprocessed (e.g. golden *.x.f32)
@@ -112,7 +103,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  const modelDir = requireString(values.model, 'model');
+  const modelDir = modelDirOrDefault(values.model);
   if (modelFileOf(modelDir) === null)
     throw new UsageError(`no model at ${modelDir}: give a folder with model.json (TF.js) or model.onnx, or an .onnx file`);
   if ((values.image === undefined) === (values['input-tensor'] === undefined))
@@ -156,8 +147,15 @@ async function main(): Promise<void> {
   }
 
   let lastProgress = '';
+  let lastLogged = 0;
   const showProgress = (line: string): void => {
-    if (process.stderr.isTTY && line !== lastProgress) process.stderr.write(`\r${line}   `);
+    // A terminal gets one line rewritten in place; a log file gets a whole line at most every 2 s.
+    if (line === lastProgress) return;
+    if (process.stderr.isTTY) process.stderr.write(`\r${line}   `);
+    else if (performance.now() - lastLogged >= 2000) {
+      process.stderr.write(`${line}\n`);
+      lastLogged = performance.now();
+    }
     lastProgress = line;
   };
   const started = performance.now();
@@ -228,7 +226,11 @@ async function main(): Promise<void> {
   adapter.dispose();
   const text = `${JSON.stringify(output)}\n`;
   if (values.out === undefined) process.stdout.write(text);
-  else writeFileSync(values.out, text);
+  else {
+    writeFileSync(values.out, text);
+    const mapCount = Object.values(maps).reduce((n, byLabel) => n + Object.keys(byLabel).length, 0);
+    process.stderr.write(`wrote ${values.out}: ${mapCount} map${mapCount === 1 ? '' : 's'}, ${formatCount(text.length)} bytes of JSON\n`);
+  }
 }
 
 /** The method-option flags given, over the defaults (each family whole, as the engine merges them). */

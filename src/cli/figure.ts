@@ -95,9 +95,10 @@ async function main(): Promise<void> {
         pixels.dispose();
         if (pass !== null) releasePass(pass);
       }
-      process.stderr.write(`\rexplained ${index + 1}/${spec.images.length} images`);
+      const line = `explained ${index + 1}/${spec.images.length} images`;
+      process.stderr.write(process.stderr.isTTY ? `\r${line}` : `${line}\n`);
     }
-    process.stderr.write('\n');
+    if (process.stderr.isTTY) process.stderr.write('\n');
     const figure = await renderFigure(
       spec,
       rows,

@@ -14,6 +14,19 @@ export function readFloat32(path: string): Float32Array {
   return new Float32Array(readArrayBuffer(path));
 }
 
+/** The studio's default model as `npm run setup` installs it (the Keras ResNet50, ImageNet). */
+export const DEFAULT_MODEL_DIR = join(import.meta.dirname, '..', '..', 'models', 'resnet50-imagenet');
+
+/** `--model` when given, else the default model, refused with the fix when it is not installed. */
+export function modelDirOrDefault(given: string | undefined): string {
+  if (given !== undefined) return given;
+  if (modelFileOf(DEFAULT_MODEL_DIR) === null)
+    throw new Error(
+      `no --model given, and the default model is not installed at ${DEFAULT_MODEL_DIR}: run npm run setup, or pass --model DIR`,
+    );
+  return DEFAULT_MODEL_DIR;
+}
+
 /**
  * Where a model is: `model.json` (TF.js) or `model.onnx` in a folder, or an `.onnx` file; null when neither
  * is there (the message says what was looked for).

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_METHOD_OPTIONS, mergeMethodOptions, optionsForRequest, parseIntegerField, parseMaxChannels } from './options';
+import {
+  DEFAULT_METHOD_OPTIONS,
+  mergeMethodOptions,
+  optionsForRequest,
+  parseIntegerField,
+  parseMaxChannels,
+  SCORECAM_DEFAULT_CHANNELS,
+} from './options';
 
 describe('method options', () => {
   it('sends only the families that differ from the defaults, each whole', () => {
@@ -19,7 +26,7 @@ describe('method options', () => {
       smoothgrad: { noiseLevel: 3, samples: 12.4 },
       integratedGradients: { steps: Number.NaN },
     });
-    expect(merged.scorecam).toEqual({ variant: 'probability', batchSize: 1, maxChannels: null });
+    expect(merged.scorecam).toEqual({ variant: 'probability', batchSize: 1, maxChannels: SCORECAM_DEFAULT_CHANNELS });
     expect(merged.smoothgrad).toEqual({ samples: 12, noiseLevel: 1, seed: 0 });
     expect(merged.integratedGradients.steps).toBe(32);
     expect(mergeMethodOptions(merged, { scorecam: { maxChannels: null } }).scorecam.maxChannels).toBeNull();

@@ -41,6 +41,8 @@ export function HeatmapGrid() {
   const transposed = useStudio((s) => s.gridTransposed);
   const labelNames = useStudio((s) => s.model?.labelNames);
   const setTransposed = useStudio((s) => s.setGridTransposed);
+  const scorecamCap = useStudio((s) => s.methodOptions.scorecam.maxChannels);
+  const setMethodOptions = useStudio((s) => s.setMethodOptions);
   const toggleId = useId();
   if (!result || !image) return null;
   if (result.maps.length === 0) {
@@ -141,6 +143,20 @@ export function HeatmapGrid() {
           {labels.length} label{labels.length === 1 ? '' : 's'} × {methods.length} method{methods.length === 1 ? '' : 's'}; hover a map for
           its raw range.
         </span>
+        {methods.includes('scorecam') && scorecamCap !== null && (
+          <span className="small" data-testid="scorecam-cap-note">
+            Score-CAM scored the {scorecamCap} channels of largest variance (Faster-Score-CAM), to finish in reasonable time.{' '}
+            <button
+              type="button"
+              className="button small"
+              data-testid="scorecam-all-channels"
+              onClick={() => void setMethodOptions({ scorecam: { maxChannels: null } })}
+              title="One masked forward pass per channel: on a CPU this can take many minutes (progress shows the time left)"
+            >
+              Score all channels
+            </button>
+          </span>
+        )}
       </div>
       <div className="grid-scroll" role="region" aria-label="Heatmaps" tabIndex={0}>
         <table className="heatmap-table" data-testid="heatmap-table" data-transposed={transposed}>

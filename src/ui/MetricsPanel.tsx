@@ -1,3 +1,4 @@
+import { useTimeLeft } from './useTimeLeft';
 import { downloadBlob } from './download';
 import { CurvesChart, ExportableChart, MetricsBarChart, type CurveSet } from '../charts/MetricsCharts';
 import { methodTitle } from '../shared/methods';
@@ -16,6 +17,7 @@ export function MetricsPanel() {
   const status = useStudio((s) => s.metricsStatus);
   const metrics = useStudio((s) => s.metrics);
   const progress = useStudio((s) => s.metricsProgress);
+  const timeLeft = useTimeLeft(progress ? 'metrics' : null, progress?.done ?? 0, progress?.total ?? 0);
   const stale = useStudio((s) => metricsStale(s));
   const canCompute = useStudio((s) => s.model !== null && s.image !== null && s.methods.length > 0);
   const compute = useStudio((s) => s.computeMetrics);
@@ -57,6 +59,7 @@ export function MetricsPanel() {
             <>
               <span data-testid="metrics-progress" aria-live="polite">
                 <span className="spinner" aria-hidden="true" /> Scoring maps{progress ? ` ${progress.done}/${progress.total}` : '…'}
+                {timeLeft !== null && <span className="muted"> · {timeLeft}</span>}
               </span>
               <button type="button" className="button" data-testid="metrics-cancel" onClick={() => void cancel()}>
                 Cancel

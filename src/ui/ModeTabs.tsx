@@ -16,16 +16,21 @@ export function ModeTabs() {
   const setMode = useStudio((s) => s.setMode);
   const store = useStudioStore();
   const [shared, setShared] = useState<string | null>(null);
+  const [copied, setCopied] = useState<'copied' | 'select' | null>(null);
+  const copy = async (link: string): Promise<void> => {
+    try {
+      await navigator.clipboard.writeText(link);
+      setCopied('copied');
+    } catch {
+      setCopied('select'); // no clipboard permission: the link is selected, to copy by hand
+    }
+  };
   const share = async (): Promise<void> => {
     const state = store.getState();
     const base = document.baseURI.split(/[?#]/)[0]!;
     const link = `${base}${settingsToSearch(settingsOf(state, base), state.requestedBackend)}`;
     setShared(link);
-    try {
-      await navigator.clipboard.writeText(link);
-    } catch {
-      // no clipboard permission: the link is shown to copy by hand
-    }
+    await copy(link);
   };
   const onKeyDown = (event: KeyboardEvent<HTMLButtonElement>): void => {
     const index = STUDIO_MODES.indexOf(mode);
@@ -68,14 +73,25 @@ export function ModeTabs() {
           Share settings
         </button>
         {shared !== null && (
-          <input
-            className="share-link"
-            readOnly
-            value={shared}
-            aria-label="Link to these settings (copied to the clipboard when allowed)"
-            onFocus={(e) => e.target.select()}
-            data-testid="share-link"
-          />
+          <span className="share-box">
+            <input
+              className="share-link"
+              readOnly
+              value={shared}
+              aria-label="Link to these settings (copied to the clipboard when allowed)"
+              onFocus={(e) => e.target.select()}
+              data-testid="share-link"
+            />
+            <button type="button" className="button small" onClick={() => void copy(shared)} data-testid="share-copy">
+              Copy
+            </button>
+            <span className="small muted" role="status" data-testid="share-copied">
+              {copied === 'copied' ? 'Copied ✓' : copied === 'select' ? 'Select and copy (no clipboard access)' : ''}
+            </span>
+            <button type="button" className="button small" aria-label="Close the link" onClick={() => setShared(null)}>
+              ×
+            </button>
+          </span>
         )}
       </span>
     </div>

@@ -162,6 +162,26 @@ export function reportCsv(report: EvaluationReport, methods: readonly string[]):
   return `${lines.join('\n')}\n`;
 }
 
+/** A report's CSV (reportCsv) as an aligned text table for the terminal: numbers right-aligned. */
+export function csvAsTextTable(csv: string): string {
+  const rows = csv
+    .trim()
+    .split('\n')
+    .map((line) => line.split(','));
+  const numeric = (text: string): boolean => /^-?[\d.]+[* ]?$/.test(text);
+  // Unmarked numbers get a space where the best-of-row mark (*) would be, so that the digits align.
+  for (const row of rows) for (let c = 2; c < row.length; c += 1) if (numeric(row[c]!) && !row[c]!.endsWith('*')) row[c] = `${row[c]} `;
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
+  const lines = rows.map((row) =>
+    row
+      .map((cell, column) => (column > 1 && numeric(cell) ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!)))
+      .join('  ')
+      .trimEnd(),
+  );
+  lines.splice(1, 0, widths.map((width) => '-'.repeat(width)).join('  '));
+  return `${lines.join('\n')}\n`;
+}
+
 /**
  * The ground-truth classes in a labels file: a JSON list of class indices or names, or a text file with one
  * index or name per line (or separated by commas). Names are matched case-insensitively to `labelNames`.
