@@ -10,7 +10,7 @@
  * Options: --repeat N (median of N, default 3), --backends wasm,cpu,browser-webgpu,browser-wasm, --models
  * resnext50_32x4d,resnest50 (none: ''), --strategies per-group,block-diagonal,depthwise-sum,rule (whole models, in
  * that order; 'rule': groupedStrategyFor per layer), --zoo DIR (default models/onnx-zoo), --readme (write the tables into
- * README.md between the grouped-conv markers).
+ * docs/onnx-and-grouped-convolutions.md between the grouped-conv markers).
  */
 import { createServer } from 'node:http';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -199,11 +199,11 @@ function writeReadmeTables({ layers: measured, models: wholeModels }: { layers: 
       '',
     );
   }
-  const path = join(ROOT, 'README.md');
+  const path = join(ROOT, 'docs', 'onnx-and-grouped-convolutions.md');
   const readme = readFileSync(path, 'utf8');
   const begin = '<!-- grouped-conv:begin -->';
   const end = '<!-- grouped-conv:end -->';
-  if (!readme.includes(begin) || !readme.includes(end)) throw new Error(`README.md has no ${begin} ... ${end}`);
+  if (!readme.includes(begin) || !readme.includes(end)) throw new Error(`docs/onnx-and-grouped-convolutions.md has no ${begin} ... ${end}`);
   writeFileSync(
     path,
     `${readme.slice(0, readme.indexOf(begin) + begin.length)}\n\n${lines.join('\n')}\n${readme.slice(readme.indexOf(end))}`,

@@ -43,7 +43,7 @@ for (const size of SIZES) {
     expect(box.y + box.height, 'first heatmap bottom inside the viewport').toBeLessThanOrEqual(size.height);
     expect(box.x + box.width, 'first heatmap right edge inside the viewport').toBeLessThanOrEqual(size.width);
     expect(box.y, 'first heatmap top inside the viewport').toBeGreaterThanOrEqual(0);
-    await screenshot(page, testInfo, `explore-${size.width}x${size.height}`);
+    await screenshot(page, testInfo, `explore-${size.width}x${size.height}`, `first-screen-${size.width}x${size.height}`);
 
     await page.evaluate(async (methods) => {
       const store = window.__camStudio!.store.getState();
