@@ -39,6 +39,33 @@ test('classroom walkthrough: keyboard steps through every step, switches label, 
     }
   }
   await expect(stage.locator('canvas')).toHaveCount(3); // CAM u, CAM v, MinMax-CAM u
+  await expect(stage.getByTestId('classroom-method-chip'), 'step 9 is about MinMax-CAM').toHaveText('MinMax-CAM');
+
+  // Presentation mode (F): the stage alone fills the screen, at a projector's 1280x720 and at 1920x1080.
+  await page.keyboard.press('f');
+  await expect(stage).toHaveAttribute('data-presenting', 'true');
+  for (const size of [
+    { width: 1280, height: 720 },
+    { width: 1920, height: 1080 },
+  ]) {
+    await page.setViewportSize(size);
+    await page.waitForTimeout(300);
+    const shown = (await stage.boundingBox())!;
+    expect([Math.round(shown.width), Math.round(shown.height)], 'the stage fills the screen').toEqual([size.width, size.height]);
+    const covered = await page.evaluate(() => {
+      const stageElement = document.querySelector('[data-testid="classroom"]')!;
+      return [document.elementFromPoint(5, 5), document.elementFromPoint(window.innerWidth - 5, window.innerHeight - 5)].every(
+        (element) => element !== null && stageElement.contains(element),
+      );
+    });
+    expect(covered, 'no app chrome shows around the stage').toBe(true);
+    const overflow = await stage.evaluate((element) => element.scrollHeight - element.clientHeight);
+    expect(overflow, 'the step fits without scrolling').toBeLessThanOrEqual(0);
+    await screenshot(page, testInfo, `classroom-present-${size.width}x${size.height}`);
+  }
+  await page.keyboard.press('Escape');
+  await expect(stage).toHaveAttribute('data-presenting', 'false');
+  await page.setViewportSize({ width: 1280, height: 720 });
   await page.keyboard.press('ArrowRight'); // past the last step: stays
   await expect(stage).toHaveAttribute('data-step', 'minmax');
   await page.keyboard.press('Home');

@@ -74,7 +74,7 @@ export const DEFAULT_FIGURE_SPEC: FigureSpec = {
   labels: [],
   showInput: true,
   columnTitles: true,
-  rowLabels: false,
+  rowLabels: true,
   colorBar: true,
   colormap: DEFAULT_COLORMAP,
   opacity: 0.5,

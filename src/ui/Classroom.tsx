@@ -1,4 +1,4 @@
-import { useEffect, useRef, type KeyboardEvent } from 'react';
+import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { formatNumber as fmt, WeightBars } from '../charts/WeightBars';
 import { WALKTHROUGH_STEPS, type WalkthroughMethod, type WalkthroughStep } from '../state/constants';
 import { classroomLabels, walkthroughKey } from '../state/selectors';
@@ -58,6 +58,22 @@ export function Classroom() {
   const cycleLabel = useStudio((s) => s.cycleClassroomLabel);
   const load = useStudio((s) => s.loadWalkthrough);
   const stageRef = useRef<HTMLDivElement>(null);
+  const [presenting, setPresenting] = useState(false);
+  // Presentation: the stage alone, full screen (the Fullscreen API where allowed, else fixed over the page).
+  const present = (on: boolean): void => {
+    setPresenting(on);
+    const stage = stageRef.current;
+    if (on && stage !== null && document.fullscreenElement === null) stage.requestFullscreen?.().catch(() => undefined);
+    if (!on && document.fullscreenElement !== null) void document.exitFullscreen().catch(() => undefined);
+    stage?.focus();
+  };
+  useEffect(() => {
+    const onChange = (): void => {
+      if (document.fullscreenElement === null) setPresenting(false);
+    };
+    document.addEventListener('fullscreenchange', onChange);
+    return () => document.removeEventListener('fullscreenchange', onChange);
+  }, []);
 
   useEffect(() => {
     if (mode === 'classroom' && key !== null) void load();
@@ -76,6 +92,8 @@ export function Classroom() {
       if (keyName === 'l' || keyName === 'L') return (cycleLabel('label', event.shiftKey ? -1 : 1), true);
       if (keyName === 'c' || keyName === 'C') return (cycleLabel('contrast', event.shiftKey ? -1 : 1), true);
       if (keyName === 'm' || keyName === 'M') return (cycleMethod(), true);
+      if (keyName === 'f' || keyName === 'F') return (present(!presenting), true);
+      if (keyName === 'Escape' && presenting) return (present(false), true);
       return false;
     })();
     if (handled) event.preventDefault();
@@ -86,12 +104,16 @@ export function Classroom() {
   const current = WALKTHROUGH_STEPS[step]!;
   const ready = data !== null && status !== 'error' && data.label === labels.label;
   const numbers = ready ? methodNumbers(data, method) : null;
+  // Steps 8 and 9 are about one method each: their chip names it, whatever M chose for the middle steps.
+  const shownMethod: WalkthroughMethod =
+    current === 'minmax' ? 'minmax-cam' : current === 'gradcam' ? 'gradcam' : (numbers?.method ?? method);
 
   return (
     <section className="classroom" aria-labelledby="classroom-title">
       <div
-        className="classroom-stage"
+        className={presenting ? 'classroom-stage presenting' : 'classroom-stage'}
         ref={stageRef}
+        data-presenting={presenting}
         tabIndex={0}
         onKeyDown={onKeyDown}
         data-testid="classroom"
@@ -113,7 +135,7 @@ export function Classroom() {
               Label: <b>{nameOf(labels.label)}</b>
             </button>
             <button type="button" onClick={() => cycleMethod()} aria-label={`Method: ${METHOD_TITLES[method]} (M to switch)`}>
-              Method: <b>{METHOD_TITLES[numbers?.method ?? method]}</b>
+              Method: <b data-testid="classroom-method-chip">{METHOD_TITLES[shownMethod]}</b>
             </button>
             <button
               type="button"
@@ -121,6 +143,15 @@ export function Classroom() {
               aria-label={`Contrast label: ${nameOf(labels.contrast)} (C for the next)`}
             >
               Contrast: <b>{nameOf(labels.contrast)}</b>
+            </button>
+            <button
+              type="button"
+              onClick={() => present(!presenting)}
+              data-testid="classroom-present"
+              aria-pressed={presenting}
+              aria-label={presenting ? 'Leave the presentation (F or Esc)' : 'Present full screen (F)'}
+            >
+              {presenting ? 'Leave (Esc)' : 'Present ⛶'}
             </button>
           </div>
         </header>
@@ -165,7 +196,7 @@ export function Classroom() {
           </button>
         </nav>
         <p id="classroom-keys" className="classroom-keys">
-          Keys: → ← steps · L label · C contrast label · M method · Home / End
+          Keys: → ← steps · L label · C contrast label · M method · F present full screen · Home / End
         </p>
       </div>
     </section>
