@@ -1,5 +1,4 @@
 import { scaleBand, scaleLinear, scaleOrdinal } from 'd3-scale';
-import { schemeTableau10 } from 'd3-scale-chromatic';
 import { line } from 'd3-shape';
 import { useRef } from 'react';
 import type { MetricsTable } from './metrics-table';
@@ -14,10 +13,35 @@ export interface MethodStyle {
   title: string;
 }
 
+/**
+ * The categorical palette of Okabe and Ito ("Color Universal Design", 2008): eight colours that readers with
+ * any common colour-vision deficiency can tell apart (black moved last, as it reads as text), then the
+ * same colours again for a ninth method on.
+ */
+export const CATEGORICAL_COLOURS = ['#0072B2', '#E69F00', '#009E73', '#D55E00', '#CC79A7', '#56B4E9', '#F0E442', '#000000'];
+
 /** One colour per method, stable for the list given. */
 export function methodColours(methods: readonly string[]): (method: string) => string {
-  const scale = scaleOrdinal<string, string>().domain(methods).range(schemeTableau10);
+  const scale = scaleOrdinal<string, string>().domain(methods).range(CATEGORICAL_COLOURS);
   return (method) => scale(method);
+}
+
+const LEGEND_ROW = 16;
+
+/** Legend entries laid out in rows that wrap inside `[left, right]`: each entry's x and row. */
+export function legendLayout(titles: readonly string[], left: number, right: number, charWidth = 6.6): { x: number; row: number }[] {
+  let x = left;
+  let row = 0;
+  return titles.map((title) => {
+    const width = 20 + title.length * charWidth;
+    if (x > left && x + width > right) {
+      x = left;
+      row += 1;
+    }
+    const place = { x, row };
+    x += width + 10;
+    return place;
+  });
 }
 
 /**
@@ -45,19 +69,22 @@ export function MetricsBarChart({
     .domain([0, 100])
     .range([BAR_HEIGHT - MARGIN.bottom, MARGIN.top]);
   const titleOf = (id: string): string => methods.find((m) => m.id === id)?.title ?? id;
+  const legend = legendLayout(table.methods.map(titleOf), MARGIN.left, WIDTH - MARGIN.right);
+  const legendRows = (legend.at(-1)?.row ?? 0) + 1;
+  const height = BAR_HEIGHT + (legendRows - 1) * LEGEND_ROW;
   return (
     <svg
       className="chart"
       data-testid="metrics-bars"
-      viewBox={`0 0 ${WIDTH} ${BAR_HEIGHT}`}
+      viewBox={`0 0 ${WIDTH} ${height}`}
       width={WIDTH}
-      height={BAR_HEIGHT}
+      height={height}
       role="img"
       aria-label="Faithfulness metrics by method"
       fontFamily={FONT}
       fontSize={11}
     >
-      <rect x={0} y={0} width={WIDTH} height={BAR_HEIGHT} fill="#fff" />
+      <rect x={0} y={0} width={WIDTH} height={height} fill="#fff" />
       {y.ticks(5).map((tick) => (
         <g key={tick}>
           <line x1={MARGIN.left} x2={WIDTH - MARGIN.right} y1={y(tick)} y2={y(tick)} stroke="#ddd" />
@@ -95,7 +122,7 @@ export function MetricsBarChart({
           </text>
         </g>
       ))}
-      <Legend methods={table.methods} titleOf={titleOf} colour={colour} y={BAR_HEIGHT - 10} />
+      <Legend methods={table.methods} titleOf={titleOf} colour={colour} places={legend} y={BAR_HEIGHT - 10} />
     </svg>
   );
 }
@@ -104,21 +131,21 @@ function Legend({
   methods,
   titleOf,
   colour,
+  places,
   y,
 }: {
   methods: readonly string[];
   titleOf: (id: string) => string;
   colour: (id: string) => string;
+  places: readonly { x: number; row: number }[];
   y: number;
 }) {
-  let offset = MARGIN.left;
   return (
-    <g>
-      {methods.map((method) => {
-        const x = offset;
-        offset += 30 + titleOf(method).length * 6.6;
+    <g data-testid="chart-legend">
+      {methods.map((method, index) => {
+        const { x, row } = places[index] ?? { x: 0, row: 0 };
         return (
-          <g key={method} transform={`translate(${x},${y})`}>
+          <g key={method} transform={`translate(${x},${y + row * LEGEND_ROW})`}>
             <rect x={0} y={-9} width={10} height={10} fill={colour(method)} />
             <text x={14} y={0} fill="#111">
               {titleOf(method)}
@@ -145,7 +172,15 @@ export function CurvesChart({ sets, methods }: { sets: readonly CurveSet[]; meth
   const columns = Math.min(2, Math.max(1, sets.length));
   const rowsCount = Math.ceil(sets.length / columns);
   const width = columns * SMALL.width;
-  const height = rowsCount * SMALL.height + 40;
+  const titleOf = (id: string): string => methods.find((m) => m.id === id)?.title ?? id;
+  const legend = legendLayout(
+    methods.map((m) => titleOf(m.id)),
+    12,
+    width - 12,
+  );
+  const legendRows = (legend.at(-1)?.row ?? 0) + 1;
+  const gridHeight = rowsCount * SMALL.height;
+  const height = gridHeight + 20 + legendRows * LEGEND_ROW + 12;
   const { margin } = SMALL;
   const x = scaleLinear()
     .domain([0, 1])
@@ -204,15 +239,10 @@ export function CurvesChart({ sets, methods }: { sets: readonly CurveSet[]; meth
           ))}
         </g>
       ))}
+      <Legend methods={methods.map((m) => m.id)} titleOf={titleOf} colour={colour} places={legend} y={gridHeight + 14} />
       <text x={12} y={height - 8} fill="#333">
         x: fraction of pixels removed (dashed, deletion) or added (solid, insertion); y: probability of the label
       </text>
-      <Legend
-        methods={methods.map((m) => m.id)}
-        titleOf={(id) => methods.find((m) => m.id === id)?.title ?? id}
-        colour={colour}
-        y={height - 24}
-      />
     </svg>
   );
 }
