@@ -58,6 +58,7 @@ export function Classroom() {
   const cycleLabel = useStudio((s) => s.cycleClassroomLabel);
   const load = useStudio((s) => s.loadWalkthrough);
   const stageRef = useRef<HTMLDivElement>(null);
+  const detectedCount = useStudio((s) => s.result?.detected.length ?? 0);
   const [presenting, setPresenting] = useState(false);
   // Presentation: the stage alone, full screen (the Fullscreen API where allowed, else fixed over the page).
   const present = (on: boolean): void => {
@@ -171,6 +172,7 @@ export function Classroom() {
             display={display}
             labelName={nameOf(labels.label)}
             contrastName={nameOf(labels.contrast)}
+            detectedCount={detectedCount}
           />
         )}
         <nav className="classroom-nav" aria-label="Steps">
@@ -210,6 +212,7 @@ function StepView({
   display,
   labelName,
   contrastName,
+  detectedCount,
 }: {
   step: WalkthroughStep;
   data: WalkthroughData;
@@ -217,6 +220,8 @@ function StepView({
   display: ImageBitmap | null;
   labelName: string;
   contrastName: string;
+  /** The size of Explore's detected set (MinMax's C_x there). */
+  detectedCount: number;
 }) {
   const [h, w, k] = data.activationShape;
   const shape: [number, number] = [h, w];
@@ -455,6 +460,12 @@ function StepView({
               {labelName}, {contrastName}
               {'}'}: what both labels share cancels out, what is only {labelName}'s stays.
             </p>
+            {detectedCount > 2 && (
+              <p className="small" data-testid="classroom-contrast-note">
+                Here the contrast is one label, so that every number stays readable; Explore&apos;s MinMax-CAM contrasts with all{' '}
+                {detectedCount} labels of the detected set, so its map can differ (press C for another contrast label).
+              </p>
+            )}
           </div>
         </div>
       );
