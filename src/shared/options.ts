@@ -96,14 +96,14 @@ export const METHOD_OPTION_FIELDS = {
     /**
      * Keep only the N channels of largest spatial variance (Faster-Score-CAM); null = all. Default
      * SCORECAM_DEFAULT_CHANNELS: Score-CAM costs one masked forward pass per channel, and on ResNet50's 2048
-     * channels that is about 14 minutes for one image on a 2-core CPU with wasm (0.4 s per masked input,
-     * measured); 128 channels take about a minute there, and seconds on a GPU.
+     * channels that is 14 to 26 minutes for one image on a 2-core CPU with wasm (0.4 to 0.77 s per masked
+     * input, measured in two runs); 128 channels took 98.8 s there (`npm run explain`, chelsea, 3 labels).
      */
     maxChannels: option(capField(1, 2 ** 20), SCORECAM_DEFAULT_CHANNELS as number | null, {
       flag: 'scorecam-max-channels',
       title: 'Max channels',
       what: 'The channel cap',
-      hint: `Keep the channels of largest variance (Faster-Score-CAM); default ${SCORECAM_DEFAULT_CHANNELS}, so that a CPU finishes in about a minute. Empty = all channels (one masked pass each).`,
+      hint: `Keep the channels of largest variance (Faster-Score-CAM); default ${SCORECAM_DEFAULT_CHANNELS}, so that a CPU finishes in a minute or two. Empty = all channels (one masked pass each).`,
     }),
   },
   ablation: {
