@@ -39,9 +39,12 @@ test('the studio and npm run explain feed ResNet50 the same pixels and agree on 
     );
     expect(state.backend?.backend, 'the backend that ran').toBe('wasm');
     const studio = await page.evaluate(async () => {
+      const before = (await window.__camStudio!.engineMemory()).numTensors;
       const input = await window.__camStudio!.modelInput();
-      return { height: input.height, width: input.width, pixels: Array.from(input.pixels) };
+      const after = (await window.__camStudio!.engineMemory()).numTensors;
+      return { height: input.height, width: input.width, pixels: Array.from(input.pixels), leaked: after - before };
     });
+    expect(studio.leaked, 'modelInput() leaves no tensors in the engine').toBe(0);
     const cliPixels = await readImagePixels(photo, [224, 224], 'squash');
     const cli = Array.from(await cliPixels.data());
     cliPixels.dispose();
