@@ -21,6 +21,8 @@ const CASES = [
     modelName: 'Shapes ResNet',
     modelId: 'shapes-resnet',
     samples: ['shapes/scene-00.png', 'shapes/scene-01.png'],
+    /** Width / height of each sample (the ResNets squash: the figure shows the whole photo at its shape). */
+    aspects: [1, 1],
     screenshot: true,
   },
   {
@@ -29,6 +31,7 @@ const CASES = [
     modelName: 'ResNet50',
     modelId: 'resnet50-imagenet',
     samples: ['chelsea.png', 'rocket.jpg'],
+    aspects: [451 / 300, 640 / 427],
     screenshot: false,
   },
 ];
@@ -38,7 +41,7 @@ async function rgba(path: string): Promise<{ data: Buffer; width: number; height
   return { data, width: info.width, height: info.height };
 }
 
-for (const { what, params, modelName, modelId, samples: SCENES, screenshot: keepScreenshot } of CASES)
+for (const { what, params, modelName, modelId, samples: SCENES, aspects, screenshot: keepScreenshot } of CASES)
   test(`figure builder on ${what}: PNG at 2x, SVG, saved settings reproduced by npm run figure, one map as .npy`, async ({
     page,
   }, testInfo) => {
@@ -92,6 +95,15 @@ for (const { what, params, modelName, modelId, samples: SCENES, screenshot: keep
       readFileSync(svgPath, 'utf8'),
     );
     expect(parsed).toEqual({ error: false, root: 'svg', images: 2 * 4, width: String(cssWidth) });
+    // The cells' boxes, in CSS px: each row keeps its photo's aspect ratio (to the whole-pixel rounding).
+    const boxes = [...readFileSync(svgPath, 'utf8').matchAll(/<image x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="([\d.]+)"/g)].map(
+      (match) => match.slice(1, 5).map(Number) as [number, number, number, number],
+    );
+    expect(boxes).toHaveLength(2 * 4);
+    aspects.forEach((aspect, row) => {
+      const [, , width, height] = boxes[row * 4]!;
+      expect(Math.abs(width / height / aspect - 1), `row ${row}: ${width}x${height} for aspect ${aspect.toFixed(3)}`).toBeLessThan(0.02);
+    });
 
     const [settings] = await Promise.all([page.waitForEvent('download'), page.getByTestId('figure-save').click()]);
     const configPath = join(dir, 'figure.json');
@@ -126,10 +138,22 @@ for (const { what, params, modelName, modelId, samples: SCENES, screenshot: keep
     }
     const meanAbs = sum / cli.data.length;
     const differingShare = differing / cli.data.length;
+    // Inside the cells (the pixels both sides compute, away from the text), at 2x raster pixels per CSS px.
+    let cellSum = 0;
+    let cellChannels = 0;
+    for (const [x, y, width, height] of boxes)
+      for (let row = y * 2; row < (y + height) * 2; row += 1)
+        for (let i = (row * cli.width + x * 2) * 4; i < (row * cli.width + (x + width) * 2) * 4; i += 1) {
+          cellSum += Math.abs(cli.data[i]! - studio.data[i]!);
+          cellChannels += 1;
+        }
+    const cellMeanAbs = cellSum / cellChannels;
     testInfo.annotations.push({
       type: `figure-cli-vs-studio (${what})`,
-      description: `mean |diff| ${meanAbs.toFixed(3)} levels, ${(differingShare * 100).toFixed(2)}% of channels differ by > 16`,
+      description: `mean |diff| ${meanAbs.toFixed(3)} levels (${cellMeanAbs.toFixed(3)} inside the cells), ${(differingShare * 100).toFixed(2)}% of channels differ by > 16`,
     });
+    console.log(`figure-cli-vs-studio (${what}): ${testInfo.annotations.at(-1)!.description}`);
+    expect(cellMeanAbs, 'mean absolute difference inside the cells, 0-255').toBeLessThan(0.5);
     expect(meanAbs, 'mean absolute difference per channel, 0-255').toBeLessThan(2);
     expect(differingShare, 'share of channels differing by more than 16 levels (text edges)').toBeLessThan(0.03);
 

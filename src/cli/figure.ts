@@ -22,7 +22,7 @@ import { renderFigure, type FigureRowData } from '../figure/document';
 import { figureColumns, parseFigureSpec, PNG_SCALES, FigureSpecError, type PngScale } from '../figure/spec';
 import { initNodeBackend } from '../node/backend';
 import { loadClassifierFromDirectory } from '../node/files';
-import { readImagePixels } from '../node/image';
+import { readModelInput } from '../node/image';
 import { flagValue, requireString, runMain, UsageError } from './args';
 
 const PNG_SCALE = choiceField(PNG_SCALES.map(String));
@@ -79,7 +79,7 @@ async function main(): Promise<void> {
       const path = ref.src !== undefined ? join(root, 'public', ref.src) : join(imagesDir, ref.name);
       if (!existsSync(path))
         throw new Error(`image ${ref.name}: ${path} does not exist${ref.src === undefined ? ' (pass --images DIR)' : ''}`);
-      const pixels = await readImagePixels(path, [height, width], loaded.resizePolicy);
+      const { pixels, aspect } = await readModelInput(path, [height, width], loaded.resizePolicy);
       let pass: ImagePass | null = null;
       try {
         pass = await passOfPixels(adapter, pixels, loaded.preprocessing);
@@ -88,6 +88,7 @@ async function main(): Promise<void> {
           name: ref.name,
           pixels: rgbToRgba(await pixels.data(), height * width),
           pixelsShape: [height, width],
+          aspect,
           top: result.top,
           cells: result.cells,
         });

@@ -13,6 +13,8 @@ export interface FigureRowData {
   name: string;
   pixels: Uint8ClampedArray;
   pixelsShape: [number, number];
+  /** Width / height of the part of the photo the model saw (shared/model-input.ts `cropAspect`): the row's shape. */
+  aspect: number;
   top: { label: number; prob: number };
   cells: Array<{ method: MethodId; label: number; shape: [number, number]; normalized: Float32Array }>;
 }
@@ -46,7 +48,10 @@ export function rowLabel(spec: FigureSpec, row: FigureRowData, names: FigureName
   return spec.columns === 'methods' && label !== undefined ? `${row.name} · ${names.labelName(label)}` : row.name;
 }
 
-/** The whole figure at `scale` (cells rendered at `cell * scale` pixels). */
+/**
+ * The whole figure at `scale`: each row's cells rendered at `scale` raster pixels per CSS pixel of its box,
+ * the model's input and the maps stretched back to the photo's aspect ratio (a squashed input is unsquashed).
+ */
 export async function renderFigure(
   spec: FigureSpec,
   rows: readonly FigureRowData[],
@@ -55,24 +60,23 @@ export async function renderFigure(
   encode: PngEncoder,
 ): Promise<FigureDocument> {
   const heatColumns = figureColumns(spec).length;
-  const layout = figureLayout(spec, rows.length, heatColumns + (spec.showInput ? 1 : 0));
-  const side = Math.round(layout.cell * scale);
+  const shapes = rows.map((row) => ({ aspect: row.aspect, label: rowLabel(spec, row, names) }));
+  const layout = figureLayout(spec, shapes, heatColumns + (spec.showInput ? 1 : 0));
   const cells: string[][] = [];
-  for (const row of rows) {
+  for (const [r, row] of rows.entries()) {
+    const box = layout.rows[r]!;
+    const outWidth = Math.round(box.imageWidth * scale);
+    const outHeight = Math.round(box.height * scale);
     const [height, width] = row.pixelsShape;
-    const image = resizePixels(row.pixels, height, width, side, side);
+    const image = resizePixels(row.pixels, height, width, outHeight, outWidth);
     const hrefs: string[] = [];
-    if (spec.showInput) hrefs.push(await encode(image, side, side));
+    if (spec.showInput) hrefs.push(await encode(image, outWidth, outHeight));
     for (const cell of row.cells.slice(0, heatColumns)) {
-      const map = resizeBilinear(cell.normalized, cell.shape[0], cell.shape[1], side, side);
-      hrefs.push(await encode(overlayPixels(image, map, spec.colormap, spec.opacity), side, side));
+      const map = resizeBilinear(cell.normalized, cell.shape[0], cell.shape[1], outHeight, outWidth);
+      hrefs.push(await encode(overlayPixels(image, map, spec.colormap, spec.opacity), outWidth, outHeight));
     }
     cells.push(hrefs);
   }
-  const svg = figureSvg(spec, layout, {
-    columnTitles: columnTitles(spec, names),
-    rowLabels: rows.map((row) => rowLabel(spec, row, names)),
-    cells,
-  });
+  const svg = figureSvg(spec, layout, { columnTitles: columnTitles(spec, names), cells });
   return { svg, layout, scale };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { colormapLut } from '../shared/colormap';
 import { grayBytes, normalizeRange, npyFloat32 } from './npy';
-import { escapeXml, figureLayout, figureSvg, overlayPixels } from './render';
+import { escapeXml, estimatedTextWidth, figureLayout, figureSvg, overlayPixels, type FigureRowBox, type FigureRowShape } from './render';
 import { DEFAULT_FIGURE_SPEC, FigureSpecError, figureColumns, mmToPx, parseFigureSpec, type FigureSpec } from './spec';
 
 const spec = (patch: Partial<FigureSpec> = {}): FigureSpec => ({
@@ -46,21 +46,85 @@ describe('figure spec', () => {
 });
 
 describe('figure layout', () => {
+  const square = (n: number): FigureRowShape[] => Array.from({ length: n }, (_, r) => ({ aspect: 1, label: `image ${r}` }));
+
   it('fills the journal column width with whole-pixel square cells', () => {
     for (const width of ['single', 'double'] as const) {
-      const layout = figureLayout(spec({ width }), 2, 4);
+      const layout = figureLayout(spec({ width }), square(2), 4);
       expect(layout.width).toBe(Math.round(mmToPx(width === 'single' ? 85 : 174)));
       expect(Number.isInteger(layout.cell)).toBe(true);
       const right = layout.columnX[3]! + layout.cell + (layout.colorBar === null ? 0 : layout.gap + layout.colorBar.width);
       expect(right).toBeLessThanOrEqual(layout.width);
       expect(layout.width - right).toBeLessThan(4 + 3 + 11 * 2.4 + 4 + 4); // margin + bar labels + rounding
-      expect(layout.height).toBe(layout.rowY[1]! + layout.cell + layout.margin);
+      expect(layout.height).toBe(layout.rows[1]!.y + layout.cell + layout.margin);
       expect(layout.columnX[1]! - layout.columnX[0]!).toBe(layout.cell + layout.gap);
+      expect(layout.rows.map((row) => [row.height, row.imageWidth, row.imageX])).toEqual([
+        [layout.cell, layout.cell, 0],
+        [layout.cell, layout.cell, 0],
+      ]);
     }
   });
 
+  it("keeps each photo's aspect ratio: landscape rows shorter, portrait images narrower and centred", () => {
+    const s = spec({ width: 'double', rowLabels: false });
+    const layout = figureLayout(
+      s,
+      [
+        { aspect: 4 / 3, label: 'a' },
+        { aspect: 0.5, label: 'b' },
+        { aspect: 1, label: 'c' },
+      ],
+      3,
+    );
+    const { cell, gap } = layout;
+    const [landscape, portrait, square] = layout.rows as [FigureRowBox, FigureRowBox, FigureRowBox];
+    expect(landscape).toMatchObject({ height: Math.round(cell * 0.75), imageWidth: cell, imageX: 0 });
+    expect(portrait).toMatchObject({ height: cell, imageWidth: Math.round(cell / 2) });
+    expect(portrait.imageX).toBe(Math.floor((cell - portrait.imageWidth) / 2));
+    expect(portrait.y).toBe(landscape.y + landscape.height + gap);
+    expect(square.y).toBe(portrait.y + cell + gap);
+    expect(layout.height).toBe(square.y + cell + layout.margin);
+    expect(layout.colorBar?.height).toBe(square.y + cell - landscape.y);
+    // The aspect survives in the rendered SVG: each <image> box is the row's box.
+    const svg = figureSvg(s, layout, {
+      columnTitles: ['Input', 'A', 'B'],
+      cells: [
+        ['u', 'u', 'u'],
+        ['v', 'v', 'v'],
+        ['w', 'w', 'w'],
+      ],
+    });
+    expect(svg).toContain(
+      `<image x="${layout.columnX[0]! + portrait.imageX}" y="${portrait.y}" width="${portrait.imageWidth}" height="${cell}"`,
+    );
+    expect(svg).toContain(`<image x="${layout.columnX[1]!}" y="${landscape.y}" width="${cell}" height="${landscape.height}"`);
+  });
+
+  it('breaks a row label that is longer than its row at " · ", and squeezes only what still does not fit', () => {
+    const s = spec({ width: 'single', rowLabels: true });
+    const label = 'a_rather_long_file_name.jpg · Egyptian_cat';
+    const layout = figureLayout(
+      s,
+      [
+        { aspect: 2, label },
+        { aspect: 1, label: 'short' },
+      ],
+      3,
+    );
+    expect(layout.rows[0]!.labelLines).toEqual(['a_rather_long_file_name.jpg', 'Egyptian_cat']);
+    expect(layout.rows[1]!.labelLines).toEqual(['short']);
+    expect(layout.rowLabelWidth).toBeGreaterThan(Math.ceil(s.fontSize * 1.7)); // two text lines
+    const svg = figureSvg(s, layout, { columnTitles: ['Input', 'A', 'B'], cells: [] });
+    for (const line of layout.rows[0]!.labelLines) {
+      const tag = svg.split('\n').find((text) => text.includes(`>${line}</text>`))!;
+      expect(tag).toBeDefined();
+      expect(tag.includes('textLength')).toBe(estimatedTextWidth(line, s.fontSize) > layout.rows[0]!.height);
+    }
+    expect(figureLayout(s, [{ aspect: 1, label: 'short · cat' }], 3).rows[0]!.labelLines).toEqual(['short · cat']);
+  });
+
   it('says when the columns do not fit', () => {
-    expect(() => figureLayout(spec({ width: 'single' }), 1, 40)).toThrow(/do not fit/);
+    expect(() => figureLayout(spec({ width: 'single' }), square(1), 40)).toThrow(/do not fit/);
   });
 });
 
@@ -76,10 +140,16 @@ describe('figure cells and SVG', () => {
 
   it('is a standalone SVG whose user text is escaped', () => {
     const s = spec({ rowLabels: true });
-    const layout = figureLayout(s, 2, 3);
+    const layout = figureLayout(
+      s,
+      [
+        { aspect: 1, label: '<script>alert(1)</script>' },
+        { aspect: 1, label: 'b & c' },
+      ],
+      3,
+    );
     const svg = figureSvg(s, layout, {
       columnTitles: ['Input', 'CAM', '<b>x</b>'],
-      rowLabels: ['<script>alert(1)</script>', 'b & c'],
       cells: [
         ['data:image/png;base64,AA', 'data:image/png;base64,AB', 'data:image/png;base64,AC'],
         ['data:image/png;base64,BA', 'data:image/png;base64,BB', 'data:image/png;base64,BC'],
@@ -125,5 +195,39 @@ describe('bilinear resampling', () => {
     expect(Array.from(resizeBilinear(values, 2, 3, 2, 3))).toEqual(Array.from(values));
     const { rgbToRgba } = await import('../shared/resample');
     expect(Array.from(rgbToRgba([1, 2, 3, 4, 5, 6], 2))).toEqual([1, 2, 3, 255, 4, 5, 6, 255]);
+  });
+});
+
+describe('figure assembly', () => {
+  it("renders each row's cells at its box times the scale, the model's input stretched back to the photo's shape", async () => {
+    const { renderFigure } = await import('./document');
+    const s = spec({ width: 'double', rowLabels: true, showInput: true });
+    const row = (name: string, aspect: number) => ({
+      name,
+      pixels: new Uint8ClampedArray(4 * 4 * 4).fill(128),
+      pixelsShape: [4, 4] as [number, number],
+      aspect,
+      top: { label: 0, prob: 0.9 },
+      cells: figureColumns(s).map((column) => ({
+        ...column,
+        label: 0,
+        shape: [2, 2] as [number, number],
+        normalized: new Float32Array(4),
+      })),
+    });
+    const encoded: Array<[number, number]> = [];
+    const encode = (rgba: Uint8ClampedArray, width: number, height: number): Promise<string> => {
+      expect(rgba.length).toBe(width * height * 4);
+      encoded.push([width, height]);
+      return Promise.resolve(`data:${width}x${height}`);
+    };
+    const names = { labelName: () => 'cat', methodTitle: (method: string) => method };
+    const figure = await renderFigure(s, [row('wide.png', 4 / 3), row('tall.png', 0.5)], names, 2, encode);
+    const [wide, tall] = figure.layout.rows as [FigureRowBox, FigureRowBox];
+    const perRow = figureColumns(s).length + 1;
+    expect(encoded.slice(0, perRow)).toEqual(Array(perRow).fill([wide.imageWidth * 2, wide.height * 2]));
+    expect(encoded.slice(perRow)).toEqual(Array(perRow).fill([tall.imageWidth * 2, tall.height * 2]));
+    expect(wide.imageWidth / wide.height).toBeCloseTo(4 / 3, 1);
+    expect(tall.imageWidth / tall.height).toBeCloseTo(0.5, 1);
   });
 });

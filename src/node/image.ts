@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import type { ResizePolicy } from '../shared/model-metadata';
-import { modelInputPixels } from '../shared/model-input';
+import { cropAspect, modelInputPixels } from '../shared/model-input';
 
 /** The decoded image: `[height, width, 3]` RGB bytes, EXIF orientation applied, alpha dropped. */
 export async function decodeImageFile(path: string): Promise<{ data: Uint8Array; width: number; height: number }> {
@@ -25,7 +25,16 @@ export async function decodeImageFile(path: string): Promise<{ data: Uint8Array;
 
 /** `[1, H, W, 3]` int32 RGB pixels of an image file, fitted to `size` (`[H, W]`) by `policy`. */
 export async function readImagePixels(path: string, size: [number, number], policy: ResizePolicy): Promise<tf.Tensor4D> {
+  return (await readModelInput(path, size, policy)).pixels;
+}
+
+/** {@link readImagePixels} and the aspect ratio (width / height) of the region of the photo they show. */
+export async function readModelInput(
+  path: string,
+  size: [number, number],
+  policy: ResizePolicy,
+): Promise<{ pixels: tf.Tensor4D; aspect: number }> {
   const { data, width, height } = await decodeImageFile(path);
   const rgb = modelInputPixels(data, width, height, 3, size, policy);
-  return tf.tensor4d(Int32Array.from(rgb), [1, size[0], size[1], 3], 'int32');
+  return { pixels: tf.tensor4d(Int32Array.from(rgb), [1, size[0], size[1], 3], 'int32'), aspect: cropAspect(width, height, policy, size) };
 }

@@ -38,6 +38,16 @@ export function cropFor(width: number, height: number, policy: ResizePolicy, inp
   return { x: Math.floor((width - cropWidth) / 2), y: Math.floor((height - cropHeight) / 2), width: cropWidth, height: cropHeight };
 }
 
+/**
+ * The shape of what the model sees as it appears in the photo, width / height: the crop's aspect ratio.
+ * A squashed input is shown at the photo's own aspect (figures stretch the model's input back), a centre
+ * crop at the input's.
+ */
+export function cropAspect(width: number, height: number, policy: ResizePolicy, inputSize: [number, number]): number {
+  const crop = cropFor(width, height, policy, inputSize);
+  return crop.width / crop.height;
+}
+
 const PRECISION_BITS = 32 - 8 - 2;
 const ONE = 1 << PRECISION_BITS;
 const HALF = 1 << (PRECISION_BITS - 1);

@@ -234,6 +234,8 @@ export interface FigureRowResult {
   /** What the model sees: the image fitted by the model's policy, at its input size, RGBA row-major. */
   pixels: Uint8ClampedArray;
   pixelsShape: [number, number];
+  /** Width / height of the part of the photo the model saw (the figure shows the row at this aspect ratio). */
+  aspect: number;
   top: { label: number; name: string; prob: number };
   detected: number[];
   /** In request order; 'top' resolved. */

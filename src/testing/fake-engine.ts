@@ -296,6 +296,7 @@ export class FakeEngine implements EngineApi {
     const result: FigureRowResult = {
       pixels: new Uint8ClampedArray(4 * 4 * 4).fill(200),
       pixelsShape: [4, 4],
+      aspect: 1,
       top: { label: 1, name: 'class 1', prob: 0.9 },
       detected: [1],
       cells: request.cells.map((cell) => ({

@@ -46,7 +46,7 @@ import { passOfPixels, releasePass, type ImagePass } from '../core/pipeline';
 import { analysisResult, currentBackend, evaluationSettings } from './analysis';
 import { selectBackend, watchDeviceLoss, webGpuDevice } from './backend';
 import { imageSummary, labelName, modelPixels, modelSummary, type CurrentImage, type CurrentModel } from './current';
-import { cropFor } from '../shared/model-input';
+import { cropAspect, cropFor } from '../shared/model-input';
 import { decodeImage, decodeMask, displaySizeFor } from './image';
 import { Jobs } from './jobs';
 import { openModelSource } from './model-source';
@@ -327,6 +327,7 @@ export class Engine implements EngineApi {
         return {
           pixels: rgbToRgba(await pixels.data(), height * width),
           pixelsShape: [height, width],
+          aspect: cropAspect(bitmap.width, bitmap.height, model.resizePolicy, [height, width]),
           top: { ...result.top, name: labelName(model, result.top.label) },
           detected: result.detected,
           cells: result.cells,

@@ -7,6 +7,7 @@
  * size, row-major `[H * W]`. Specification: ../shared/docs/methods-and-metrics.md, "More faithfulness and
  * localisation metrics".
  */
+import { cropFor } from '../model-input';
 
 export const IGNORE_LABEL = 255;
 
@@ -266,17 +267,8 @@ export class LocalisationAccumulator {
  * 'squash' scales the whole mask; 'center-crop' takes the central region with the input's aspect ratio first.
  */
 export function fitMask(mask: SegmentationMask, width: number, height: number, policy: 'squash' | 'center-crop'): SegmentationMask {
-  let x0 = 0;
-  let y0 = 0;
-  let cropWidth = mask.width;
-  let cropHeight = mask.height;
-  if (policy === 'center-crop') {
-    const scale = Math.min(mask.width / width, mask.height / height);
-    cropWidth = width * scale;
-    cropHeight = height * scale;
-    x0 = (mask.width - cropWidth) / 2;
-    y0 = (mask.height - cropHeight) / 2;
-  }
+  // The same region of the photo the model sees (shared/model-input.ts), so mask and map line up exactly.
+  const { x: x0, y: y0, width: cropWidth, height: cropHeight } = cropFor(mask.width, mask.height, policy, [height, width]);
   const data = new Uint8Array(width * height);
   for (let y = 0; y < height; y += 1) {
     const sy = Math.min(mask.height - 1, Math.floor(y0 + ((y + 0.5) * cropHeight) / height));
