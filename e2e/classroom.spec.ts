@@ -34,6 +34,10 @@ test('classroom walkthrough: keyboard steps through every step, switches label, 
     await page.keyboard.press('ArrowRight');
     await expect(stage).toHaveAttribute('data-step', step);
     if (step === 'sum') {
+      // The sum at the brightest cell in three aligned rows (symbols, numbers, total), no stretchy braces.
+      const written = stage.locator('.formula').nth(1);
+      await expect(written.locator('mtable mtr')).toHaveCount(3);
+      await expect(written.locator('munder')).toHaveCount(0);
       await stage.scrollIntoViewIfNeeded();
       await screenshot(page, testInfo, 'classroom-sum', 'classroom');
     }

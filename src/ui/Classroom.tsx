@@ -205,6 +205,25 @@ export function Classroom() {
   );
 }
 
+/**
+ * The weighted sum at the brightest cell, written out so a class can check it: the symbols with each map's
+ * index, then the numbers (the other maps' share as one number), then the total. Aligned rows rather than
+ * `\underbrace`, whose stretchy brace browsers' MathML draws as a tiny mark.
+ */
+function sumAtPeakTex(
+  weightSymbol: string,
+  terms: ReadonlyArray<{ channel: number; weight: number; activation: number }>,
+  rest: number,
+  total: number,
+): string {
+  const symbol = (channel: number): string => `${weightSymbol.replace('_k', `_{${channel}}`)} A^{${channel}}`;
+  const symbols = terms.map((t) => symbol(t.channel)).join(' + ');
+  const factor = (value: number): string => (value < 0 ? `(${fmt(value)})` : fmt(value));
+  const numbers = terms.map((t) => `${factor(t.weight)} \\cdot ${factor(t.activation)}`).join(' + ');
+  const others = `${rest < 0 ? '-' : '+'} ${fmt(Math.abs(rest))}`;
+  return `\\begin{aligned} M_{\\max} &= ${symbols} + \\dots \\\\ &= ${numbers} ${others} \\\\ &= ${fmt(total)} \\end{aligned}`;
+}
+
 function StepView({
   step,
   data,
@@ -330,8 +349,8 @@ function StepView({
             <Formula tex={`M = \\sum_k ${weightSymbol} A^k`} label="M equals the sum over k of the weight times A k" />
             <p>At the brightest cell:</p>
             <Formula
-              tex={`M_{\\max} = ${terms.map((t) => `\\underbrace{${fmt(t.weight)} \\cdot ${fmt(t.activation)}}_{k=${t.channel}}`).join(' + ')} + \\dots = ${fmt(numbers.sum.max)}`}
-              label={`M max = ${fmt(numbers.sum.max)}`}
+              tex={sumAtPeakTex(weightSymbol, terms, rest, numbers.sum.max)}
+              label={`M max = ${terms.map((t) => `${fmt(t.weight)} times ${fmt(t.activation)} for map ${t.channel}`).join(', plus ')}, plus ${fmt(rest)} from the other maps, = ${fmt(numbers.sum.max)}`}
             />
             <p>
               The other {k - terms.length} maps add {fmt(rest)}. Red: evidence for, blue: against. Range {fmt(numbers.sum.min)} to{' '}
