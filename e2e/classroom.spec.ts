@@ -33,6 +33,12 @@ test('classroom walkthrough: keyboard steps through every step, switches label, 
   for (const step of steps) {
     await page.keyboard.press('ArrowRight');
     await expect(stage).toHaveAttribute('data-step', step);
+    if (step === 'weights') {
+      // The weight chart has axes: weight ticks (with 0) and channel ticks.
+      await expect(stage.locator('.weight-bars-grid text').first()).toBeVisible();
+      expect(await stage.locator('.weight-bars-grid text').allTextContents()).toEqual(expect.arrayContaining(['0']));
+      await screenshot(page, testInfo, 'classroom-weights', 'classroom');
+    }
     if (step === 'sum') {
       // The sum at the brightest cell in three aligned rows (symbols, numbers, total), no stretchy braces.
       const written = stage.locator('.formula').nth(1);

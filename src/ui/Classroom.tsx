@@ -152,7 +152,7 @@ export function Classroom() {
               aria-pressed={presenting}
               aria-label={presenting ? 'Leave the presentation (F or Esc)' : 'Present full screen (F)'}
             >
-              {presenting ? 'Leave (Esc)' : 'Present ⛶'}
+              {presenting ? 'Leave (Esc)' : 'Present (F)'}
             </button>
           </div>
         </header>
