@@ -10,6 +10,18 @@ import { fromText, integerField, showValue, type ChoiceField, type IntegerField,
 
 export class UsageError extends Error {}
 
+/**
+ * What the loader assumed or noticed about the model (defaults it fell back to, a head without activation),
+ * said on stderr as the studio shows it beside the model. Notes about the preprocessing are left out when
+ * `--preprocessing` chose it.
+ */
+export function sayModelNotes(notes: readonly string[], options: { preprocessingGiven?: boolean } = {}): void {
+  for (const note of notes) {
+    if (options.preprocessingGiven === true && note.startsWith('no preprocessing')) continue;
+    process.stderr.write(`note: ${note}\n`);
+  }
+}
+
 export function requireString(value: string | boolean | undefined, name: string): string {
   if (typeof value !== 'string' || value === '') throw new UsageError(`--${name} is required`);
   return value;

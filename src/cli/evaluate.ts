@@ -33,7 +33,17 @@ import { preprocess } from '../core/preprocess';
 import { initNodeBackend } from '../node/backend';
 import { loadClassifierFromDirectory, modelDirOrDefault, modelFileOf } from '../node/files';
 import { readImagePixels } from '../node/image';
-import { flagValue, methodsHelp, optionalFlag, parseDetectFlag, parseMethodsFlag, requireString, runMain, UsageError } from './args';
+import {
+  flagValue,
+  methodsHelp,
+  optionalFlag,
+  parseDetectFlag,
+  parseMethodsFlag,
+  requireString,
+  runMain,
+  sayModelNotes,
+  UsageError,
+} from './args';
 
 const BATCH = integerField(1, 1024);
 const TOLERANCE = numberField(0, 10_000);
@@ -129,6 +139,7 @@ async function main(): Promise<void> {
 
   await initNodeBackend('wasm');
   const loaded = await loadClassifierFromDirectory(modelDir);
+  sayModelNotes(loaded.notes);
   const adapter = loaded.adapter;
   const [height, width, channels] = adapter.inputShape;
   const methods = parseMethodsFlag(values.methods, () =>

@@ -15,6 +15,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
+import { countNonFinite } from '../core/model/finite';
 import { describeDetectionRule } from '../shared/detection';
 import { METHOD_IDS, methodDescriptor } from '../shared/methods';
 import { PREPROCESSING, RESIZE_POLICY } from '../shared/model-metadata';
@@ -38,7 +39,17 @@ import { initNodeBackend } from '../node/backend';
 import { loadClassifierFromDirectory, modelDirOrDefault, modelFileOf, readFloat32 } from '../node/files';
 import { readImagePixels } from '../node/image';
 import { formatCount } from '../shared/format';
-import { flagValue, methodsHelp, optionalFlag, parseDetectFlag, parseMethodsFlag, parseNumberList, runMain, UsageError } from './args';
+import {
+  flagValue,
+  methodsHelp,
+  optionalFlag,
+  parseDetectFlag,
+  parseMethodsFlag,
+  parseNumberList,
+  runMain,
+  sayModelNotes,
+  UsageError,
+} from './args';
 
 const TOP = integerField(1, 1000);
 
@@ -123,6 +134,7 @@ async function main(): Promise<void> {
     modelDir,
     values['target-layer'] === undefined ? {} : { targetLayer: values['target-layer'] },
   );
+  sayModelNotes(loaded.notes, { preprocessingGiven: values.preprocessing !== undefined });
   const adapter = loaded.adapter;
   const [height, width, channels] = adapter.inputShape;
   const methods = parseMethodsFlag(values.methods, () =>
@@ -135,6 +147,11 @@ async function main(): Promise<void> {
     if (data.length !== height * width * channels)
       throw new UsageError(
         `--input-tensor holds ${data.length} floats; the model needs 1x${height}x${width}x${channels} = ${height * width * channels}`,
+      );
+    const { count, first } = countNonFinite(data);
+    if (count > 0)
+      throw new UsageError(
+        `--input-tensor ${values['input-tensor']} holds ${count} NaN or infinite values (first at float ${first}): give finite values`,
       );
     pass = await passOfInput(adapter, tf.tensor4d(data, [1, height, width, channels]));
   } else {

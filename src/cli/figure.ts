@@ -23,7 +23,7 @@ import { figureColumns, parseFigureSpec, PNG_SCALES, FigureSpecError, type PngSc
 import { initNodeBackend } from '../node/backend';
 import { loadClassifierFromDirectory } from '../node/files';
 import { readModelInput } from '../node/image';
-import { flagValue, requireString, runMain, UsageError } from './args';
+import { flagValue, requireString, runMain, sayModelNotes, UsageError } from './args';
 
 const PNG_SCALE = choiceField(PNG_SCALES.map(String));
 
@@ -67,6 +67,7 @@ async function main(): Promise<void> {
 
   const backend = await initNodeBackend('wasm');
   const loaded = await loadClassifierFromDirectory(modelDir);
+  sayModelNotes(loaded.notes);
   const adapter = loaded.adapter;
   try {
     spec = parseFigureSpec(JSON.parse(readFileSync(configPath, 'utf8')) as unknown, adapter.numClasses);

@@ -31,6 +31,22 @@ describe('the shared pipeline', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('refuses an input whose scores are NaN or Inf (non-finite-output), freeing the input and the pass', async () => {
+    const { adapter } = fixture;
+    const [height, width, channels] = adapter.inputShape;
+    const before = tf.memory().numTensors;
+    const poisoned = tf.fill([1, height, width, channels], Number.NaN) as tf.Tensor4D;
+    let caught: unknown = null;
+    try {
+      releasePass(await passOfInput(adapter, poisoned));
+    } catch (error) {
+      caught = error;
+    }
+    expect(isStudioError(caught, 'non-finite-output'), String(caught)).toBe(true);
+    expect((caught as Error).message).toMatch(new RegExp(`holds ${adapter.numClasses} NaN or infinite scores of ${adapter.numClasses}`));
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('explainImage gives the maps of explain(), with display and raw copies, and leaves no tensor', async () => {
     const { adapter, input } = fixture;
     const pass = await passOfInput(adapter, tf.clone(input));

@@ -14,11 +14,13 @@ import * as tf from '@tensorflow/tfjs';
 import { defaultDetectionRule, detectedSet, type DetectionRule } from '../shared/detection';
 import type { MethodId } from '../shared/methods';
 import type { PreprocessingId } from '../shared/model-metadata';
+import { StudioError } from '../shared/errors';
 import type { MetaOptions, MethodOptions } from '../shared/options';
 import { topK, type RankedClass } from '../shared/predictions';
 import { upsampleMaps } from './maps/filters';
 import { disposeMethodMaps, explain, validateLabels, type ExplainRequest, type MethodMaps } from './methods/explain';
 import { explainWithMeta, type AugmentationProgress } from './methods/meta';
+import { countNonFinite } from './model/finite';
 import type { Classifier, ForwardPass } from './model/classifier';
 import { preprocess } from './preprocess';
 
@@ -49,6 +51,13 @@ export async function passOfInput(classifier: Classifier, input: tf.Tensor4D): P
   }
   try {
     const { probs, logits } = await scoresOf(classifier, forward);
+    const { count } = countNonFinite(logits);
+    if (count > 0)
+      throw new StudioError(
+        'non-finite-output',
+        `The model's output holds ${count} NaN or infinite score${count === 1 ? '' : 's'} of ${logits.length} for this input: ` +
+          'its predictions and maps would be meaningless. Check the input (a tensor with NaN or Inf, or far outside the preprocessing range) and the model.',
+      );
     return { input, forward, probs, logits, forwardMs: performance.now() - started };
   } catch (error) {
     tf.dispose([input, forward.activations, forward.logits]);

@@ -5,9 +5,12 @@
  */
 export const STUDIO_ERROR_CODES = [
   'model-json-invalid',
+  'model-metadata-invalid',
   'missing-shard',
   'shard-size-mismatch',
   'weights-mismatch',
+  'weights-not-finite',
+  'non-finite-output',
   'model-too-large',
   'unsupported-layer',
   'no-conv-layer',

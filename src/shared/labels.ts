@@ -26,7 +26,7 @@ export function parseLabels(value: unknown, numClasses: number): { names: string
     }
   }
   if (entries.length !== numClasses) {
-    notes.push(`the labels file has ${entries.length} entries for ${numClasses} classes`);
+    notes.push(`the labels have ${entries.length} entries for ${numClasses} classes`);
   }
   if (found === 0) notes.push('no usable names in the labels file: classes are named "class N"');
   return { names, notes };

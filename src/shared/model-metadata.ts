@@ -82,7 +82,7 @@ export function parseModelMetadata(value: unknown): { metadata: ModelMetadata; n
   const notes: string[] = [];
   const metadata: Record<string, unknown> = {};
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return { metadata, notes: ['metadata.json is not a JSON object: ignored'] };
+    return { metadata, notes: ['metadata.json: it is not a JSON object'] };
   }
   const record = value as Record<string, unknown>;
   for (const [key, schema] of Object.entries(METADATA_FIELDS)) {
@@ -91,7 +91,7 @@ export function parseModelMetadata(value: unknown): { metadata: ModelMetadata; n
     if (parsed.ok) metadata[key] = parsed.value;
     else
       notes.push(
-        `metadata.json: unknown ${key} ${showValue(record[key])} (ignored: allowed is ${(schema as { message?: unknown }).message ?? 'another value'})`,
+        `metadata.json: ${key} is ${showValue(record[key])}: allowed is ${(schema as { message?: unknown }).message ?? 'another value'}`,
       );
   }
   return { metadata: metadata as ModelMetadata, notes };

@@ -4,6 +4,7 @@
  * (`"format": "graph-model"`, converted from a SavedModel). Shared by the worker (dropped files, URLs) and
  * Node (files on disk): both collect the bytes, this module checks and assembles them.
  */
+import { checkFiniteWeights } from './finite';
 import { registerSplitAttentionLayers } from './split-attention-layers';
 import * as tf from '@tensorflow/tfjs';
 import { StudioError } from '../../shared/errors';
@@ -92,6 +93,20 @@ function weightBytes(spec: tf.io.WeightsManifestEntry): number {
   return elements * (BYTES_PER_ELEMENT[dtype] ?? 4);
 }
 
+/** The unquantised float32 weights of a manifest as views into the concatenated weight data. */
+function* float32Weights(
+  specs: readonly tf.io.WeightsManifestEntry[],
+  data: ArrayBuffer,
+): Generator<{ name: string; values: Float32Array }> {
+  let offset = 0;
+  for (const spec of specs) {
+    const bytes = weightBytes(spec);
+    if (spec.dtype === 'float32' && spec.quantization === undefined && offset % 4 === 0)
+      yield { name: spec.name, values: new Float32Array(data, offset, bytes / 4) };
+    offset += bytes;
+  }
+}
+
 /** Bytes of weights model.json's manifest declares (all groups). */
 export function declaredWeightBytes(modelJson: ModelJson): number {
   return modelJson.weightsManifest.reduce(
@@ -147,10 +162,13 @@ export function assembleArtifacts(modelJson: ModelJson, files: ReadonlyMap<strin
     }
     buffers.push(...groupBuffers);
   }
+  const weightSpecs = tf.io.getWeightSpecs(modelJson.weightsManifest);
+  const weightData = tf.io.concatenateArrayBuffers(buffers);
+  checkFiniteWeights(float32Weights(weightSpecs, weightData));
   return {
     modelTopology: modelJson.modelTopology,
-    weightSpecs: tf.io.getWeightSpecs(modelJson.weightsManifest),
-    weightData: tf.io.concatenateArrayBuffers(buffers),
+    weightSpecs,
+    weightData,
     ...(modelJson.format === undefined ? {} : { format: modelJson.format }),
     ...(modelJson.generatedBy === undefined ? {} : { generatedBy: modelJson.generatedBy }),
     ...(modelJson.convertedBy === undefined || modelJson.convertedBy === null ? {} : { convertedBy: modelJson.convertedBy }),

@@ -173,14 +173,14 @@ describe('loadClassifier', () => {
     );
   });
 
-  it('ignores a target layer in metadata that does not exist, with a note', async () => {
-    const loaded = await loadClassifier(
-      files.modelJson,
-      readerOf({ 'weights.bin': files.weights, 'metadata.json': jsonBytes({ targetLayer: 'gone' }) }),
+  it('refuses a target layer in metadata that does not exist, naming metadata.json (no silent default)', async () => {
+    const before = tf.memory().numTensors;
+    await expectCode(
+      loadClassifier(files.modelJson, readerOf({ 'weights.bin': files.weights, 'metadata.json': jsonBytes({ targetLayer: 'gone' }) })),
+      'unknown-layer',
+      /metadata\.json names the target layer "gone"/,
     );
-    expect(loaded.adapter.targetLayer).toBe('target');
-    expect(loaded.notes.join('\n')).toMatch(/"gone"/);
-    loaded.adapter.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
 
@@ -238,14 +238,12 @@ describe('loadClassifier with a TF.js graph model', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('ignores a target node in metadata that does not exist, with a note; an explicit one is an error', async () => {
-    const loaded = await loadClassifier(
-      graphJson,
-      readerOf({ 'weights.bin': graphWeights(), 'metadata.json': jsonBytes({ targetLayer: 'gone' }) }),
+  it('refuses a target node in metadata or in the options that does not exist; an existing one is used', async () => {
+    await expectCode(
+      loadClassifier(graphJson, readerOf({ 'weights.bin': graphWeights(), 'metadata.json': jsonBytes({ targetLayer: 'gone' }) })),
+      'unknown-layer',
+      /metadata\.json names the target node "gone"/,
     );
-    expect(loaded.adapter.targetLayer).toBe('target');
-    expect(loaded.notes.join('\n')).toMatch(/target node "gone"/);
-    loaded.adapter.dispose();
     const features = await loadClassifier(
       graphJson,
       readerOf({ 'weights.bin': graphWeights(), 'metadata.json': jsonBytes({ targetLayer: 'features' }) }),
@@ -257,6 +255,76 @@ describe('loadClassifier with a TF.js graph model', () => {
       'unknown-layer',
       /no node named "gone"/,
     );
+  });
+});
+
+describe('files beside the model are read strictly (issue #17)', () => {
+  const load = (extra: Record<string, ArrayBuffer>, options: { targetLayer?: string } = {}) =>
+    loadClassifier(files.modelJson, readerOf({ 'weights.bin': files.weights, ...extra }), options);
+  const text = (value: string): ArrayBuffer => encoder.encode(value).buffer as ArrayBuffer;
+
+  it('refuses a metadata.json with an unknown preprocessing or resize, naming the field, value and choices', async () => {
+    await expectCode(
+      load({ 'metadata.json': jsonBytes({ preprocessing: 'bogus' }) }),
+      'model-metadata-invalid',
+      /metadata\.json.*preprocessing is "bogus": allowed is one of caffe, tf, torch, unit/,
+    );
+    await expectCode(
+      load({ 'metadata.json': jsonBytes({ resize: 'stretch' }) }),
+      'model-metadata-invalid',
+      /resize is "stretch": allowed is one of squash, center-crop/,
+    );
+    await expectCode(load({ 'metadata.json': jsonBytes(42) }), 'model-metadata-invalid', /not a JSON object/);
+  });
+
+  it('refuses metadata.json or a labels file that is not JSON, naming it', async () => {
+    await expectCode(
+      load({ 'metadata.json': text('{oops') }),
+      'model-metadata-invalid',
+      /^metadata\.json beside the model is not valid JSON/,
+    );
+    await expectCode(
+      load({ 'labels.json': text('not json') }),
+      'model-metadata-invalid',
+      /^labels\.json beside the model is not valid JSON/,
+    );
+  });
+
+  it('refuses labels whose count is not the number of classes, or that are a number', async () => {
+    await expectCode(load({ 'labels.json': jsonBytes(['a', 'b']) }), 'model-metadata-invalid', /labels\.json.*2 entries for 5 classes/);
+    await expectCode(
+      load({ 'metadata.json': jsonBytes({ labels: ['a', 'b', 'c', 'd', 'e', 'f'] }) }),
+      'model-metadata-invalid',
+      /6 entries for 5 classes/,
+    );
+    await expectCode(load({ 'labels.json': jsonBytes(7) }), 'model-metadata-invalid', /neither a list nor an object/);
+    const fine = await load({ 'labels.json': jsonBytes(['a', 'b', 'c', 'd', 'e']) });
+    expect(fine.labelNames).toEqual(['a', 'b', 'c', 'd', 'e']);
+    fine.adapter.dispose();
+  });
+
+  it('refuses a metadata.json target layer the model does not have, and frees what it built', async () => {
+    const before = tf.memory().numTensors;
+    await expectCode(
+      load({ 'metadata.json': jsonBytes({ targetLayer: 'nope' }) }),
+      'unknown-layer',
+      /metadata\.json names the target layer "nope"/,
+    );
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('refuses weights that hold NaN or Inf, naming the weight, and frees everything', async () => {
+    const before = tf.memory().numTensors;
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY]) {
+      const weights = files.weights.slice(0);
+      new Float32Array(weights)[3] = bad;
+      await expectCode(
+        loadClassifier(files.modelJson, readerOf({ 'weights.bin': weights })),
+        'weights-not-finite',
+        new RegExp(`1 NaN or infinite value, in "[^"]+" \\(1 of \\d+ values, first at index 3: ${String(bad)}\\)`),
+      );
+    }
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
 
@@ -274,6 +342,6 @@ describe('parseModelMetadata', () => {
   it('keeps known fields and notes unknown presets', () => {
     const { metadata, notes } = parseModelMetadata({ preprocessing: 'bgr', resize: 'squash', labels: ['x'] });
     expect(metadata).toEqual({ resize: 'squash', labels: ['x'] });
-    expect(notes[0]).toMatch(/unknown preprocessing/);
+    expect(notes[0]).toMatch(/preprocessing is "bgr": allowed is one of caffe, tf, torch, unit/);
   });
 });

@@ -40,14 +40,25 @@ export interface LoadedClassifier {
 const LABEL_FILE_CANDIDATES = ['labels.json', 'imagenet_class_index.json', 'class_names.json', 'classes.json'];
 const decoder = new TextDecoder();
 
-async function readJson(read: SiblingReader, fileName: string, notes: string[]): Promise<unknown> {
+/**
+ * A file beside the model that the model's meaning depends on (metadata.json, the labels) is read strictly:
+ * a broken one is an error naming it, never a silent fallback to defaults that would explain with the wrong
+ * preprocessing or names.
+ */
+function invalidSibling(fileName: string, problem: string): StudioError {
+  return new StudioError(
+    'model-metadata-invalid',
+    `${fileName} beside the model ${problem}. Fix it, or remove it to use the defaults (the studio says which it then assumes).`,
+  );
+}
+
+async function readJson(read: SiblingReader, fileName: string): Promise<unknown> {
   const bytes = await read(fileName);
   if (bytes === null) return undefined;
   try {
     return JSON.parse(decoder.decode(bytes));
-  } catch {
-    notes.push(`${fileName} is not valid JSON: ignored`);
-    return undefined;
+  } catch (error) {
+    throw invalidSibling(fileName, `is not valid JSON (${error instanceof Error ? error.message : String(error)})`);
   }
 }
 
@@ -66,7 +77,7 @@ export async function loadClassifier(
   const modelJson = parseModelJson(modelJsonText);
   if (options.weightLimit !== undefined) checkModelSize(modelJson, options.weightLimit.bytes, options.weightLimit.why);
   const notes: string[] = [];
-  const metadata = await readMetadata(read, notes);
+  const metadata = await readMetadata(read);
 
   const files = new Map<string, ArrayBuffer>();
   const missing: string[] = [];
@@ -101,10 +112,7 @@ export async function loadClassifier(
   return finishLoad(adapter, metadata, read, notes, modelJson.kind === 'graph' ? 'tfjs-graph' : 'tfjs-layers', 'unit');
 }
 
-/**
- * The model's target layer: the option's, else metadata.json's (falling back to the default, with a note,
- * when metadata.json names one that does not exist).
- */
+/** The model's target layer: the option's, else metadata.json's (which must exist), else the default. */
 function adapterWithTarget(
   makeAdapter: (targetLayer: string | undefined) => Classifier,
   metadata: ModelMetadata,
@@ -118,8 +126,10 @@ function adapterWithTarget(
   } catch (error) {
     if (options.targetLayer !== undefined || targetLayer === undefined || !(error instanceof StudioError) || error.code !== 'unknown-layer')
       throw error;
-    notes.push(`metadata.json names target ${what} "${targetLayer}", which is not usable: the default was chosen`);
-    return makeAdapter(undefined);
+    throw new StudioError(
+      'unknown-layer',
+      `metadata.json names the target ${what} "${targetLayer}", which is not usable: ${error.message}`,
+    );
   }
 }
 
@@ -140,7 +150,7 @@ async function finishLoad(
   } else {
     const candidates = metadata.labels === undefined ? LABEL_FILE_CANDIDATES : [metadata.labels];
     for (const candidate of candidates) {
-      labelsValue = await readJson(read, candidate, notes);
+      labelsValue = await readJson(read, candidate);
       if (labelsValue !== undefined) {
         labelsSource = candidate;
         break;
@@ -153,8 +163,8 @@ async function finishLoad(
     notes.push('no labels file (labels.json or imagenet_class_index.json beside model.json): classes are named "class N"');
   } else {
     const parsed = parseLabels(labelsValue, adapter.numClasses);
+    if (parsed.notes.length > 0) throw invalidSibling(labelsSource, `does not name the model's classes: ${parsed.notes.join('; ')}`);
     labelNames = parsed.names;
-    notes.push(...parsed.notes.map((note) => `${labelsSource}: ${note}`));
   }
   if (adapter.headActivation === 'linear') notes.push('the head applies no activation: probabilities are shown with softmax');
 
@@ -179,11 +189,13 @@ async function finishLoad(
   };
 }
 
-/** Reads metadata.json beside the model (absent: no metadata), leniently, with notes. */
-async function readMetadata(read: SiblingReader, notes: string[]): Promise<ModelMetadata> {
-  const value = await readJson(read, 'metadata.json', notes);
-  const { metadata, notes: metadataNotes } = value === undefined ? { metadata: {}, notes: [] } : parseModelMetadata(value);
-  notes.push(...metadataNotes);
+/** Reads metadata.json beside the model (absent: no metadata); a field that does not fit its schema is an error. */
+async function readMetadata(read: SiblingReader): Promise<ModelMetadata> {
+  const value = await readJson(read, 'metadata.json');
+  if (value === undefined) return {};
+  const { metadata, notes } = parseModelMetadata(value);
+  if (notes.length > 0)
+    throw invalidSibling('metadata.json', `is not usable: ${notes.map((note) => note.replace(/^metadata\.json: /, '')).join('; ')}`);
   return metadata;
 }
 
@@ -218,7 +230,7 @@ export async function loadOnnxClassifier(
     limit(size);
   }
   const notes: string[] = [];
-  const metadata = await readMetadata(read, notes);
+  const metadata = await readMetadata(read);
   const graph = new OnnxGraph(decodeOnnx(proto, external));
   let adapter: Classifier;
   try {

@@ -8,6 +8,7 @@
  * given with the model. Refused with a message naming the cause: bytes that are not an ONNX model, an
  * external data file not given (or too short), tensor types the studio cannot hold (strings, complex numbers).
  */
+import { checkFiniteWeights } from '../finite';
 import * as onnxProto from 'onnx-proto';
 import { StudioError } from '../../../shared/errors';
 import { bfloat16BitsToNumber, float16BitsToNumber } from './half';
@@ -280,6 +281,11 @@ export function decodeOnnx(bytes: Uint8Array | onnxProto.onnx.ModelProto, extern
   const initializers = new Map<string, HostTensor>();
   for (const tensor of graph.initializer ?? [])
     initializers.set(tensor.name ?? '', tensorOf(tensor, `The initializer "${tensor.name ?? ''}"`, external));
+  checkFiniteWeights(
+    [...initializers]
+      .filter(([, tensor]) => tensor.dtype === 'float32')
+      .map(([name, tensor]) => ({ name, values: tensor.data as Float32Array })),
+  );
   const nodes = (graph.node ?? []).map((node, index): OnnxNode => {
     const opType = node.opType ?? '';
     const name = node.name !== undefined && node.name !== null && node.name !== '' ? node.name : `${opType}_${index}`;

@@ -15,6 +15,7 @@ import { isStudioError, type StudioErrorCode } from '../../../shared/errors';
 import { maxAbsDifference } from '../../../testing/golden';
 import { disposeMethodMaps, explain } from '../../methods/explain';
 import { loadOnnxClassifier } from '../load';
+import { decodeOnnx, parseOnnx } from './proto';
 
 const FIXTURES = join(import.meta.dirname, '..', '..', '..', '..', 'e2e', 'fixtures', 'onnx');
 const noSiblings = (): Promise<null> => Promise.resolve(null);
@@ -55,6 +56,19 @@ describe('ONNX models the studio refuses', () => {
     const refused = await refusal(new Uint8Array(readFileSync(join(FIXTURES, 'bad', `${fixture}.onnx`))));
     expect(refused.message).toMatch(message);
     expect(refused.code).toBe(code);
+  });
+
+  it('weights holding NaN: refused, naming the initializer (issue #17)', async () => {
+    const proto = parseOnnx(new Uint8Array(readFileSync(join(FIXTURES, 'tiny-resnext', 'model.onnx'))));
+    const initializer = proto.graph!.initializer!.find((tensor) => tensor.dataType === 1 && (tensor.rawData?.length ?? 0) >= 8)!;
+    const raw = new Uint8Array(initializer.rawData!);
+    new DataView(raw.buffer, raw.byteOffset, raw.byteLength).setFloat32(4, Number.NaN, true);
+    initializer.rawData = raw;
+    expect(() => decodeOnnx(proto, new Map())).toThrow(
+      new RegExp(
+        `1 NaN or infinite value, in "${initializer.name!.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}" \\(1 of \\d+ values, first at index 1: NaN\\)`,
+      ),
+    );
   });
 
   it('weights in an external data file: read when given beside the .onnx, asked for when not, checked for length', async () => {
