@@ -5,7 +5,14 @@ import { layersModelFiles } from '../node/files';
 
 const seeded = (seed: number) => tf.initializers.glorotUniform({ seed });
 
-export type TinyHead = 'gap-dense-softmax' | 'gap-dense-sigmoid' | 'gap-dense-linear-then-softmax' | 'gap-dense-dense' | 'flatten-dense';
+export type TinyHead =
+  | 'binary-sigmoid'
+  | 'binary-softmax'
+  | 'gap-dense-softmax'
+  | 'gap-dense-sigmoid'
+  | 'gap-dense-linear-then-softmax'
+  | 'gap-dense-dense'
+  | 'flatten-dense';
 
 /**
  * input [16, 16, 3] -> conv(4) -> conv(6) -> 'target' relu ([8, 8, 6] after a stride-2 conv) -> head -> 5 classes.
@@ -39,6 +46,13 @@ export function tinyClassifier(head: TinyHead = 'gap-dense-softmax', seed = 1, f
   const dense = (units: number, activation: 'softmax' | 'sigmoid' | 'linear' | 'relu', name: string, s: number) =>
     tf.layers.dense({ units, activation, kernelInitializer: seeded(s), biasInitializer: tf.initializers.constant({ value: 0.1 }), name });
   switch (head) {
+    case 'binary-sigmoid':
+    case 'binary-softmax': {
+      // A binary classifier with one output (Keras Dense(1, sigmoid), or a one-unit softmax).
+      const pooled = tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(x) as tf.SymbolicTensor;
+      output = dense(1, head === 'binary-softmax' ? 'softmax' : 'sigmoid', 'predictions', seed + 2).apply(pooled) as tf.SymbolicTensor;
+      break;
+    }
     case 'gap-dense-softmax':
     case 'gap-dense-sigmoid': {
       const pooled = tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(x) as tf.SymbolicTensor;

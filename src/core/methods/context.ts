@@ -71,9 +71,12 @@ export class ExplainContext {
     return this.detected.filter((other) => other !== label);
   }
 
-  /** One-hot rows `[N, L]` of the given labels (default: the explained ones). Call inside tidy. */
+  /**
+   * One-hot rows `[N, L]` of the given labels (default: the explained ones). Call inside tidy. Built as a
+   * label combination, not `tf.oneHot`, which refuses depth 1 (a binary classifier with one output).
+   */
   labelSelector(labels: readonly number[] = this.labels): tf.Tensor2D {
-    return tf.oneHot(tf.tensor1d(labels as number[], 'int32'), this.adapter.numClasses).toFloat() as tf.Tensor2D;
+    return this.labelCombination(labels.map((label) => new Map([[label, 1]])));
   }
 
   /**
