@@ -4,8 +4,8 @@
  * numbers are the same run to run.
  */
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { temporaryDirectory } from '../testing/temp-dir';
@@ -106,8 +106,51 @@ describe.skipIf(!present)(
       expect(labelled.images[0]!.detected).toEqual([1, 6]);
       // A different setting on the same file is refused rather than mixed in.
       await expect(cli([...common, '--methods', 'gradcam', '--limit', '6', '--out', join(dir, 'a.json')])).rejects.toThrow(
-        /other settings/,
+        /another model or settings \(methods: \["cam","minmax-cam"\] there, \["gradcam"\] here\)/,
       );
+    }, 240_000);
+
+    it('survives hostile folders (issue #17): bad files are named failures, resume knows the model by content, damaged records are redone, one writer per report', async () => {
+      const dir = temporaryDirectory('cam-evaluate-hostile-');
+      const images = join(dir, 'images');
+      mkdirSync(images);
+      for (const scene of ['scene-00.png', 'scene-01.png', 'scene-02.png']) copyFileSync(join(samples, scene), join(images, scene));
+      writeFileSync(join(images, 'empty.png'), '');
+      writeFileSync(join(images, 'text.jpg'), 'not an image');
+      const out = join(dir, 'r.json');
+      const args = (modelPath: string) => ['--model', modelPath, '--images', images, '--methods', 'cam', '--out', out];
+      // The run goes on past the bad files, names them, and exits 3.
+      const first = await cli(args(model)).then(
+        () => expect.unreachable('exit code 3 expected'),
+        (error: { code: number; stderr: string }) => error,
+      );
+      expect(first.code).toBe(3);
+      expect(first.stderr).toMatch(/empty\.png is empty \(0 bytes\)/);
+      expect(first.stderr).toMatch(/text\.jpg is not an image this tool reads/);
+      const report = JSON.parse(readFileSync(out, 'utf8')) as ReportFile & { failures: Array<{ name: string }> };
+      expect(report.images.map((record) => record.name)).toEqual(['scene-00.png', 'scene-01.png', 'scene-02.png']);
+      expect(report.failures.map((failure) => failure.name)).toEqual(['empty.png', 'text.jpg']);
+      // The same model by another path spelling resumes; a damaged record is named and evaluated again.
+      const damaged = JSON.parse(readFileSync(out, 'utf8')) as { images: Array<Record<string, unknown>> };
+      delete damaged.images[1]!['scores'];
+      damaged.images.push({ ...damaged.images[0]! }); // a record present twice counts once
+      writeFileSync(out, JSON.stringify(damaged));
+      const resumed = await cli(args(`${relative(root, model)}/`)).catch((error: { stderr: string }) => error);
+      expect(resumed.stderr).toMatch(/record 1 \(scene-01\.png\) is damaged .*evaluating it again/);
+      expect(resumed.stderr).toMatch(/resuming .*2 of 5 images already evaluated/);
+      const again = JSON.parse(readFileSync(out, 'utf8')) as ReportFile;
+      expect(again.images.map((record) => record.name)).toEqual(['scene-00.png', 'scene-01.png', 'scene-02.png']);
+      expect(again.report).toEqual(report.report);
+      // Another model's files on the same --out are refused, naming the difference.
+      const other = join(root, 'models', 'shapes-resnet-kur');
+      if (existsSync(other)) await expect(cli(args(other))).rejects.toThrow(/another model or settings \(the model: its files differ/);
+      // A second process on the same --out is refused at start (a live pid holds the lock).
+      writeFileSync(`${out}.lock`, String(process.pid));
+      await expect(cli(args(model))).rejects.toThrow(new RegExp(`being written by another process \\(pid ${process.pid}`));
+      // A stale lock (its process is gone) is taken over.
+      writeFileSync(`${out}.lock`, '999999999');
+      await cli(args(model)).catch((error: { code: number }) => expect(error.code).toBe(3));
+      expect(existsSync(`${out}.lock`)).toBe(false);
     }, 240_000);
   },
 );

@@ -10,7 +10,7 @@
  * `report.csv` beside it (metrics x methods, macro averages, the best per row marked with *). A progress
  * line (images done, rate, time left) goes to standard error.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeDetectionRule } from '../shared/detection';
@@ -33,6 +33,7 @@ import { preprocess } from '../core/preprocess';
 import { initNodeBackend } from '../node/backend';
 import { loadClassifierFromDirectory, modelDirOrDefault, modelFileOf } from '../node/files';
 import { readImagePixels } from '../node/image';
+import { lockOutput, modelFingerprint } from '../node/run-files';
 import {
   flagValue,
   methodsHelp,
@@ -83,10 +84,29 @@ const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp', '.gif', '.bm
 
 interface ReportFile {
   version: 1;
-  model: { dir: string; name: string; numClasses: number; labelNames: string[] };
+  /** `fingerprint`: src/node/run-files.ts, the model's files by content (a resume checks it, not `dir`). */
+  model: { dir: string; name: string; numClasses: number; labelNames: string[]; fingerprint: string };
   settings: EvaluationSettings & { images: string; masks: string | null };
   images: ImageEvaluation[];
+  /** Images that could not be evaluated (unreadable, not an image, a bad mask or labels file), with why. */
+  failures: Array<{ name: string; error: string }>;
   report: EvaluationReport;
+}
+
+/** Settings that must agree for records to be combined (the folders' paths may differ: images are matched by name). */
+const comparableSettings = (settings: ReportFile['settings']): Record<string, unknown> => {
+  const { images: _images, masks: _masks, ...rest } = settings;
+  return { ...rest, masks: settings.masks !== null };
+};
+
+/** The settings that differ between two reports, as `name: theirs -> ours`. */
+function settingsDifference(theirs: unknown, ours: ReportFile['settings']): string[] {
+  if (typeof theirs !== 'object' || theirs === null) return ['settings: missing'];
+  const a = comparableSettings(theirs as ReportFile['settings']);
+  const b = comparableSettings(ours);
+  return Object.keys({ ...a, ...b })
+    .filter((key) => JSON.stringify(a[key]) !== JSON.stringify(b[key]))
+    .map((key) => `${key}: ${JSON.stringify(a[key])} there, ${JSON.stringify(b[key])} here`);
 }
 
 function readMask(path: string): SegmentationMask {
@@ -128,6 +148,14 @@ async function main(): Promise<void> {
   if (values.masks !== undefined && !existsSync(values.masks)) throw new UsageError(`no folder ${values.masks}`);
   const out = values.out;
   if (!out.endsWith('.json')) throw new UsageError('--out must name a .json file');
+  // The output is checked (and locked) before any work, so a long run never fails at its end.
+  try {
+    mkdirSync(dirname(out), { recursive: true });
+    accessSync(dirname(out), constants.W_OK);
+  } catch (error) {
+    throw new UsageError(`--out ${out}: cannot write in ${dirname(out)} (${(error as Error).message})`);
+  }
+  lockOutput(out);
 
   // Every flag is read (and refused with a message) before anything is loaded.
   const rule = values.detect === undefined ? undefined : parseDetectFlag(values.detect);
@@ -169,21 +197,46 @@ async function main(): Promise<void> {
   }
   if (files.length === 0) throw new UsageError(`no images in ${imagesDir}`);
 
-  // Resume: keep the records of an earlier run (and of merged shards) with the same settings.
+  const fingerprint = modelFingerprint(dirname(modelFileOf(modelDir)!.file));
+  const wanted = new Set(files);
+  // Resume: keep the records of an earlier run (and of merged shards) of the same model (by content), the
+  // same settings and this folder's images; a damaged record is dropped (and evaluated again), named.
   const recordsOf = (path: string, what: string): ImageEvaluation[] => {
-    const previous = JSON.parse(readFileSync(path, 'utf8')) as Partial<ReportFile>;
-    if (
-      JSON.stringify(previous.settings) === JSON.stringify(settings) &&
-      previous.model?.dir === modelDir &&
-      Array.isArray(previous.images)
-    ) {
-      return previous.images.filter((record) => files.includes(record.name));
+    let previous: Partial<ReportFile>;
+    try {
+      previous = JSON.parse(readFileSync(path, 'utf8')) as Partial<ReportFile>;
+    } catch (error) {
+      throw new UsageError(`${path} is not a readable report (${(error as Error).message}): ${what}`);
     }
-    throw new UsageError(`${path} holds a report with other settings or another model: ${what}`);
+    const differences = settingsDifference(previous.settings, settings);
+    if (previous.model?.fingerprint !== fingerprint)
+      differences.unshift(
+        previous.model?.fingerprint === undefined
+          ? 'the model: that report has no model fingerprint (written by an older version)'
+          : `the model: its files differ from ${modelDir}'s (${previous.model.fingerprint.slice(0, 19)}… there, ${fingerprint.slice(0, 19)}… here)`,
+      );
+    if (!Array.isArray(previous.images)) differences.push('images: not a list of records');
+    if (differences.length > 0)
+      throw new UsageError(`${path} was made with another model or settings (${differences.join('; ')}): ${what}`);
+    const kept: ImageEvaluation[] = [];
+    const seen = new Set<string>();
+    for (const [index, record] of (previous.images as unknown[]).entries()) {
+      const name = (record as { name?: unknown } | null)?.name;
+      if (typeof name !== 'string' || !wanted.has(name) || seen.has(name)) continue; // another folder's, or twice
+      try {
+        aggregateEvaluations([record as ImageEvaluation], methods, adapter.numClasses, settings.backgroundThreshold);
+      } catch (error) {
+        process.stderr.write(`${path}: record ${index} (${name}) is damaged (${(error as Error).message}): evaluating it again\n`);
+        continue;
+      }
+      seen.add(name);
+      kept.push(record as ImageEvaluation);
+    }
+    return kept;
   };
   let records: ImageEvaluation[] = [];
   if (!values.fresh && existsSync(out)) {
-    records = recordsOf(out, 'use --fresh to overwrite it, or another --out');
+    records = recordsOf(out, 'choose another --out to keep it, or --fresh to start over (its records are then lost)');
     process.stderr.write(`resuming ${out}: ${records.length} of ${files.length} images already evaluated\n`);
   }
   for (const path of values.merge?.split(',').filter((part) => part !== '') ?? []) {
@@ -201,11 +254,14 @@ async function main(): Promise<void> {
     name: loaded.metadata.name ?? basename(modelDir),
     numClasses: adapter.numClasses,
     labelNames: loaded.labelNames,
+    fingerprint,
   };
-  mkdirSync(dirname(out), { recursive: true });
+  const failures: ReportFile['failures'] = [];
+  const order = new Map(files.map((name, index) => [name, index]));
   const write = (): void => {
+    records.sort((a, b) => order.get(a.name)! - order.get(b.name)!); // file order, however the run went
     const report = aggregateEvaluations(records, methods, adapter.numClasses, settings.backgroundThreshold);
-    const file: ReportFile = { version: 1, model, settings, images: records, report };
+    const file: ReportFile = { version: 1, model, settings, images: records, failures, report };
     writeFileSync(`${out}.partial`, `${JSON.stringify(file)}\n`);
     renameSync(`${out}.partial`, out); // never a half-written report
     writeFileSync(out.replace(/\.json$/, '.csv'), reportCsv(report, methods));
@@ -215,9 +271,39 @@ async function main(): Promise<void> {
   let evaluated = 0;
   const todo = files.filter((name) => !done.has(name));
   for (const name of todo) {
-    const pixels = await readImagePixels(join(imagesDir, name), [height, width], loaded.resizePolicy);
-    const input = preprocess(pixels, loaded.preprocessing, channels);
-    pixels.dispose();
+    try {
+      records.push(await evaluateFile(name));
+    } catch (error) {
+      // One bad file (empty, not an image, a bad mask or labels file) is that image's failure, not the run's.
+      const message = error instanceof Error ? error.message : String(error);
+      failures.push({ name, error: message });
+      process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}${name}: not evaluated: ${message}\n`);
+    }
+    evaluated += 1;
+    write();
+    const seconds = (performance.now() - started) / 1000;
+    const rate = evaluated / seconds;
+    const left = (todo.length - evaluated) / rate;
+    process.stderr.write(
+      `${process.stderr.isTTY ? '\r' : ''}${records.length}/${files.length} images, ${rate.toFixed(2)} images/s, ${Math.ceil(left)} s left${process.stderr.isTTY ? '   ' : '\n'}`,
+    );
+  }
+  if (todo.length === 0) write();
+  if (process.stderr.isTTY) process.stderr.write('\n');
+  adapter.dispose();
+  process.stderr.write(`detected set: ${describeDetectionRule(settings.detection)}; wrote ${out} and ${out.replace(/\.json$/, '.csv')}\n`);
+  process.stdout.write(csvAsTextTable(readFileSync(out.replace(/\.json$/, '.csv'), 'utf8')));
+  if (failures.length > 0) {
+    process.stderr.write(
+      `${failures.length} of ${files.length} images could not be evaluated (listed under "failures" in ${out}; run the same command again to retry them):\n` +
+        failures.map((failure) => `  ${failure.name}: ${failure.error}\n`).join(''),
+    );
+    process.exitCode = 3;
+  }
+
+  /** One image's record: read, preprocess, its mask and labels file when present, evaluated. */
+  async function evaluateFile(name: string): Promise<ImageEvaluation> {
+    // The mask and the labels file first: a bad one fails this image before any tensor exists.
     let mask: SegmentationMask | undefined;
     if (values.masks !== undefined) {
       const stem = basename(name, extname(name));
@@ -235,25 +321,15 @@ async function main(): Promise<void> {
             ...settings,
             detection: { kind: 'ground-truth' as const, labels: parseLabelsFile(readFileSync(labelsPath, 'utf8'), loaded.labelNames) },
           };
+    const pixels = await readImagePixels(join(imagesDir, name), [height, width], loaded.resizePolicy);
+    const input = preprocess(pixels, loaded.preprocessing, channels);
+    pixels.dispose();
     try {
-      records.push(await evaluateImage(adapter, input, name, imageSettings, mask === undefined ? {} : { mask }));
+      return await evaluateImage(adapter, input, name, imageSettings, mask === undefined ? {} : { mask });
     } finally {
       input.dispose();
     }
-    evaluated += 1;
-    write();
-    const seconds = (performance.now() - started) / 1000;
-    const rate = evaluated / seconds;
-    const left = (todo.length - evaluated) / rate;
-    process.stderr.write(
-      `${process.stderr.isTTY ? '\r' : ''}${records.length}/${files.length} images, ${rate.toFixed(2)} images/s, ${Math.ceil(left)} s left${process.stderr.isTTY ? '   ' : '\n'}`,
-    );
   }
-  if (todo.length === 0) write();
-  if (process.stderr.isTTY) process.stderr.write('\n');
-  adapter.dispose();
-  process.stderr.write(`detected set: ${describeDetectionRule(settings.detection)}; wrote ${out} and ${out.replace(/\.json$/, '.csv')}\n`);
-  process.stdout.write(csvAsTextTable(readFileSync(out.replace(/\.json$/, '.csv'), 'utf8')));
 }
 
 if (process.argv[1] !== undefined && /evaluate\.ts$/.test(process.argv[1])) runMain(USAGE, main);

@@ -5,6 +5,8 @@
  * pixels for the same photo. RGB in [0, 255].
  */
 import * as tf from '@tensorflow/tfjs';
+import { statSync } from 'node:fs';
+import { basename } from 'node:path';
 import sharp from 'sharp';
 import type { ResizePolicy } from '../shared/model-metadata';
 import { cropAspect, modelInputPixels } from '../shared/model-input';
@@ -13,12 +15,21 @@ import { cropAspect, modelInputPixels } from '../shared/model-input';
 export async function decodeImageFile(path: string): Promise<{ data: Uint8Array; width: number; height: number }> {
   // ignoreIcc: colour values as stored, as Pillow (and so most training pipelines) read them; the studio
   // decodes with colorSpaceConversion 'none' for the same reason.
-  const { data, info } = await sharp(path, { animated: false, ignoreIcc: true })
-    .rotate() // EXIF orientation
-    .removeAlpha()
-    .toColourspace('srgb')
-    .raw()
-    .toBuffer({ resolveWithObject: true });
+  if (statSync(path).size === 0) throw new Error(`${basename(path)} is empty (0 bytes)`);
+  let decoded: { data: Buffer; info: sharp.OutputInfo };
+  try {
+    decoded = await sharp(path, { animated: false, ignoreIcc: true })
+      .rotate() // EXIF orientation
+      .removeAlpha()
+      .toColourspace('srgb')
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+  } catch (error) {
+    throw new Error(`${basename(path)} is not an image this tool reads (PNG, JPEG, WebP, GIF, TIFF, AVIF): ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  const { data, info } = decoded;
   if (info.channels !== 3) throw new Error(`expected 3 channels after decoding, got ${info.channels}`);
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
 }
