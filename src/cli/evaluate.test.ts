@@ -3,7 +3,7 @@
  * as a user would (a child process): the report and the CSV are written, an interrupted run resumes, and the
  * numbers are the same run to run.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -109,6 +109,59 @@ describe.skipIf(!present)(
         /another model or settings \(methods: \["cam","minmax-cam"\] there, \["gradcam"\] here\)/,
       );
     }, 240_000);
+
+    it('killed with -9 twenty times at random moments, resumes to the report of an uninterrupted run (issue #17)', async () => {
+      const dir = temporaryDirectory('cam-evaluate-kill-');
+      // All 16 scenes, with curves: about 1.3 s per image here, so kills land before, during and after images.
+      const args = (out: string) => [
+        '--model',
+        model,
+        '--images',
+        samples,
+        '--methods',
+        'cam,gradcam,minmax-cam',
+        '--curves',
+        '16',
+        '--out',
+        out,
+      ];
+      await cli(args(join(dir, 'whole.json')));
+      const out = join(dir, 'killed.json');
+      // Deterministic "random" kill times (a linear congruential sequence), 1.5 to 5 s after the start:
+      // during start-up, model loading, evaluation and the report's rename alike.
+      let seed = 17;
+      const next = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+      let killed = 0;
+      for (let attempt = 0; attempt < 20; attempt += 1) {
+        const child = spawn(
+          process.execPath,
+          [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'src', 'cli', 'evaluate.ts'), ...args(out)],
+          // Its own process group, killed whole: tsx runs the tool in a child process, as a scheduler's kill would.
+          { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], detached: true },
+        );
+        let stderr = '';
+        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+        const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+        const timer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), 1500 + next() * 3500);
+        const code = await exited;
+        clearTimeout(timer);
+        if (code === null) killed += 1;
+        else expect(code, `a run that was not killed finishes cleanly: ${stderr}`).toBe(0);
+      }
+      console.log(`evaluate killed with -9: ${killed} of 20 runs`);
+      expect(killed, 'most of the 20 runs were killed before finishing').toBeGreaterThanOrEqual(15);
+      await cli(args(out)); // finishes whatever is left
+      const withoutTimes = (path: string) => {
+        const file = JSON.parse(readFileSync(path, 'utf8')) as {
+          images: Array<Record<string, unknown>>;
+          report: unknown;
+          failures: unknown;
+        };
+        return { images: file.images.map(({ ms: _ms, ...record }) => record), report: file.report, failures: file.failures };
+      };
+      expect(withoutTimes(out)).toEqual(withoutTimes(join(dir, 'whole.json')));
+      expect(existsSync(`${out}.partial`) && existsSync(`${out}.lock`)).toBe(false);
+    }, 300_000);
 
     it('survives hostile folders (issue #17): bad files are named failures, resume knows the model by content, damaged records are redone, one writer per report', async () => {
       const dir = temporaryDirectory('cam-evaluate-hostile-');
