@@ -1,3 +1,4 @@
+import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import { PREPROCESSING } from '../shared/model-metadata';
 import { METHOD_OPTION_FIELDS } from '../shared/options';
@@ -15,6 +16,12 @@ describe('command-line flags read through the shared schemas', () => {
     expect(() => flagValue('smooth', METHOD_OPTION_FIELDS.smoothgrad.samples, '')).toThrow(/allowed is a whole number/);
     expect(flagValue('preprocessing', PREPROCESSING, 'torch')).toBe('torch');
     expect(flagValue('smooth', METHOD_OPTION_FIELDS.smoothgrad.samples, ' 8 ')).toBe(8);
+    // Issue #17's values: 0 and 100000000 samples, 0 steps, 0 Score-CAM channels, an empty label list.
+    for (const text of ['0', '100000000'])
+      expect(() => flagValue('smoothgrad-samples', METHOD_OPTION_FIELDS.smoothgrad.samples, text)).toThrow(/from 1 to 1000/);
+    expect(() => flagValue('ig-steps', METHOD_OPTION_FIELDS.integratedGradients.steps, '0')).toThrow(/from 1 to/);
+    expect(v.safeParse(METHOD_OPTION_FIELDS.scorecam.maxChannels.schema, 0).success).toBe(false);
+    expect(() => parseNumberList('', 'labels')).toThrow(/comma-separated class indices/);
     expect(optionalFlag('smooth', METHOD_OPTION_FIELDS.smoothgrad.samples, undefined)).toBeUndefined();
   });
 
