@@ -246,8 +246,6 @@ async function main(): Promise<void> {
     records.push(...merged);
     process.stderr.write(`merged ${merged.length} images from ${path}\n`);
   }
-  // Records in file order, whatever the order of the shards.
-  records.sort((a, b) => files.indexOf(a.name) - files.indexOf(b.name));
   const done = new Set(records.map((record) => record.name));
   const model = {
     dir: modelDir,

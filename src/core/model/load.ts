@@ -104,7 +104,7 @@ export async function loadClassifier(
   }
   let adapter: Classifier;
   try {
-    adapter = adapterWithTarget(makeAdapter, metadata, options, notes, modelJson.kind === 'graph' ? 'node' : 'layer');
+    adapter = adapterWithTarget(makeAdapter, metadata, options, modelJson.kind === 'graph' ? 'node' : 'layer');
   } catch (error) {
     model.dispose();
     throw error;
@@ -117,7 +117,6 @@ function adapterWithTarget(
   makeAdapter: (targetLayer: string | undefined) => Classifier,
   metadata: ModelMetadata,
   options: { targetLayer?: string },
-  notes: string[],
   what: string,
 ): Classifier {
   const targetLayer = options.targetLayer ?? metadata.targetLayer;
@@ -238,7 +237,6 @@ export async function loadOnnxClassifier(
       (targetLayer) => new OnnxClassifierAdapter(graph, targetLayer === undefined ? {} : { targetLayer }),
       metadata,
       options,
-      notes,
       'value',
     );
   } catch (error) {
