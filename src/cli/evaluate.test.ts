@@ -145,6 +145,15 @@ describe.skipIf(!present)(
         const timer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), 1500 + next() * 3500);
         const code = await exited;
         clearTimeout(timer);
+        // The group leader (tsx) exits first; wait until the tool it ran is gone too before the next start.
+        for (let wait = 0; wait < 100; wait += 1) {
+          try {
+            process.kill(-child.pid!, 0);
+          } catch {
+            break;
+          }
+          await new Promise((done) => setTimeout(done, 50));
+        }
         if (code === null) killed += 1;
         else expect(code, `a run that was not killed finishes cleanly: ${stderr}`).toBe(0);
       }
